@@ -1,0 +1,82 @@
+"""Choices for agreements, covenant terms, statements and test results."""
+
+from django.db import models
+
+
+class AgreementKind(models.TextChoices):
+    LOAN_AND_SECURITY_AGREEMENT = "loan_and_security_agreement", "Loan and security agreement"
+    CREDIT_AGREEMENT = "credit_agreement", "Credit agreement"
+    GENERAL_AGREEMENT = "general_agreement", "General agreement"
+    GUARANTY = "guaranty", "Guaranty"
+    OTHER = "other", "Other"
+
+
+class Role(models.TextChoices):
+    """A party's role in an agreement, in the agreements' own words."""
+
+    BORROWER = "borrower", "Borrower"
+    LENDER = "lender", "Lender"
+    AGENT = "agent", "Agent"
+    COLLATERAL_AGENT = "collateral_agent", "Collateral Agent"
+    GUARANTOR = "guarantor", "Guarantor"
+    BENEFICIARY = "beneficiary", "Beneficiary"
+    CUSTOMER = "customer", "Customer"
+    SELLER = "seller", "Seller"
+
+
+class AmendmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending its conditions precedent"
+    EFFECTIVE = "effective", "Effective"
+
+
+class TermsAction(models.TextChoices):
+    """What an amendment does to a covenant from its effective date."""
+
+    ADD = "add", "Adds"
+    REPLACE = "replace", "Replaces"
+    DELETE = "delete", "Deletes"
+
+
+class Direction(models.TextChoices):
+    AT_LEAST = "at_least", "at least"
+    AT_MOST = "at_most", "at most"
+
+
+class Basis(models.TextChoices):
+    COMBINED = "combined", "combined across all Borrowers"
+    EACH_BORROWER = "each_borrower", "each Borrower"
+
+
+class MetricKind(models.TextChoices):
+    SUM = "sum", "Line item summed over the window"
+    RATIO = "ratio", "Ratio of two windowed sums"
+
+
+class WindowKind(models.TextChoices):
+    TRAILING = "trailing", "Fiscal quarters ending on the test date"
+    FISCAL_YEAR_TO_DATE = "fiscal_ytd", "Fiscal year to date"
+
+
+class ThresholdState(models.TextChoices):
+    SET = "set", "Set"
+    TO_BE_SET = "to_be_set", "To be set"
+    REDACTED = "redacted", "Redacted in the copy on file"
+
+
+class StatementStatus(models.TextChoices):
+    CURRENT = "current", "Current"
+    SUPERSEDED = "superseded", "Superseded by a restatement"
+
+
+class UploadFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+    JSON = "json", "JSON lines"
+
+
+class ResultStatus(models.TextChoices):
+    COMPLIANT = "compliant", "Compliant"
+    BREACH = "breach", "Breach"
+    INCOMPLETE = "incomplete", "Incomplete"
+    NOT_TESTED = "not_tested", "Not tested"
+    WAIVED = "waived", "Waived"

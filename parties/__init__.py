@@ -1,0 +1,1 @@
+"""Who: parties, their names and relationships, people who sign, and users' memberships."""

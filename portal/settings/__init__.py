@@ -1,0 +1,1 @@
+"""Settings modules: ``base`` (development and tests) and ``production``."""

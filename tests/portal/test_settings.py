@@ -1,0 +1,58 @@
+"""Settings come from the environment, and production refuses unsafe defaults."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="portal.settings.production", ALLOWED_HOSTS="portal.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        ALLOWED_HOSTS="portal.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("debug", ["False", "0"])
+def test_base_settings_refuse_a_missing_secret_key_when_debug_is_off(debug):
+    result = run_manage("check", DEBUG=debug)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_celery_settings_are_in_force():
+    from django.conf import settings
+
+    from portal.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.task_time_limit == settings.CELERY_TASK_TIME_LIMIT
+    assert app.conf.task_soft_time_limit == settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+    # The nightly re-evaluation is registered exactly once.
+    nightly = [e for e in app.conf.beat_schedule.values() if e["task"] == "covenants.tasks.reevaluate_all_agreements"]
+    assert len(nightly) == 1
