@@ -157,9 +157,7 @@ class SignatureBlock(TimeStamped):
     position = models.PositiveIntegerField(help_text="Order of the block on the signature pages.")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="signature_blocks")
     party_name_as_printed = models.CharField(max_length=500)
-    capacity_as_printed = models.CharField(
-        max_length=255, blank=True, help_text='E.g. "as the Agent and as a Lender".'
-    )
+    capacity_as_printed = models.CharField(max_length=255, blank=True, help_text='E.g. "as the Agent and as a Lender".')
     through_party = models.ForeignKey(
         Party, on_delete=models.PROTECT, null=True, blank=True, related_name="signature_blocks_as_intermediary"
     )
@@ -217,14 +215,14 @@ class Signature(TimeStamped):
             )
         ]
 
-    @property
-    def is_blank(self) -> bool:
-        return self.person_id is None and not self.title_as_printed
-
     def __str__(self) -> str:
         if self.is_blank:
             return "(blank signature line)"
         return f"{self.person}, {self.title_as_printed or self.title}"
+
+    @property
+    def is_blank(self) -> bool:
+        return self.person_id is None and not self.title_as_printed
 
 
 class Membership(TimeStamped):

@@ -44,9 +44,7 @@ def agreements_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ag
         return Agreement.objects.none()
     if is_administrator(user):
         return Agreement.objects.all()
-    return Agreement.objects.filter(
-        pk__in=Agreement.objects.filter(roles__party__memberships__user=user).values("pk")
-    )
+    return Agreement.objects.filter(pk__in=Agreement.objects.filter(roles__party__memberships__user=user).values("pk"))
 
 
 def borrowers_user_may_submit_for(user: AbstractBaseUser | AnonymousUser, agreement: Agreement) -> QuerySet[Party]:
@@ -63,6 +61,4 @@ def borrowers_user_may_submit_for(user: AbstractBaseUser | AnonymousUser, agreem
     acts_as_agent = agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
     if acts_as_agent:
         return borrowers.distinct()
-    return borrowers.filter(
-        memberships__user=user, memberships__role=MembershipRole.BORROWER
-    ).distinct()
+    return borrowers.filter(memberships__user=user, memberships__role=MembershipRole.BORROWER).distinct()

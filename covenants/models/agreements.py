@@ -119,7 +119,9 @@ class AgreementRole(TimeStamped):
                 violation_error_message="This party already holds this role in the agreement.",
             ),
             models.CheckConstraint(
-                condition=Q(holds_to__isnull=True) | Q(holds_from__isnull=True) | Q(holds_to__gte=models.F("holds_from")),
+                condition=Q(holds_to__isnull=True)
+                | Q(holds_from__isnull=True)
+                | Q(holds_to__gte=models.F("holds_from")),
                 name="agreement_role_dates_ordered",
                 violation_error_message="A role cannot end before it begins.",
             ),
