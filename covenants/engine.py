@@ -1,0 +1,873 @@
+"""
+The covenant engine: tests an agreement's financial covenants against its Borrowers' figures.
+
+Pure Python over plain data. The caller loads the terms in force, the Borrowers and the
+current figures into the frozen dataclasses below and calls :func:`evaluate_agreement`;
+the engine reads no database, no file and no clock (the evaluation date is ``as_of``).
+
+The readings it applies are those stated in docs/DOMAIN.md:
+
+- A fiscal quarter is identified by its last day; fiscal quarters end every third month
+  counting from the agreement's fiscal year end month.
+- A window of N fiscal quarters is the N quarters ending on the test date; a fiscal
+  year-to-date window runs from the first quarter of the fiscal year containing the test date.
+- "Combined basis" sums the line item over every Borrower on the test date and every
+  quarter of the window. If any Borrower's figure for a needed quarter is missing, the test
+  cannot be decided: it is INCOMPLETE, names who and what is missing, and is never compliant.
+- Thresholds arrive in the sign the engine compares: "EBITDA losses may not exceed
+  ($50,400,000)" is EBITDA at least -50,400,000. Equality passes in both directions.
+- A threshold to be set by the Agent, or redacted in the copy on file, leaves the test
+  undecided (INCOMPLETE), never compliant.
+- A test date with no terms in force, or no schedule row for it, is NOT_TESTED.
+- A breach the Lenders have waived for that covenant, test date and Borrower is WAIVED.
+
+All money is Decimal, never float. A ratio is divided with 28 significant digits and
+reported to six decimal places, rounded against compliance (up for a maximum, down for a
+minimum); the status is decided on the reported value, so value, headroom and status always
+agree and a ratio a hair over its maximum is never shown as compliant. Headroom percent is
+rounded down to two places, so it is under the warning band exactly when the headroom is.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
+from functools import lru_cache
+
+__all__ = [
+    "BREACH",
+    "COMPLIANT",
+    "INCOMPLETE",
+    "NOT_TESTED",
+    "WAIVED",
+    "AgreementInputs",
+    "BorrowerSpan",
+    "CovenantSpec",
+    "Figure",
+    "Result",
+    "ScheduleRow",
+    "TermsVersion",
+    "WaiverKey",
+    "evaluate_agreement",
+    "is_fiscal_quarter_end",
+    "previous_quarter_end",
+    "quarter_end_on_or_after",
+    "quarter_ends_in_window",
+    "schedule_row_for",
+    "terms_in_force",
+    "test_dates_for",
+]
+
+# Status strings equal covenants.choices.ResultStatus values (the engine imports no Django).
+COMPLIANT, BREACH, INCOMPLETE, NOT_TESTED, WAIVED = "compliant", "breach", "incomplete", "not_tested", "waived"
+
+# Other strings equal the TextChoices values in covenants/choices.py.
+ADD, REPLACE, DELETE = "add", "replace", "delete"
+SUM, RATIO = "sum", "ratio"
+TRAILING, FISCAL_YTD = "trailing", "fiscal_ytd"
+AT_LEAST, AT_MOST = "at_least", "at_most"
+COMBINED, EACH_BORROWER = "combined", "each_borrower"
+THRESHOLD_SET, THRESHOLD_TO_BE_SET, THRESHOLD_REDACTED = "set", "to_be_set", "redacted"
+
+# Sums are exact for any amount a statement can hold (20 digits, thousands of lines).
+_EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
+# Ratios are divided at the agreed precision, rounded away from compliance (see _ratio):
+# a ratio a hair over its maximum must not be shown as the maximum itself.
+_RATIO_UP = Context(prec=28, rounding=ROUND_CEILING)
+_RATIO_DOWN = Context(prec=28, rounding=ROUND_FLOOR)
+_RATIO_PLACES = Decimal("0.000001")
+_PERCENT_PLACES = Decimal("0.01")
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+
+
+# ---------------------------------------------------------------------------
+# Inputs and results
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """A row of a covenant's schedule: the threshold for a test date (and later ones, with ``applies_thereafter``)."""
+
+    test_date: date
+    threshold: Decimal | None
+    threshold_state: str = THRESHOLD_SET
+    applies_thereafter: bool = False
+    amount_as_printed: str = ""
+
+
+@dataclass(frozen=True)
+class TermsVersion:
+    """One version of a covenant's terms, in force from ``effective_from`` until the next version."""
+
+    terms_id: int
+    effective_from: date
+    action: str
+    metric_kind: str = SUM
+    line_item: str | None = None
+    window_quarters: int = 1
+    window_kind: str = TRAILING
+    denominator_line_item: str | None = None
+    denominator_window_quarters: int | None = None
+    denominator_window_kind: str = TRAILING
+    direction: str = AT_LEAST
+    basis: str = COMBINED
+    schedule: tuple[ScheduleRow, ...] = ()
+    provisional: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CovenantSpec:
+    """A financial covenant of the agreement with every version of its terms."""
+
+    covenant_id: int
+    section: str
+    name: str
+    versions: tuple[TermsVersion, ...]
+    warning_band_percent: Decimal = Decimal("10")
+
+
+@dataclass(frozen=True)
+class BorrowerSpan:
+    """A party's time as a Borrower under the agreement (both ends inclusive; None = open)."""
+
+    party_id: int
+    name: str
+    holds_from: date | None = None
+    holds_to: date | None = None
+
+    def holds_on(self, day: date) -> bool:
+        """Whether the party is a Borrower on ``day``."""
+        return (self.holds_from is None or self.holds_from <= day) and (self.holds_to is None or day <= self.holds_to)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line item's amount in a Borrower's current statement for a fiscal quarter."""
+
+    party_id: int
+    period_end: date
+    line_item: str
+    amount: Decimal
+    statement_id: int
+    statement_version: int = 1
+
+
+@dataclass(frozen=True)
+class WaiverKey:
+    """A waiver of one covenant on one test date, for one Borrower or (party_id None) the combined test."""
+
+    covenant_id: int
+    test_date: date
+    party_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AgreementInputs:
+    """Everything the engine needs to test one agreement's covenants."""
+
+    agreement_id: int
+    as_of: date
+    covenants: tuple[CovenantSpec, ...]
+    borrowers: tuple[BorrowerSpan, ...]
+    figures: tuple[Figure, ...]
+    waivers: frozenset[WaiverKey] = frozenset()
+    fiscal_year_end_month: int = 12
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of testing one covenant on one test date (for one Borrower on an each-Borrower basis)."""
+
+    covenant_id: int
+    terms_id: int | None
+    test_date: date
+    party_id: int | None
+    status: str
+    value: Decimal | None
+    threshold: Decimal | None
+    headroom: Decimal | None
+    headroom_percent: Decimal | None
+    provisional: bool
+    explanation: str
+    inputs: dict
+    near_breach: bool = False
+
+
+# ---------------------------------------------------------------------------
+# Fiscal quarters
+# ---------------------------------------------------------------------------
+
+
+def _check_month(fiscal_year_end_month: int) -> None:
+    if not 1 <= fiscal_year_end_month <= 12:
+        raise ValueError(f"fiscal_year_end_month must be 1 to 12, not {fiscal_year_end_month!r}.")
+
+
+@lru_cache(maxsize=4096)
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _month_end_after(year: int, month: int, months: int) -> date:
+    """The last day of the month ``months`` after (year, month); negative goes back."""
+    index = year * 12 + (month - 1) + months
+    y, m = divmod(index, 12)
+    return date(y, m + 1, _last_day(y, m + 1))
+
+
+def is_fiscal_quarter_end(day: date, fiscal_year_end_month: int = 12) -> bool:
+    """Whether ``day`` is the last day of a fiscal quarter."""
+    _check_month(fiscal_year_end_month)
+    return (day.month - fiscal_year_end_month) % 3 == 0 and day.day == _last_day(day.year, day.month)
+
+
+def quarter_end_on_or_after(day: date, fiscal_year_end_month: int = 12) -> date:
+    """The last day of the fiscal quarter containing ``day``."""
+    _check_month(fiscal_year_end_month)
+    return _month_end_after(day.year, day.month, (fiscal_year_end_month - day.month) % 3)
+
+
+def previous_quarter_end(day: date, fiscal_year_end_month: int = 12) -> date:
+    """The fiscal quarter end strictly before the end of the quarter containing ``day``."""
+    quarter_end = quarter_end_on_or_after(day, fiscal_year_end_month)
+    return _month_end_after(quarter_end.year, quarter_end.month, -3)
+
+
+def _next_quarter_end(quarter_end: date) -> date:
+    return _month_end_after(quarter_end.year, quarter_end.month, 3)
+
+
+def quarter_ends_in_window(
+    test_date: date, quarters: int, *, kind: str = TRAILING, fiscal_year_end_month: int = 12
+) -> tuple[date, ...]:
+    """
+    The fiscal quarter ends a window covers, oldest first, ending on ``test_date``.
+
+    ``trailing``: the ``quarters`` quarter ends ending on the test date. ``fiscal_ytd``: from
+    the first quarter of the fiscal year containing the test date through the test date
+    (``quarters`` is then not used). The test date must be a fiscal quarter end.
+    """
+    if not is_fiscal_quarter_end(test_date, fiscal_year_end_month):
+        raise ValueError(f"{test_date.isoformat()} is not the last day of a fiscal quarter.")
+    if kind == FISCAL_YTD:
+        # Months from the test date to the fiscal year end: 0, 3, 6 or 9.
+        quarters = 4 - ((fiscal_year_end_month - test_date.month) % 12) // 3
+    elif kind != TRAILING:
+        raise ValueError(f"Unknown window kind {kind!r}.")
+    if quarters < 1:
+        raise ValueError("A window covers at least one fiscal quarter.")
+    return tuple(_month_end_after(test_date.year, test_date.month, -3 * back) for back in range(quarters - 1, -1, -1))
+
+
+# ---------------------------------------------------------------------------
+# Terms and schedules
+# ---------------------------------------------------------------------------
+
+
+def terms_in_force(versions: Sequence[TermsVersion], test_date: date) -> TermsVersion | None:
+    """
+    The version of the terms in force on ``test_date``: the latest effective on or before it
+    (on a tie, the last given). None when there is none or it deletes the covenant.
+    """
+    in_force: TermsVersion | None = None
+    for version in versions:
+        if version.effective_from <= test_date and (
+            in_force is None or version.effective_from >= in_force.effective_from
+        ):
+            in_force = version
+    if in_force is None or in_force.action == DELETE:
+        return None
+    return in_force
+
+
+def schedule_row_for(terms: TermsVersion, test_date: date) -> ScheduleRow | None:
+    """
+    The schedule row that sets the threshold for ``test_date``: the row for that date, or
+    else the latest earlier row that applies thereafter, unless a later row comes between.
+    """
+    latest: ScheduleRow | None = None
+    for row in terms.schedule:
+        if row.test_date <= test_date and (latest is None or row.test_date >= latest.test_date):
+            latest = row
+    if latest is None:
+        return None
+    if latest.test_date == test_date or latest.applies_thereafter:
+        return latest
+    return None
+
+
+def test_dates_for(
+    covenant: CovenantSpec, *, as_of: date, figure_dates: Iterable[date], fiscal_year_end_month: int = 12
+) -> list[date]:
+    """
+    The fiscal quarter ends on which the covenant is reported, sorted.
+
+    The schedule's own dates up to ``as_of``; for a row that applies thereafter, each later
+    quarter end up to ``as_of`` while its version is in force, until the next row or the
+    next version of the terms; and every quarter with figures, so that figures with no
+    threshold show as not tested.
+    """
+    _check_month(fiscal_year_end_month)
+    dates: set[date] = set()
+    ordered = sorted(enumerate(covenant.versions), key=lambda pair: (pair[1].effective_from, pair[0]))
+    for position, (_, version) in enumerate(ordered):
+        next_version_from = ordered[position + 1][1].effective_from if position + 1 < len(ordered) else None
+        # One row per date, the last given, as schedule_row_for reads them.
+        rows = sorted({row.test_date: row for row in version.schedule}.values(), key=lambda row: row.test_date)
+        for index, row in enumerate(rows):
+            if row.test_date <= as_of and is_fiscal_quarter_end(row.test_date, fiscal_year_end_month):
+                dates.add(row.test_date)
+            if not row.applies_thereafter or version.action == DELETE:
+                continue
+            stop = rows[index + 1].test_date if index + 1 < len(rows) else None
+            if next_version_from is not None and (stop is None or next_version_from < stop):
+                stop = next_version_from
+            # Quarters before the version takes effect are tested under the terms then in force.
+            day = quarter_end_on_or_after(max(row.test_date, version.effective_from), fiscal_year_end_month)
+            while day <= as_of and (stop is None or day < stop):
+                dates.add(day)
+                day = _next_quarter_end(day)
+    for day in figure_dates:
+        if is_fiscal_quarter_end(day, fiscal_year_end_month):
+            dates.add(day)
+    return sorted(dates)
+
+
+# Its name begins with "test": keep test runners from collecting it where tests import it.
+test_dates_for.__test__ = False  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------
+# Wording
+# ---------------------------------------------------------------------------
+
+_LINE_ITEM_LABELS = {
+    "ebitda": "EBITDA",
+    "adjusted_ebitda": "Adjusted EBITDA",
+    "revenues": "revenues",
+    "total_debt": "total debt",
+    "interest_expense": "interest expense",
+}
+# English month names, whatever the process locale.
+_MONTH_NAMES = (
+    "",
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
+_COUNT_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+
+
+def _label(line_item: str | None) -> str:
+    if not line_item:
+        return "the figure"
+    return _LINE_ITEM_LABELS.get(line_item, line_item.replace("_", " "))
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _long_date(day: date) -> str:
+    return f"{_MONTH_NAMES[day.month]} {day.day}, {day.year}"
+
+
+def _money(amount: Decimal) -> str:
+    """An amount as the agreements print it: $18,000,000, and negatives in parentheses."""
+    magnitude = abs(amount)
+    if magnitude == magnitude.to_integral_value():
+        text = f"{magnitude:,.0f}"
+    elif magnitude.as_tuple().exponent >= -2:  # type: ignore[operator]
+        text = f"{magnitude:,.2f}"
+    else:
+        text = f"{magnitude.normalize():,f}"
+    return f"(${text})" if amount < 0 else f"${text}"
+
+
+def _ratio_text(value: Decimal) -> str:
+    """A ratio as the agreements print it: 5.75 to 1.00 (at least two places, no trailing zeros beyond)."""
+    shown = value.normalize()
+    if shown.as_tuple().exponent > -2:  # type: ignore[operator]
+        shown = value.quantize(Decimal("0.01"), context=_EXACT)
+    return f"{shown:f} to 1.00"
+
+
+def _window_text(quarters: tuple[date, ...], kind: str, test_date: date) -> str:
+    if kind == FISCAL_YTD:
+        return f"the fiscal year to date ending {_long_date(test_date)}"
+    if len(quarters) == 1:
+        return f"the fiscal quarter ending {_long_date(test_date)}"
+    count = _COUNT_WORDS[len(quarters)] if len(quarters) < len(_COUNT_WORDS) else str(len(quarters))
+    return f"the {count} fiscal quarters ending {_long_date(test_date)}"
+
+
+def _where(covenant: CovenantSpec, terms: TermsVersion) -> str:
+    if terms.source:
+        return f"Section {covenant.section}, as amended by {terms.source}"
+    return f"Section {covenant.section}"
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+# ---------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------
+
+_FigureIndex = dict[tuple[int, date, str], Figure]
+
+
+def _index_figures(figures: Iterable[Figure]) -> _FigureIndex:
+    """
+    Figures keyed (party, quarter, line item). The caller passes current versions only;
+    should two still share a key, the latest statement version wins whatever the order given.
+    """
+    index: _FigureIndex = {}
+    for figure in figures:
+        key = (figure.party_id, figure.period_end, figure.line_item)
+        held = index.get(key)
+        if held is None or (figure.statement_version, figure.statement_id, figure.amount) > (
+            held.statement_version,
+            held.statement_id,
+            held.amount,
+        ):
+            index[key] = figure
+    return index
+
+
+@dataclass
+class _Window:
+    """One windowed sum over some Borrowers: its quarters, the figures found and those missing."""
+
+    line_item: str | None
+    quarters: tuple[date, ...]
+    total: Decimal = _ZERO  # of the figures found; the sum only when nothing is missing
+    used: list[Figure] = field(default_factory=list)
+    missing: list[tuple[BorrowerSpan, date, str | None]] = field(default_factory=list)
+
+
+def _window_sum(
+    line_item: str | None, quarters: tuple[date, ...], borrowers: Sequence[BorrowerSpan], figures: _FigureIndex
+) -> _Window:
+    window = _Window(line_item=line_item, quarters=quarters)
+    for quarter in quarters:
+        for borrower in borrowers:
+            figure = figures.get((borrower.party_id, quarter, line_item)) if line_item else None
+            if figure is None:
+                window.missing.append((borrower, quarter, line_item))
+            else:
+                window.used.append(figure)
+                window.total = _EXACT.add(window.total, figure.amount)
+    return window
+
+
+def _base_inputs(covenant: CovenantSpec, terms: TermsVersion | None) -> dict:
+    return {
+        "section": covenant.section,
+        "source": terms.source if terms else "",
+        "effective_from": _iso(terms.effective_from) if terms else None,
+        "window": [],
+        "denominator_window": [],
+        "borrowers": [],
+        "figures": [],
+        "missing": [],
+    }
+
+
+def _not_tested(covenant: CovenantSpec, terms: TermsVersion | None, test_date: date, deleted_by: str | None) -> Result:
+    reason = f"No threshold is in force for the test date {_long_date(test_date)} under Section {covenant.section}"
+    if deleted_by is not None:
+        reason += f", which was deleted by {deleted_by or 'the agreement'}"
+    inputs = _base_inputs(covenant, terms)
+    return Result(
+        covenant_id=covenant.covenant_id,
+        terms_id=terms.terms_id if terms else None,
+        test_date=test_date,
+        party_id=None,
+        status=NOT_TESTED,
+        value=None,
+        threshold=None,
+        headroom=None,
+        headroom_percent=None,
+        provisional=False,
+        explanation=f"{reason}, so it is not tested.",
+        inputs=inputs,
+    )
+
+
+def _deleting_version(versions: Sequence[TermsVersion], test_date: date) -> TermsVersion | None:
+    """The version that deleted the covenant, when a deletion is what leaves it without terms."""
+    latest: TermsVersion | None = None
+    for version in versions:
+        if version.effective_from <= test_date and (latest is None or version.effective_from >= latest.effective_from):
+            latest = version
+    return latest if latest is not None and latest.action == DELETE else None
+
+
+def _missing_text(missing: list[tuple[BorrowerSpan, date, str | None]]) -> str:
+    """ "figures are missing from Leasing II for the fiscal quarter ending March 31, 2000 (revenues)"."""
+    by_borrower: dict[int, tuple[BorrowerSpan, list[date], list[str]]] = {}
+    for borrower, quarter, line_item in missing:
+        entry = by_borrower.setdefault(borrower.party_id, (borrower, [], []))
+        if quarter not in entry[1]:
+            entry[1].append(quarter)
+        if _label(line_item) not in entry[2]:
+            entry[2].append(_label(line_item))
+    parts = []
+    for borrower, quarters, labels in by_borrower.values():
+        quarters.sort()
+        noun = "fiscal quarter" if len(quarters) == 1 else "fiscal quarters"
+        parts.append(
+            f"{borrower.name} for the {noun} ending {_join([_long_date(q) for q in quarters])} ({_join(labels)})"
+        )
+    return "figures are missing from " + "; and from ".join(parts)
+
+
+def _evaluate_scope(
+    covenant: CovenantSpec,
+    terms: TermsVersion,
+    row: ScheduleRow,
+    test_date: date,
+    scope: Sequence[BorrowerSpan],
+    party_id: int | None,
+    figures: _FigureIndex,
+    waivers: frozenset[WaiverKey],
+    fiscal_year_end_month: int,
+) -> Result:
+    """Test the covenant on one test date for the given Borrowers (all of them, or one)."""
+    is_ratio = terms.metric_kind == RATIO
+    numerator = _window_sum(
+        terms.line_item,
+        quarter_ends_in_window(
+            test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fiscal_year_end_month
+        ),
+        scope,
+        figures,
+    )
+    denominator: _Window | None = None
+    if is_ratio:
+        denominator = _window_sum(
+            terms.denominator_line_item,
+            quarter_ends_in_window(
+                test_date,
+                terms.denominator_window_quarters or terms.window_quarters,
+                kind=terms.denominator_window_kind or TRAILING,
+                fiscal_year_end_month=fiscal_year_end_month,
+            ),
+            scope,
+            figures,
+        )
+
+    # What was read and what is missing, each piece once, in a stable order.
+    windows = [numerator] if denominator is None else [numerator, denominator]
+    used = {(f.period_end, f.party_id, f.line_item): f for w in windows for f in w.used}
+    missing_pieces: dict[tuple[date, int, str], tuple[BorrowerSpan, date, str | None]] = {}
+    for w in windows:
+        for borrower, quarter, line_item in w.missing:
+            missing_pieces.setdefault((quarter, borrower.party_id, line_item or ""), (borrower, quarter, line_item))
+    missing = [missing_pieces[key] for key in sorted(missing_pieces)]
+
+    threshold = row.threshold if row.threshold_state == THRESHOLD_SET else None
+    inputs = _base_inputs(covenant, terms)
+    inputs.update(
+        {
+            "metric_kind": terms.metric_kind,
+            "line_item": terms.line_item,
+            "window_kind": terms.window_kind,
+            "window": [_iso(q) for q in numerator.quarters],
+            "direction": terms.direction,
+            "basis": terms.basis,
+            "threshold_state": row.threshold_state,
+            "threshold": str(threshold) if threshold is not None else None,
+            "amount_as_printed": row.amount_as_printed,
+            "schedule_row_date": _iso(row.test_date),
+            "applies_thereafter": row.applies_thereafter,
+            "borrowers": [{"party_id": b.party_id, "name": b.name} for b in scope],
+            "figures": [
+                {
+                    "statement_id": f.statement_id,
+                    "statement_version": f.statement_version,
+                    "party_id": f.party_id,
+                    "period_end": _iso(f.period_end),
+                    "line_item": f.line_item,
+                    "amount": str(f.amount),
+                }
+                for _, f in sorted(used.items())
+            ],
+            "missing": [
+                {"party_id": b.party_id, "name": b.name, "period_end": _iso(q), "line_item": item}
+                for b, q, item in missing
+            ],
+        }
+    )
+    if denominator is not None:
+        inputs["denominator_line_item"] = terms.denominator_line_item
+        inputs["denominator_window_kind"] = terms.denominator_window_kind or TRAILING
+        inputs["denominator_window"] = [_iso(q) for q in denominator.quarters]
+
+    scope_text = "all the Borrowers on a combined basis" if party_id is None else scope[0].name
+    where = _where(covenant, terms)
+    window_text = _window_text(numerator.quarters, terms.window_kind, test_date)
+    if denominator is None:
+        subject = f"{_capitalised(_label(terms.line_item))} of {scope_text} for {window_text}"
+    else:
+        subject = (
+            f"The ratio of {_label(terms.line_item)} for {window_text} to {_label(terms.denominator_line_item)} "
+            f"for {_window_text(denominator.quarters, terms.denominator_window_kind, test_date)}, for {scope_text},"
+        )
+    limit_word = "minimum" if terms.direction == AT_LEAST else "maximum"
+    threshold_text = ""
+    if threshold is not None:
+        threshold_text = row.amount_as_printed or (_ratio_text(threshold) if is_ratio else _money(threshold))
+    provisional_note = (
+        f" (provisional: {terms.source or 'the amendment'} is pending its conditions precedent)"
+        if terms.provisional
+        else ""
+    )
+
+    def result(status: str, explanation: str, **values: object) -> Result:
+        if status == BREACH and WaiverKey(covenant.covenant_id, test_date, party_id) in waivers:
+            status = WAIVED
+            explanation += " This breach has been waived for this test date."
+        inputs["numerator"] = None if missing else str(numerator.total)
+        if denominator is not None:
+            inputs["denominator"] = None if missing else str(denominator.total)
+        return Result(
+            covenant_id=covenant.covenant_id,
+            terms_id=terms.terms_id,
+            test_date=test_date,
+            party_id=party_id,
+            status=status,
+            value=values.get("value"),  # type: ignore[arg-type]
+            threshold=threshold,
+            headroom=values.get("headroom"),  # type: ignore[arg-type]
+            headroom_percent=values.get("headroom_percent"),  # type: ignore[arg-type]
+            provisional=terms.provisional,
+            explanation=explanation,
+            inputs=inputs,
+            near_breach=bool(values.get("near_breach", False)),
+        )
+
+    # Undecidable: figures missing, or the metric not stated.
+    if missing:
+        reasons = [_missing_text(missing)]
+        if threshold is None:
+            reasons.append(_unknown_threshold_text(row))
+        return result(
+            INCOMPLETE,
+            f"{subject} cannot be decided ({where}): {'; and '.join(reasons)}. "
+            f"It is not shown as compliant until they are received{provisional_note}.",
+        )
+
+    # The value, or for a ratio with a denominator that is not positive, no value.
+    value: Decimal | None
+    if denominator is None:
+        value = numerator.total
+    else:
+        value = _ratio(numerator.total, denominator.total, terms.direction) if denominator.total > 0 else None
+
+    if threshold is None:
+        shown = "cannot be computed" if value is None and denominator is not None else f"amounted to {_shown(value)}"
+        if value is None:
+            shown += " (ratio undefined: denominator not positive)"
+        return result(
+            INCOMPLETE,
+            f"{subject} {shown}, but {_unknown_threshold_text(row)} ({where}). "
+            f"The test is not decided{provisional_note}.",
+            value=value,
+        )
+
+    if value is None and denominator is not None:
+        because = (
+            f"{subject} cannot be computed ({where}): ratio undefined: denominator not positive, "
+            f"as {_label(terms.denominator_line_item)} amounted to {_money(denominator.total)}."
+        )
+        if terms.direction == AT_LEAST and denominator.total == 0 and numerator.total > 0:
+            return result(
+                COMPLIANT,
+                f"{because} With positive {_label(terms.line_item)} and no {_label(terms.denominator_line_item)}, "
+                f"the minimum of {threshold_text} is met{provisional_note}.",
+            )
+        return result(
+            BREACH, f"{because} It is treated as a breach of the {limit_word} of {threshold_text}{provisional_note}."
+        )
+
+    assert value is not None  # a sum always has one; a ratio without one was decided above
+    # Headroom is positive on the compliant side in both directions.
+    headroom = _EXACT.subtract(threshold, value) if terms.direction == AT_MOST else _EXACT.subtract(value, threshold)
+    headroom_percent = None
+    if threshold != 0:
+        # Rounded down, so that the percent shown is under the band exactly when the headroom is.
+        headroom_percent = _EXACT.divide(_EXACT.multiply(headroom, _HUNDRED), abs(threshold)).quantize(
+            _PERCENT_PLACES, rounding=ROUND_FLOOR, context=_EXACT
+        )
+    compliant = headroom >= 0
+    near = (
+        compliant
+        and threshold != 0
+        and _EXACT.multiply(headroom, _HUNDRED) < _EXACT.multiply(covenant.warning_band_percent, abs(threshold))
+    )
+
+    value_text = _ratio_text(value) if is_ratio else _money(value)
+    headroom_text = f"{headroom.normalize():f}" if is_ratio else _money(headroom)
+    statement = f"{subject} amounted to {value_text} against a {limit_word} of {threshold_text} ({where})."
+    percent_text = f" ({headroom_percent}%)" if headroom_percent is not None else ""
+    if compliant:
+        if near:
+            verdict = (
+                f" Compliant{provisional_note}, but within the {covenant.warning_band_percent.normalize():f}% "
+                f"warning band: headroom of {headroom_text}{percent_text}."
+            )
+        else:
+            verdict = f" Compliant{provisional_note}, with headroom of {headroom_text}{percent_text}."
+        status = COMPLIANT
+    else:
+        shortfall = f"{(-headroom).normalize():f}" if is_ratio else _money(-headroom)
+        verdict = f" Breach{provisional_note}: {'short' if terms.direction == AT_LEAST else 'over'} by {shortfall}."
+        status = BREACH
+    return result(
+        status,
+        statement + verdict,
+        value=value,
+        headroom=headroom,
+        headroom_percent=headroom_percent,
+        near_breach=near,
+    )
+
+
+def _ratio(numerator: Decimal, denominator: Decimal, direction: str) -> Decimal:
+    """
+    numerator / denominator (denominator positive) to six decimal places, rounded against
+    compliance: up for a maximum, down for a minimum. The status, decided on this value,
+    is then the status the exact ratio would have against any threshold of six places or
+    fewer, and the value shown never hides a breach.
+    """
+    context, rounding = (_RATIO_UP, ROUND_CEILING) if direction == AT_MOST else (_RATIO_DOWN, ROUND_FLOOR)
+    return context.divide(numerator, denominator).quantize(_RATIO_PLACES, rounding=rounding, context=_EXACT)
+
+
+def _shown(value: Decimal | None) -> str:
+    return "no value" if value is None else _money(value)
+
+
+def _unknown_threshold_text(row: ScheduleRow) -> str:
+    if row.threshold_state == THRESHOLD_REDACTED:
+        return f"the threshold for {_long_date(row.test_date)} is redacted in the copy on file"
+    if row.threshold_state == THRESHOLD_TO_BE_SET:
+        return f"the threshold for {_long_date(row.test_date)} is to be set"
+    return f"no threshold amount is recorded for {_long_date(row.test_date)}"
+
+
+def _no_borrowers(covenant: CovenantSpec, terms: TermsVersion, row: ScheduleRow, test_date: date) -> Result:
+    inputs = _base_inputs(covenant, terms)
+    threshold = row.threshold if row.threshold_state == THRESHOLD_SET else None
+    return Result(
+        covenant_id=covenant.covenant_id,
+        terms_id=terms.terms_id,
+        test_date=test_date,
+        party_id=None,
+        status=INCOMPLETE,
+        value=None,
+        threshold=threshold,
+        headroom=None,
+        headroom_percent=None,
+        provisional=terms.provisional,
+        explanation=(
+            f"Section {covenant.section} cannot be decided for {_long_date(test_date)}: "
+            "no Borrower is recorded under the agreement on that date."
+        ),
+        inputs=inputs,
+    )
+
+
+def _borrowers_on(borrowers: Sequence[BorrowerSpan], day: date) -> list[BorrowerSpan]:
+    """The Borrowers on ``day``, each party once, in party order."""
+    holding: dict[int, BorrowerSpan] = {}
+    for span in borrowers:
+        if span.holds_on(day) and span.party_id not in holding:
+            holding[span.party_id] = span
+    return [holding[party_id] for party_id in sorted(holding)]
+
+
+def evaluate_agreement(inputs: AgreementInputs) -> list[Result]:
+    """
+    Test every covenant of the agreement on every test date up to ``inputs.as_of``.
+
+    Results come in the order of the covenants given, then by test date, then by Borrower
+    (the combined test first). The same inputs always give the same results.
+    """
+    fiscal_year_end_month = inputs.fiscal_year_end_month
+    _check_month(fiscal_year_end_month)
+    figures = _index_figures(inputs.figures)
+    figure_dates = {figure.period_end for figure in inputs.figures}
+    borrowers_cache: dict[date, list[BorrowerSpan]] = {}
+    results: list[Result] = []
+    for covenant in inputs.covenants:
+        covenant_results: list[Result] = []
+        for test_date in test_dates_for(
+            covenant, as_of=inputs.as_of, figure_dates=figure_dates, fiscal_year_end_month=fiscal_year_end_month
+        ):
+            terms = terms_in_force(covenant.versions, test_date)
+            row = schedule_row_for(terms, test_date) if terms is not None else None
+            if terms is None or row is None:
+                deleting = _deleting_version(covenant.versions, test_date) if terms is None else None
+                covenant_results.append(
+                    _not_tested(covenant, terms, test_date, deleting.source if deleting is not None else None)
+                )
+                continue
+            borrowers = borrowers_cache.get(test_date)
+            if borrowers is None:
+                borrowers = borrowers_cache[test_date] = _borrowers_on(inputs.borrowers, test_date)
+            if not borrowers:
+                covenant_results.append(_no_borrowers(covenant, terms, row, test_date))
+                continue
+            if terms.basis == EACH_BORROWER:
+                for borrower in borrowers:
+                    covenant_results.append(
+                        _evaluate_scope(
+                            covenant,
+                            terms,
+                            row,
+                            test_date,
+                            [borrower],
+                            borrower.party_id,
+                            figures,
+                            inputs.waivers,
+                            fiscal_year_end_month,
+                        )
+                    )
+            else:
+                covenant_results.append(
+                    _evaluate_scope(
+                        covenant, terms, row, test_date, borrowers, None, figures, inputs.waivers, fiscal_year_end_month
+                    )
+                )
+        # Already in order: test dates come sorted, Borrowers in party order.
+        results.extend(covenant_results)
+    return results
