@@ -36,3 +36,46 @@ def redis_url() -> str:
     except Exception:
         service_unavailable(f"Redis at {url}")
     return url
+
+
+@pytest.fixture(autouse=True)
+def celery_in_process():
+    """Tasks run in-process unless a test starts a real worker (see ``celery_worker``)."""
+    from portal.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def celery_worker(redis_url, celery_in_process):
+    """A real Celery worker consuming from Redis (a database of its own, emptied first).
+
+    Use with ``django_db(transaction=True)``: the worker's thread has its own database
+    connection and sees only committed rows."""
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    app = celery_in_process
+    base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url
+    url = f"{base}/14"
+    redis.Redis.from_url(url).flushdb()
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    _drop_broker_pools(app)
+    try:
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30) as worker:
+            yield worker
+    finally:
+        app.conf.update(saved)
+        _drop_broker_pools(app)
+
+
+def _drop_broker_pools(app) -> None:
+    """Forget connections made to the previous broker, so producers use the new URL."""
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None

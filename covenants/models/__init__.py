@@ -8,5 +8,7 @@ from .statements import *  # noqa: F403
 from .statements import __all__ as _statements
 from .terms import *  # noqa: F403
 from .terms import __all__ as _terms
+from .waivers import *  # noqa: F403
+from .waivers import __all__ as _waivers
 
-__all__ = [*_agreements, *_terms, *_statements, *_results]
+__all__ = [*_agreements, *_terms, *_statements, *_results, *_waivers]

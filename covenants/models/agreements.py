@@ -67,10 +67,13 @@ class Agreement(TimeStamped):
         default=45, help_text="Days after a fiscal quarter's end by which each Borrower's financials are due."
     )
     required_line_items = models.ManyToManyField(LineItem, blank=True, related_name="agreements")
+    # Set when figures or terms change, cleared when an evaluation has run: a sweep
+    # re-queues what is still set, so nothing depends on a task reaching the broker.
+    evaluation_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     signature_blocks = GenericRelation(
         SignatureBlock, content_type_field="document_type", object_id_field="document_id"
     )
-    history = HistoricalRecords(m2m_fields=[required_line_items])
+    history = HistoricalRecords(m2m_fields=[required_line_items], excluded_fields=["evaluation_requested_at"])
 
     class Meta:
         ordering = ["name"]
@@ -164,7 +167,7 @@ class Amendment(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} to {self.agreement.title}"
+        return f"{self.title} ({self.agreement.name})"
 
     @property
     def is_pending(self) -> bool:

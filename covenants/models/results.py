@@ -32,7 +32,7 @@ class CovenantTestResult(models.Model):
     value = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
     threshold = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
     headroom = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
-    headroom_percent = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    headroom_percent = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
     provisional = models.BooleanField(default=False)
     explanation = models.TextField(blank=True)
     inputs = models.JSONField(default=dict, blank=True)

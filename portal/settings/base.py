@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -164,8 +165,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "re-evaluate-every-agreement-nightly": {
         "task": "covenants.tasks.reevaluate_all_agreements",
-        "schedule": timedelta(days=1),
+        "schedule": crontab(hour=2, minute=0),
         "options": {"expires": 6 * 60 * 60},
+    },
+    "queue-evaluations-the-broker-missed": {
+        "task": "covenants.tasks.sweep_evaluation_requests",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))

@@ -1,0 +1,190 @@
+"""
+Reads for the covenants app.
+
+Evaluation inputs are loaded for a batch of agreements in a fixed number of queries,
+whatever the number of borrowers, covenants and quarters, and handed to the engine as
+plain data. Reads for users go through ``portal.access`` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from portal.access import agreements_visible_to
+
+from . import engine
+from .choices import AmendmentStatus, Role, StatementStatus
+from .models import (
+    Agreement,
+    AgreementRole,
+    Covenant,
+    CovenantTerms,
+    CovenantTestResult,
+    FinancialStatement,
+    StatementLine,
+    ThresholdStep,
+    Waiver,
+)
+
+
+def _terms_version(terms: CovenantTerms) -> engine.TermsVersion:
+    return engine.TermsVersion(
+        terms_id=terms.pk,
+        effective_from=terms.effective_from,
+        action=terms.action,
+        metric_kind=terms.metric_kind,
+        line_item=terms.line_item.code if terms.line_item_id else None,
+        window_quarters=terms.window_quarters,
+        window_kind=terms.window_kind,
+        denominator_line_item=terms.denominator_line_item.code if terms.denominator_line_item_id else None,
+        denominator_window_quarters=terms.denominator_window_quarters,
+        denominator_window_kind=terms.denominator_window_kind or "trailing",
+        direction=terms.direction,
+        basis=terms.basis,
+        schedule=tuple(
+            engine.ScheduleRow(
+                test_date=row.test_date,
+                threshold=row.threshold,
+                threshold_state=row.threshold_state,
+                applies_thereafter=row.applies_thereafter,
+                amount_as_printed=row.amount_as_printed,
+            )
+            for row in terms.schedule.all()
+        ),
+        provisional=bool(terms.amendment_id and terms.amendment.status == AmendmentStatus.PENDING),
+        source=terms.amendment.title if terms.amendment_id else "",
+    )
+
+
+def covenant_spec(covenant: Covenant) -> engine.CovenantSpec:
+    """A covenant with its prefetched terms as the engine's plain data."""
+    return engine.CovenantSpec(
+        covenant_id=covenant.pk,
+        section=covenant.section,
+        name=covenant.name,
+        versions=tuple(_terms_version(t) for t in covenant.terms.all()),
+        warning_band_percent=covenant.warning_band_percent,
+    )
+
+
+def covenants_with_terms() -> QuerySet[Covenant]:
+    """Covenants with every version of their terms and schedules, in three queries."""
+    terms = CovenantTerms.objects.select_related("amendment", "line_item", "denominator_line_item").prefetch_related(
+        Prefetch("schedule", queryset=ThresholdStep.objects.order_by("test_date"))
+    )
+    return Covenant.objects.prefetch_related(
+        Prefetch("terms", queryset=terms.order_by("effective_from", "id"))
+    ).order_by("agreement_id", "section")
+
+
+def evaluation_inputs(agreement_ids: Sequence[int], *, as_of: dt.date) -> dict[int, engine.AgreementInputs]:
+    """
+    Everything the engine needs for these agreements, in a fixed number of queries:
+    agreements, covenants (+ terms, schedules), borrower roles, current figures, waivers.
+    """
+    ids = list(agreement_ids)
+    agreements = dict(Agreement.objects.filter(pk__in=ids).order_by().values_list("pk", "fiscal_year_end_month"))
+
+    covenants: dict[int, list[engine.CovenantSpec]] = defaultdict(list)
+    for covenant in covenants_with_terms().filter(agreement_id__in=ids):
+        covenants[covenant.agreement_id].append(covenant_spec(covenant))
+
+    borrowers: dict[int, list[engine.BorrowerSpan]] = defaultdict(list)
+    roles = (
+        AgreementRole.objects.filter(agreement_id__in=ids, role=Role.BORROWER)
+        .order_by("agreement_id", "party__legal_name")
+        .values_list("agreement_id", "party_id", "party__legal_name", "holds_from", "holds_to")
+    )
+    for agreement_id, party_id, name, holds_from, holds_to in roles:
+        borrowers[agreement_id].append(engine.BorrowerSpan(party_id, name, holds_from, holds_to))
+
+    figures: dict[int, list[engine.Figure]] = defaultdict(list)
+    lines = StatementLine.objects.filter(
+        statement__agreement_id__in=ids, statement__status=StatementStatus.CURRENT
+    ).values_list(
+        "statement__agreement_id",
+        "statement__borrower_id",
+        "statement__period_end",
+        "line_item__code",
+        "amount",
+        "statement_id",
+        "statement__version",
+    )
+    for agreement_id, party_id, period_end, code, amount, statement_id, version in lines.iterator(chunk_size=5000):
+        figures[agreement_id].append(engine.Figure(party_id, period_end, code, amount, statement_id, version))
+
+    waivers = _waiver_keys(ids)
+
+    return {
+        pk: engine.AgreementInputs(
+            agreement_id=pk,
+            as_of=as_of,
+            covenants=tuple(covenants[pk]),
+            borrowers=tuple(borrowers[pk]),
+            figures=tuple(figures[pk]),
+            waivers=frozenset(waivers[pk]),
+            fiscal_year_end_month=fiscal_year_end_month,
+        )
+        for pk, fiscal_year_end_month in agreements.items()
+    }
+
+
+def _waiver_keys(agreement_ids: Sequence[int]) -> dict[int, set[engine.WaiverKey]]:
+    """Waivers granted for these agreements, as the engine's keys (one query)."""
+    keys: dict[int, set[engine.WaiverKey]] = defaultdict(set)
+    for agreement_id, covenant_id, test_date, party_id in Waiver.objects.filter(
+        agreement_id__in=agreement_ids
+    ).values_list("agreement_id", "covenant_id", "test_date", "borrower_id"):
+        keys[agreement_id].add(engine.WaiverKey(covenant_id, test_date, party_id))
+    return keys
+
+
+def terms_in_force(covenant: Covenant, test_date: dt.date) -> CovenantTerms | None:
+    """The covenant's terms in force on a test date, as its amendments make them (None if none)."""
+    versions = list(
+        covenant.terms.select_related("amendment", "line_item", "denominator_line_item").prefetch_related("schedule")
+    )
+    chosen = engine.terms_in_force([_terms_version(t) for t in versions], test_date)
+    if chosen is None:
+        return None
+    return next(t for t in versions if t.pk == chosen.terms_id)
+
+
+def current_results(agreement_ids: Iterable[int]) -> QuerySet[CovenantTestResult]:
+    """Current results of these agreements, with what a table of them shows."""
+    return (
+        CovenantTestResult.objects.filter(agreement_id__in=list(agreement_ids), is_current=True)
+        .select_related("covenant", "borrower")
+        .order_by("agreement_id", "covenant__section", "test_date", "borrower_id")
+    )
+
+
+def results_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[CovenantTestResult]:
+    """Every result of the agreements the user may see."""
+    return CovenantTestResult.objects.filter(agreement__in=agreements_visible_to(user))
+
+
+def statements_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[FinancialStatement]:
+    """Every statement (all versions) of the agreements the user may see."""
+    return FinancialStatement.objects.filter(agreement__in=agreements_visible_to(user))
+
+
+def agreement_for_reference(reference: str) -> Agreement:
+    """An agreement by id, name or title (case-insensitive); raises Agreement.DoesNotExist or
+    Agreement.MultipleObjectsReturned with a message naming the candidates."""
+    ref = reference.strip()
+    if ref.isdigit():
+        return Agreement.objects.get(pk=int(ref))
+    matches = list(Agreement.objects.filter(Q(name__iexact=ref) | Q(title__iexact=ref)))
+    if not matches:
+        raise Agreement.DoesNotExist(f"No agreement is named or titled '{ref}'.")
+    if len(matches) > 1:
+        names = "; ".join(f"{a.pk}: {a.name}" for a in matches)
+        raise Agreement.MultipleObjectsReturned(f"'{ref}' names several agreements ({names}); give its id.")
+    return matches[0]
