@@ -27,11 +27,13 @@ from .models import (
     Agreement,
     AgreementRole,
     ComplianceEvent,
+    Covenant,
     CovenantTestResult,
     FinancialStatement,
     LineItem,
     StatementLine,
     StatementUpload,
+    Waiver,
 )
 from .uploads import (
     ParsedUpload,
@@ -387,3 +389,49 @@ def agreements_needing_evaluation(*, older_than: dt.timedelta) -> list[int]:
     return list(
         Agreement.objects.filter(evaluation_requested_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)
     )
+
+
+# --- Waivers ------------------------------------------------------------------------
+
+
+class WaiverRefused(Exception):
+    """A waiver that cannot be recorded, with a sentence saying why."""
+
+
+@transaction.atomic
+def waiver_record(
+    *,
+    covenant_id: int,
+    test_date: dt.date,
+    instrument: str,
+    recorded_by: AbstractBaseUser,
+    borrower_id: int | None = None,
+    amendment_id: int | None = None,
+    note: str = "",
+) -> Waiver:
+    """Record the Lenders' waiver of one test; the agreement is re-evaluated on commit, so
+    the result shows waived. A waiver covers only the covenant, test date and Borrower it names."""
+    from portal.access import may_administer
+
+    covenant = Covenant.objects.select_related("agreement").get(pk=covenant_id)
+    if not may_administer(recorded_by, covenant.agreement):
+        raise WaiverRefused("Only the Agents and administrators may record a waiver.")
+    if not instrument.strip():
+        raise WaiverRefused("Name the instrument that grants the waiver (e.g. Waiver and Amendment No. 3).")
+    if amendment_id is not None and not covenant.agreement.amendments.filter(pk=amendment_id).exists():
+        raise WaiverRefused("The amendment named is not an amendment of this agreement.")
+    existing = Waiver.objects.filter(covenant=covenant, test_date=test_date, borrower_id=borrower_id)
+    if existing.exists():
+        raise WaiverRefused(f"{covenant.section} on {test_date.isoformat()} is already waived.")
+    waiver = Waiver.objects.create(
+        agreement=covenant.agreement,
+        covenant=covenant,
+        test_date=test_date,
+        borrower_id=borrower_id,
+        instrument=instrument.strip(),
+        amendment_id=amendment_id,
+        note=note,
+        recorded_by=recorded_by,
+    )
+    # The post_save receiver requests the re-evaluation; nothing else to do here.
+    return waiver

@@ -58,7 +58,36 @@ def borrowers_user_may_submit_for(user: AbstractBaseUser | AnonymousUser, agreem
         return Party.objects.none()
     if is_administrator(user):
         return borrowers.distinct()
-    acts_as_agent = agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
-    if acts_as_agent:
+    if acts_as_agent(user, agreement):
         return borrowers.distinct()
     return borrowers.filter(memberships__user=user, memberships__role=MembershipRole.BORROWER).distinct()
+
+
+def acts_as_agent(user: AbstractBaseUser | AnonymousUser, agreement: Agreement) -> bool:
+    """The user belongs to the agreement's Agent or Collateral Agent."""
+    if not user.is_authenticated:
+        return False
+    return agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
+
+
+def may_administer(user: AbstractBaseUser | AnonymousUser, agreement: Agreement) -> bool:
+    """Change covenant terms, amendments and roles, and record waivers: Agents and administrators."""
+    return is_administrator(user) or acts_as_agent(user, agreement)
+
+
+def may_manage_parties(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Create and edit parties and signatories: administrators and users of an agent."""
+    if not user.is_authenticated:
+        return False
+    return is_administrator(user) or user.memberships.filter(role=MembershipRole.AGENT).exists()
+
+
+def agreements_administered_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Agreement]:
+    """Agreements whose terms the user may change: all for administrators, else those they are Agent in."""
+    if not user.is_authenticated:
+        return Agreement.objects.none()
+    if is_administrator(user):
+        return Agreement.objects.all()
+    return Agreement.objects.filter(
+        pk__in=Agreement.objects.filter(roles__role__in=AGENT_ROLES, roles__party__memberships__user=user).values("pk")
+    )

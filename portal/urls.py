@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("agreements/", include("covenants.urls")),
+    path("api/", include("portal.api_urls")),
     path("admin/", admin.site.urls),
 ]
