@@ -80,3 +80,31 @@ class ResultStatus(models.TextChoices):
     INCOMPLETE = "incomplete", "Incomplete"
     NOT_TESTED = "not_tested", "Not tested"
     WAIVED = "waived", "Waived"
+
+
+# --- Alerts -------------------------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    """What an alert tells its recipients, in the agreements' words."""
+
+    BREACH = "breach", "Breach"
+    CURE = "cure", "Breach cured"
+    NEAR_BREACH = "near_breach", "Near breach"
+    FINANCIALS_LATE = "financials_late", "Financials late"
+    AMENDMENT_OVERDUE = "amendment_overdue", "Amendment past its conditions-precedent deadline"
+
+
+class AlertChannel(models.TextChoices):
+    """How an alert reaches a recipient: the inbox, e-mail, or a party's webhook subscription."""
+
+    IN_APP = "in_app", "Inbox"
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed after every retry"
+    CANCELLED = "cancelled", "Stopped (the breach was waived)"

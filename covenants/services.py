@@ -22,6 +22,7 @@ from parties.models import Party
 from portal.access import borrowers_user_may_submit_for
 
 from . import engine, selectors
+from .alerts import alerts_raise_for_events
 from .choices import Role, StatementStatus, UploadFormat
 from .models import (
     Agreement,
@@ -379,6 +380,8 @@ def agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None =
         if previous is None or previous.status != row.status
     ]
     events = ComplianceEvent.objects.bulk_create(events, batch_size=2000)
+    # Alerts are stored with the events that raise them, in this transaction.
+    alerts_raise_for_events(events)
     Agreement.objects.filter(pk__in=ids).update(evaluation_requested_at=None)
     return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
 

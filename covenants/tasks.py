@@ -64,3 +64,48 @@ def sweep_evaluation_requests() -> int:
     ids = services.agreements_needing_evaluation(older_than=dt.timedelta(seconds=30))
     services.queue_evaluations(ids)
     return len(ids)
+
+
+# --- Alerts -------------------------------------------------------------------------
+# Every alert and delivery is stored before a task is queued, so these tasks may run twice,
+# late, or not at all: a second run finds the work done, and the sweep queues what was missed.
+
+
+@shared_task(name="covenants.tasks.deliver_alert", **_RETRY)
+def deliver_alert(delivery_id: int) -> str:
+    """Send one alert delivery (an e-mail or a webhook POST) unless it was sent already."""
+    from .notifications import delivery_attempt
+
+    return delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="covenants.tasks.raise_late_financials", **_RETRY)
+def raise_late_financials(as_of: str | None = None) -> int:
+    """Daily: alert on each Borrower's statement missing after its quarter's reporting deadline."""
+    from django.utils import timezone
+
+    from .alerts import alerts_raise_late_financials
+
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return len(alerts_raise_late_financials(as_of=day))
+
+
+@shared_task(name="covenants.tasks.raise_overdue_amendments", **_RETRY)
+def raise_overdue_amendments(as_of: str | None = None) -> int:
+    """Daily: alert on amendments still pending after a known conditions-precedent deadline."""
+    from django.utils import timezone
+
+    from .alerts import alerts_raise_overdue_amendments
+
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return len(alerts_raise_overdue_amendments(as_of=day))
+
+
+@shared_task(name="covenants.tasks.sweep_undelivered_alerts")
+def sweep_undelivered_alerts() -> int:
+    """Every minute: re-queue deliveries still pending a minute after they fell due."""
+    from .alerts import deliveries_overdue, queue_deliveries
+
+    ids = deliveries_overdue()
+    queue_deliveries(ids)
+    return len(ids)

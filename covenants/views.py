@@ -1,120 +1,244 @@
-"""Pages of agreements. Views stay thin: reads through selectors, writes through services."""
+"""
+Pages of agreements: the agreement page, the borrower's upload journey (template, preview,
+confirm, evaluation progress, history), the compliance exports and the certificate.
+
+Views stay thin: reads through :mod:`covenants.page_selectors` (which apply the access rule),
+writes through :mod:`covenants.services`. A file is checked and shown before anything is
+saved; its bytes wait in the session between the preview and the confirmation, so what is
+confirmed is exactly what was previewed.
+"""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.access import agreements_visible_to, borrowers_user_may_submit_for
-
-from . import engine, selectors, services
+from . import engine, exports, page_selectors, services
 from .models import Agreement
-from .uploads import build_template
+from .upload_preview import preview_table
+from .uploads import ParsedUpload, build_template
 
-MAX_UPLOAD_BYTES_SHOWN = "10 MB"
+#: The session holds at most one file per agreement between preview and confirmation, and
+#: only files this small (a 20,000-row statement is about 1.2 MB of CSV): sessions are
+#: rewritten on every request.
+PREVIEW_MAX_BYTES = 2 * 1024 * 1024
+PREVIEW_SESSION_KEY = "statement_previews"
+#: The evaluation's progress is polled once a second for at most this many times.
+MAX_PROGRESS_POLLS = 180
 
 
-def _agreement_for(request: HttpRequest, pk: int) -> Agreement:
-    """The agreement, if the user may see it; 404 otherwise (its existence is not disclosed)."""
-    return get_object_or_404(agreements_visible_to(request.user), pk=pk)
+def _size_text(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 2**10:,.0f} KB"
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- The agreement page ----------------------------------------------------------------------------
 
 
 @login_required
+@require_GET
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """An agreement's parties, amendments, covenants and current results."""
-    agreement = _agreement_for(request, pk)
-    context = {
+    """Parties in their roles, the amendment chain, each covenant's terms, results and charts."""
+    page = page_selectors.agreement_page(request.user, pk, today=_today())
+    return render(request, "covenants/agreement_detail.html", {"page": page, "agreement": page.agreement})
+
+
+# --- The upload journey ----------------------------------------------------------------------------
+
+
+def _chosen_quarter(request: HttpRequest, agreement: Agreement, quarters: list[dt.date]) -> dt.date | None:
+    raw = request.GET.get("quarter") or request.POST.get("quarter") or ""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        return quarters[0] if quarters else None
+    return day if engine.is_fiscal_quarter_end(day, agreement.fiscal_year_end_month) else None
+
+
+def _upload_context(request: HttpRequest, agreement: Agreement, **extra: object) -> dict:
+    quarters = page_selectors.quarter_choices(agreement, today=_today())
+    quarter = _chosen_quarter(request, agreement, quarters)
+    return {
         "agreement": agreement,
-        "roles": agreement.roles.select_related("party").order_by("role", "party__legal_name"),
-        "amendments": agreement.amendments.prefetch_related("conditions_precedent").order_by("number"),
-        "results": selectors.current_results([agreement.pk]),
-        "may_submit": borrowers_user_may_submit_for(request.user, agreement).exists(),
+        "quarters": quarters,
+        "quarter": quarter,
+        "uploads": page_selectors.submission_history(request.user, agreement),
+        "max_size": _size_text(min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES)),
+        "pending": _pending(request, agreement),
+        **extra,
     }
-    return render(request, "covenants/agreement_detail.html", context)
 
 
-def _submittable_agreement(request: HttpRequest, pk: int) -> Agreement:
-    agreement = _agreement_for(request, pk)
-    if not borrowers_user_may_submit_for(request.user, agreement).exists():
-        raise PermissionDenied("Only the Borrowers' users and the Agents may submit financial statements.")
-    return agreement
+def _pending(request: HttpRequest, agreement: Agreement) -> dict | None:
+    return request.session.get(PREVIEW_SESSION_KEY, {}).get(str(agreement.pk))
 
 
-def _quarter_choices(agreement: Agreement, today: dt.date, count: int = 12) -> list[dt.date]:
-    """The most recent fiscal quarter ends, newest first."""
-    quarters = [engine.previous_quarter_end(today, agreement.fiscal_year_end_month)]
-    while len(quarters) < count:
-        quarters.append(engine.previous_quarter_end(quarters[-1], agreement.fiscal_year_end_month))
-    return quarters
+def _hold(request: HttpRequest, agreement: Agreement, *, filename: str, content_type: str, content: bytes) -> str:
+    """Keep the previewed file until it is confirmed; returns its SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    held = dict(request.session.get(PREVIEW_SESSION_KEY, {}))
+    held[str(agreement.pk)] = {
+        "filename": filename,
+        "content_type": content_type,
+        "sha256": digest,
+        "size": len(content),
+        "content": base64.b64encode(content).decode("ascii"),
+    }
+    request.session[PREVIEW_SESSION_KEY] = held
+    return digest
+
+
+def _release(request: HttpRequest, agreement: Agreement) -> None:
+    held = dict(request.session.get(PREVIEW_SESSION_KEY, {}))
+    if held.pop(str(agreement.pk), None) is not None:
+        request.session[PREVIEW_SESSION_KEY] = held
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    """Upload a CSV or XLSX statement file; every problem is listed at once, nothing half-saved."""
-    agreement = _submittable_agreement(request, pk)
-    outcome = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, "Choose a CSV or XLSX file to upload.")
-        elif upload.size > settings.STATEMENT_UPLOAD_MAX_BYTES:
-            messages.error(
-                request, f"{upload.name} is larger than the {MAX_UPLOAD_BYTES_SHOWN} a statement file may be."
-            )
-        else:
-            outcome = services.statement_file_submit(
-                agreement=agreement,
-                user=request.user,
-                filename=upload.name,
-                content=upload.read(),
-                content_type=upload.content_type or "",
-                source="page",
-            )
-            if outcome.ok:
-                recorded = len(outcome.statements)
-                restated = len(outcome.restatements)
-                unchanged = len(outcome.unchanged)
-                messages.success(
-                    request,
-                    f"{upload.name} accepted: {recorded} statement(s) recorded"
-                    + (f", of which {restated} restatement(s)" if restated else "")
-                    + (f"; {unchanged} unchanged" if unchanged else "")
-                    + ". The covenants are being re-evaluated.",
-                )
-                return redirect("covenants:agreement_detail", pk=agreement.pk)
-    quarters = _quarter_choices(agreement, dt.date.today())
-    # Seed-era agreements: offer the quarters of their covenant schedules too.
-    schedule_dates = sorted(
-        {
-            row.test_date
-            for c in selectors.covenants_with_terms().filter(agreement=agreement)
-            for t in c.terms.all()
-            for row in t.schedule.all()
-        },
-        reverse=True,
+    """Choose the quarter, download the template, send a file: the file is checked and shown
+    row by row, every problem on its row and column; nothing is saved until it is confirmed."""
+    agreement = page_selectors.submittable_agreement(request.user, pk)
+    if request.method == "GET":
+        return render(request, "covenants/statement_upload.html", _upload_context(request, agreement))
+
+    upload = request.FILES.get("file")
+    problem = None
+    if upload is None:
+        problem = "Choose a CSV or XLSX file to upload."
+    elif upload.size > min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES):
+        limit = _size_text(min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES))
+        problem = f"{upload.name} is {_size_text(upload.size)}; a statement file checked here may be at most {limit}."
+    if problem:
+        messages.error(request, problem)
+        return render(request, "covenants/statement_upload.html", _upload_context(request, agreement), status=400)
+
+    content = upload.read()
+    content_type = upload.content_type or ""
+    parsed = services.statement_file_parse(
+        agreement=agreement, user=request.user, filename=upload.name, content=content, content_type=content_type
     )
-    context = {
-        "agreement": agreement,
-        "outcome": outcome,
-        "quarters": sorted(set(quarters) | set(schedule_dates), reverse=True),
-        "uploads": agreement.uploads.select_related("uploaded_by").prefetch_related("statements__borrower")[:50],
-        "max_size": MAX_UPLOAD_BYTES_SHOWN,
-    }
-    return render(request, "covenants/statement_upload.html", context, status=400 if outcome else 200)
+    table = preview_table(parsed=parsed, content=content, max_rows=settings.STATEMENT_UPLOAD_MAX_ROWS)
+    if parsed.ok:
+        digest = _hold(request, agreement, filename=upload.name, content_type=content_type, content=content)
+    else:
+        _release(request, agreement)
+        digest = ""
+    statements = _statement_summary(agreement, parsed)
+    context = _upload_context(request, agreement, parsed=parsed, table=table, sha256=digest, statements=statements)
+    if context["quarter"]:
+        context["other_quarters"] = sorted({s["period_end"] for s in statements} - {context["quarter"]})
+    return render(request, "covenants/statement_upload.html", context, status=200 if parsed.ok else 400)
+
+
+def _statement_summary(agreement: Agreement, parsed: ParsedUpload) -> list[dict]:
+    """What a confirmed file would record: one statement per Borrower and quarter, its line items."""
+    context = services.upload_context_for(agreement)
+    rows = []
+    for (party_id, period_end), amounts in sorted(parsed.statements().items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        rows.append(
+            {
+                "borrower": context.entity_names.get(party_id, ""),
+                "period_end": period_end,
+                "amounts": [(context.line_item_names.get(code, code), amount) for code, amount in amounts.items()],
+            }
+        )
+    return rows
 
 
 @login_required
+@require_POST
+def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the previewed file (or discard it). The bytes recorded are those previewed."""
+    agreement = page_selectors.submittable_agreement(request.user, pk)
+    upload_url = reverse("covenants:statement_upload", args=[agreement.pk])
+    pending = _pending(request, agreement)
+    if request.POST.get("action") == "discard":
+        _release(request, agreement)
+        messages.info(request, "The file was discarded; nothing was saved.")
+        return redirect(upload_url)
+    if pending is None:
+        messages.error(request, "There is no checked file waiting to be confirmed; upload the file again.")
+        return redirect(upload_url)
+    content = base64.b64decode(pending["content"])
+    if request.POST.get("sha256") != pending["sha256"] or hashlib.sha256(content).hexdigest() != pending["sha256"]:
+        messages.error(
+            request,
+            "The file you confirmed is not the one last checked for this agreement (another was checked since); "
+            "check the file again and confirm it.",
+        )
+        return redirect(upload_url)
+    outcome = services.statement_file_submit(
+        agreement=agreement,
+        user=request.user,
+        filename=pending["filename"],
+        content=content,
+        content_type=pending["content_type"],
+        source="page",
+    )
+    _release(request, agreement)
+    if not outcome.ok:
+        # Something changed since the preview (the user's parties, say): the same page, the new errors.
+        table = preview_table(parsed=outcome.parsed, content=content)
+        context = _upload_context(request, agreement, parsed=outcome.parsed, table=table, sha256="", statements=[])
+        return render(request, "covenants/statement_upload.html", context, status=400)
+    return redirect("covenants:submission_detail", pk=agreement.pk, upload_pk=outcome.upload.pk)
+
+
+@login_required
+@require_GET
+def submission_detail(request: HttpRequest, pk: int, upload_pk: int) -> HttpResponse:
+    """A confirmed file: what it recorded, then (through htmx) the evaluation's progress and outcome."""
+    agreement = page_selectors.submittable_agreement(request.user, pk)
+    sub = page_selectors.submission(request.user, agreement, upload_pk)
+    return render(request, "covenants/submission_detail.html", {"agreement": agreement, "submission": sub})
+
+
+@login_required
+@require_GET
+def submission_progress(request: HttpRequest, pk: int, upload_pk: int) -> HttpResponse:
+    """The evaluation's progress: a fragment polled by htmx until the results are in, or the
+    same as a page for a browser without scripts."""
+    agreement = page_selectors.submittable_agreement(request.user, pk)
+    sub = page_selectors.submission(request.user, agreement, upload_pk)
+    try:
+        attempt = max(0, int(request.GET.get("attempt", "0")))
+    except ValueError:
+        attempt = 0
+    # Polling stops after a few minutes: a stuck evaluation is picked up by the sweep, and the
+    # results then appear on the agreement page; the browser need not ask forever.
+    context = {
+        "agreement": agreement,
+        "submission": sub,
+        "next_attempt": attempt + 1,
+        "gave_up": attempt >= MAX_PROGRESS_POLLS,
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "covenants/_evaluation.html", context)
+    return render(request, "covenants/submission_progress.html", context)
+
+
+@login_required
+@require_GET
 def statement_template(request: HttpRequest, pk: int) -> HttpResponse:
     """The agreement's statement template for a quarter, prefilled with its Borrowers and line items."""
-    agreement = _submittable_agreement(request, pk)
+    agreement = page_selectors.submittable_agreement(request.user, pk)
     fmt = request.GET.get("format", "csv")
     if fmt not in ("csv", "xlsx"):
         return HttpResponse("format must be csv or xlsx.", status=400, content_type="text/plain")
@@ -126,9 +250,7 @@ def statement_template(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(
             f"{period_end} is not the last day of a fiscal quarter.", status=400, content_type="text/plain"
         )
-    borrowers = [
-        (p.pk, p.legal_name) for p in borrowers_user_may_submit_for(request.user, agreement).order_by("legal_name")
-    ]
+    borrowers = page_selectors.submittable_borrowers(request.user, agreement)
     content = build_template(
         context=services.upload_context_for(agreement), borrowers=borrowers, period_end=period_end, fmt=fmt
     )
@@ -141,3 +263,77 @@ def statement_template(request: HttpRequest, pk: int) -> HttpResponse:
     filename = f"statement-template-{agreement.pk}-{period_end.isoformat()}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- Exports and the certificate ---------------------------------------------------------------------
+
+_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@login_required
+@require_GET
+def compliance_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The agreement's compliance table (every current result) as CSV or XLSX."""
+    agreement, views = page_selectors.compliance_results(request.user, pk)
+    rows = exports.compliance_rows(agreement.name, views)
+    content = exports.compliance_csv(rows) if fmt == "csv" else exports.compliance_xlsx(rows)
+    response = HttpResponse(content, content_type=_CONTENT_TYPES[fmt])
+    filename = f"compliance-{slugify(agreement.name)[:60]}-{_today().isoformat()}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class CertificateForm(forms.Form):
+    """The quarter certified and the officer who certifies it, as they sign."""
+
+    test_date = forms.TypedChoiceField(
+        label="Fiscal quarter ending", coerce=dt.date.fromisoformat, error_messages={"required": "Choose the quarter."}
+    )
+    officer_name = forms.CharField(
+        label="Certifying officer's name",
+        max_length=200,
+        error_messages={"required": "Enter the name of the officer who certifies."},
+    )
+    officer_title = forms.CharField(
+        label="Officer's title",
+        max_length=200,
+        help_text="As the officer signs, e.g. Chief Financial Officer.",
+        error_messages={"required": "Enter the officer's title, e.g. Chief Financial Officer."},
+    )
+
+    def __init__(self, *args: object, test_dates: list[dt.date], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["test_date"].choices = [(d.isoformat(), d.strftime("%B %-d, %Y")) for d in test_dates]
+
+
+@login_required
+@require_GET
+def compliance_certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable compliance certificate for one quarter: each covenant's computation and the
+    officer who certifies it (as entered on the form)."""
+    agreement = page_selectors.submittable_agreement(request.user, pk)
+    test_dates = page_selectors.certificate_test_dates(request.user, agreement)
+    user = request.user
+    initial = {"officer_name": user.get_full_name() or user.get_username()}
+    bound = any(name in request.GET for name in ("test_date", "officer_name", "officer_title"))
+    form = CertificateForm(request.GET if bound else None, initial=initial, test_dates=test_dates)
+    certificate = None
+    if bound and form.is_valid():
+        test_date = form.cleaned_data["test_date"]
+        items = page_selectors.certificate_items(user, agreement, test_date)
+        certificate = exports.certificate(
+            agreement_name=agreement.name,
+            agreement_title=agreement.title,
+            test_date=test_date,
+            items=items,
+            officer_name=form.cleaned_data["officer_name"],
+            officer_title=form.cleaned_data["officer_title"],
+            certified_on=_today(),
+            prepared_by=user.get_full_name() or user.get_username(),
+        )
+    status = 400 if bound and not form.is_valid() else 200
+    context = {"agreement": agreement, "form": form, "certificate": certificate}
+    return render(request, "covenants/certificate.html", context, status=status)

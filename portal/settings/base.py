@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "parties",
     "covenants",
@@ -56,11 +59,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change for the history of parties, terms and figures.
@@ -80,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "covenants.context_processors.unread_alerts",
             ],
         },
     },
@@ -107,6 +114,16 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after 30 minutes without activity: figures are confidential.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Two-factor authentication is open to every user; a deployment may require it of agents
+# and administrators (production does). The demo leaves it optional.
+PORTAL_REQUIRE_TWO_FACTOR = env.bool("PORTAL_REQUIRE_TWO_FACTOR", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Lender portal")
+PORTAL_LOGIN_FAILURE_LIMIT = env.int("PORTAL_LOGIN_FAILURE_LIMIT", default=5)
+PORTAL_LOGIN_LOCKOUT_SECONDS = env.int("PORTAL_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# The history of terms, figures, waivers and parties is a record: never reverted in the admin.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -142,6 +159,26 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lender portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Alerts -----------------------------------------------------------------------
+# Links in e-mails and webhook bodies point here (the e-mail has no request to build them from).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# A delivery that fails is retried with exponential backoff and jitter, up to this many
+# attempts in all. The longest wait stays well below the broker's visibility timeout (900 s),
+# or Redis would hand the waiting task to a second worker.
+ALERT_DELIVERY_MAX_ATTEMPTS = env.int("ALERT_DELIVERY_MAX_ATTEMPTS", default=6)
+ALERT_RETRY_BASE_SECONDS = env.int("ALERT_RETRY_BASE_SECONDS", default=30)
+ALERT_RETRY_MAX_SECONDS = env.int("ALERT_RETRY_MAX_SECONDS", default=300)
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env.int("ALERT_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Webhooks to private, loopback or link-local addresses: allowed in development (a receiver
+# on this machine), refused in production, where they would reach the portal's own network.
+ALERT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("ALERT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# A subscription whose deliveries fail every retry this many times in a row is paused.
+ALERT_WEBHOOK_PAUSE_AFTER_FAILURES = env.int("ALERT_WEBHOOK_PAUSE_AFTER_FAILURES", default=5)
+# The sweep re-queues deliveries still pending this long after they fell due.
+ALERT_SWEEP_AFTER_SECONDS = env.int("ALERT_SWEEP_AFTER_SECONDS", default=60)
+# Late financials are looked for in this many most recent fiscal quarters past their deadline.
+ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS = env.int("ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS", default=8)
+
 # --- Celery -----------------------------------------------------------------------
 # Redis is broker and result backend. Without REDIS_URL, tasks run in-process (eager)
 # so the portal works on a laptop with no server; CI and production always set it.
@@ -164,8 +201,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # Redelivery of unacknowledged messages after this long; longer than any task runs
 # and longer than any countdown we schedule, or a task would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    # A running worker looks this often for messages whose worker died (visibility timeout
+    # passed) and puts them back on the queue. kombu's default looks only every 10th tick
+    # of 10 s; scanning each tick keeps a redelivery within a minute of the timeout.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=60),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With Redis down, queuing a task from a request (an upload's evaluation) gives up within
+# about a second instead of holding the upload: the work is already marked in the database
+# and the sweep queues it once Redis is back. Celery's defaults retry the result backend's
+# connection 20 times, a second apart, which held each upload for 20 s.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Keep Django's logging (and its redaction filter) in the worker.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "re-evaluate-every-agreement-nightly": {
         "task": "covenants.tasks.reevaluate_all_agreements",
@@ -177,14 +233,109 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    "raise-late-financials-daily": {
+        "task": "covenants.tasks.raise_late_financials",
+        "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    "raise-overdue-amendments-daily": {
+        "task": "covenants.tasks.raise_overdue_amendments",
+        "schedule": crontab(hour=6, minute=10),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    "queue-alert-deliveries-the-broker-missed": {
+        "task": "covenants.tasks.sweep_undelivered_alerts",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))
 
+# --- Cache ------------------------------------------------------------------------
+# Shared by every web process (sign-in throttling counts must be): Redis, in a database
+# of its own so clearing the cache never touches queued tasks. Local memory otherwise.
+CACHE_URL = env.str("CACHE_URL", default="")
+if not CACHE_URL and REDIS_URL:
+    CACHE_URL = REDIS_URL.rsplit("/", 1)[0] + "/1" if REDIS_URL.count("/") > 2 else REDIS_URL + "/1"
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "portal"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- REST framework ---------------------------------------------------------------
+# Integrations authenticate with expiring tokens (knox: stored hashed); the browsable API
+# uses the site's session. Reads and writes are scoped by portal.api, once, for every view.
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # JSON numbers become Decimal, never float: money stays exact from the request on.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api_conventions.DecimalJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "portal.api_conventions.PortalPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "portal.api_conventions.PortalOrderingFilter",
+    ],
+    # Per user (per address for the anonymous token request): a runaway script slows
+    # itself down, not the portal. Generous by default; tune from the environment.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api_conventions.PortalUserRateThrottle",
+        "portal.api_conventions.PortalAnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="5000/hour"),
+        "anon": env.str("API_THROTTLE_ANON", default="200/hour"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "portal.api.PortalAutoSchema",
+    "EXCEPTION_HANDLER": "portal.api_conventions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# Tokens expire after API_TOKEN_TTL_HOURS; a script signs in again rather than holding a
+# token forever. Only the digest is stored.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)),
+    "AUTO_REFRESH": False,
+    # Unlimited unless set: a cap makes a script that never signs out fail after N runs.
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=None),
+}
+
+# The schema at /api/schema/ and its Swagger UI at /api/docs/, every asset served by the
+# app itself (the sidecar), never a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lender portal API",
+    "DESCRIPTION": (
+        "Compliance out, financials in: agreements, parties, covenants and their terms, financial "
+        "statements and covenant test results, under the same access rule as the pages. "
+        "Money is a string of decimals; dates are ISO dates. See docs/api.md for a worked example."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AmendmentStatusEnum": "covenants.choices.AmendmentStatus",
+        "StatementStatusEnum": "covenants.choices.StatementStatus",
+        "ResultStatusEnum": "covenants.choices.ResultStatus",
+        "RoleEnum": "covenants.choices.Role",
+        "AgreementKindEnum": "covenants.choices.AgreementKind",
+        "EntityKindEnum": "parties.choices.EntityKind",
+        "WindowKindEnum": "covenants.choices.WindowKind",
+        "UploadFormatEnum": "covenants.choices.UploadFormat",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------
@@ -192,7 +343,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Passwords, tokens, secrets and amounts are scrubbed from every line before it is written.
+    "filters": {"redact": {"()": "portal.security.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

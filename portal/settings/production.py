@@ -43,5 +43,8 @@ STORAGES = {
 # --- Mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
+# Agents and administrators must use two-factor authentication.
+PORTAL_REQUIRE_TWO_FACTOR = env.bool("PORTAL_REQUIRE_TWO_FACTOR", default=True)
+
 # Never create demo accounts in production.
 PORTAL_ALLOW_DEMO_ACCOUNTS = False

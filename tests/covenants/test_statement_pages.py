@@ -82,17 +82,27 @@ def test_an_upload_with_errors_names_each_row_and_column_and_saves_nothing(clien
     assert FinancialStatement.objects.count() == 0
 
 
-def test_a_good_upload_records_statements_and_keeps_the_original_file(client, loan, borrower_user):
+def test_a_good_upload_is_previewed_then_recorded_on_confirmation_keeping_the_original_file(
+    client, loan, borrower_user
+):
+    import hashlib
+
     client.force_login(borrower_user)
     content = csv_bytes(combined_rows(loan, dt.date(2000, 3, 31), revenues=24_000_000, ebitda=-1_000_000))
     response = upload(client, loan, content)
+    assert response.status_code == 200
+    assert "Confirm and submit" in response.content.decode()
+    assert StatementUpload.objects.count() == 0  # nothing saved before confirmation
+    confirm = reverse("covenants:statement_confirm", args=[loan.agreement.pk])
+    response = client.post(confirm, {"sha256": hashlib.sha256(content).hexdigest(), "action": "confirm"})
     assert response.status_code == 302
     stored = StatementUpload.objects.get()
     assert bytes(stored.content) == content
     assert stored.uploaded_by == borrower_user
     assert FinancialStatement.objects.filter(upload=stored).count() == 5
+    assert response["Location"] == reverse("covenants:submission_detail", args=[loan.agreement.pk, stored.pk])
     page = client.get(response["Location"]).content.decode()
-    assert "5 statement(s) recorded" in page
+    assert page.count("fiscal quarter ending March 31, 2000: version 1") == 5
 
 
 def test_a_borrower_user_may_submit_only_for_their_own_entities(client, loan):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
@@ -41,9 +42,13 @@ def test_a_statement_uploaded_through_the_page_is_evaluated_by_the_worker(client
     quarter = dt.date(1999, 12, 31)
     rows = combined_rows(loan, quarter, revenues=17_999_999, ebitda=-1_000_000)
     rows += combined_rows(loan, dt.date(1999, 9, 30), revenues=10_000_000, ebitda=-1_000_000)
-    upload = SimpleUploadedFile("q4-1999.csv", csv_bytes(rows), content_type="text/csv")
+    content = csv_bytes(rows)
+    upload = SimpleUploadedFile("q4-1999.csv", content, content_type="text/csv")
     response = client.post(reverse("covenants:statement_upload", args=[loan.agreement.pk]), {"file": upload})
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 200, response.content.decode()[:2000]  # checked and previewed, not yet saved
+    confirm = reverse("covenants:statement_confirm", args=[loan.agreement.pk])
+    response = client.post(confirm, {"sha256": hashlib.sha256(content).hexdigest(), "action": "confirm"})
+    assert response.status_code == 302
 
     revenue = wait_for(
         lambda: CovenantTestResult.objects.filter(

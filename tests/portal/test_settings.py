@@ -56,3 +56,26 @@ def test_celery_settings_are_in_force():
     # The nightly re-evaluation is registered exactly once.
     nightly = [e for e in app.conf.beat_schedule.values() if e["task"] == "covenants.tasks.reevaluate_all_agreements"]
     assert len(nightly) == 1
+
+
+def test_alert_tasks_are_scheduled_once_and_retries_wait_less_than_the_visibility_timeout():
+    from django.conf import settings
+
+    import covenants.tasks  # noqa: F401 (registers the tasks, as the worker's autodiscovery does)
+    from portal.celery import app
+
+    for task in (
+        "covenants.tasks.raise_late_financials",
+        "covenants.tasks.raise_overdue_amendments",
+        "covenants.tasks.sweep_undelivered_alerts",
+    ):
+        entries = [e for e in app.conf.beat_schedule.values() if e["task"] == task]
+        assert len(entries) == 1, task
+        assert task in app.tasks
+    assert "covenants.tasks.deliver_alert" in app.tasks
+    # A retry's countdown must end before Redis would hand the waiting task to another worker.
+    assert app.conf.broker_transport_options["visibility_timeout"] > settings.ALERT_RETRY_MAX_SECONDS * 2
+    # One attempt (a webhook POST or an SMTP exchange) ends well within the task's time limit.
+    assert app.conf.task_soft_time_limit > settings.ALERT_WEBHOOK_TIMEOUT_SECONDS + settings.EMAIL_TIMEOUT
+    processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
+    assert processors.count("covenants.context_processors.unread_alerts") == 1

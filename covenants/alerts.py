@@ -1,0 +1,816 @@
+"""
+Raising alerts, and what users do with them.
+
+An alert is stored with its deliveries in the transaction that raises it (the evaluation's,
+for breaches, cures and near breaches), under a key that makes a second raise of the same
+event a no-op. Deliveries other than the inbox are queued as one task each once that
+transaction commits; if the broker is down, they stay pending and the periodic sweep
+queues them later. Nothing depends on a task reaching the broker the first time.
+
+Reads for the inbox and the subscription pages are here too, each taking the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import secrets
+import socket
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from parties.models import Membership, Party
+from portal.access import (
+    LENDER_SIDE_ROLES,
+    agreements_administered_by,
+    agreements_visible_to,
+    is_administrator,
+    parties_of,
+)
+
+from . import engine
+from .choices import AlertChannel, AlertKind, AmendmentStatus, DeliveryStatus, ResultStatus, Role, StatementStatus
+from .models import (
+    Agreement,
+    AgreementRole,
+    Alert,
+    AlertDelivery,
+    Amendment,
+    ComplianceEvent,
+    Covenant,
+    CovenantTestResult,
+    FinancialStatement,
+    NotificationPreference,
+    Waiver,
+    WebhookSubscription,
+)
+
+logger = logging.getLogger(__name__)
+
+# The roles whose users are told: the Agents, the Lenders, and the Borrowers (for their own
+# agreements). A Guarantor's users see the agreement but are not alerted.
+RECIPIENT_ROLES: tuple[str, ...] = (*LENDER_SIDE_ROLES, Role.BORROWER)
+USER_CHANNELS: tuple[str, ...] = NotificationPreference.USER_CHANNELS
+DEFAULT_CHANNELS: tuple[str, ...] = NotificationPreference.DEFAULT_CHANNELS
+
+
+class AlertRefused(Exception):
+    """An action on alerts or subscriptions that cannot be done, with a sentence saying why."""
+
+
+# --- Wording ------------------------------------------------------------------------
+
+
+def long_date(day: dt.date) -> str:
+    """A date as the agreements print it: December 31, 1999."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _agreement_words(agreement: Agreement) -> str:
+    """How the agreement calls itself: "the Loan Agreement", else its name."""
+    return f"the {agreement.defined_term}" if agreement.defined_term else agreement.name
+
+
+def _covenant_words(covenant: Covenant) -> str:
+    return f"Section {covenant.section} ({covenant.name})"
+
+
+def alert_key(
+    *,
+    agreement_id: int,
+    kind: str,
+    transition: str,
+    covenant_id: int | None = None,
+    test_date: dt.date | None = None,
+    borrower_id: int | None = None,
+) -> str:
+    """The key that makes a second raise of the same event a no-op."""
+    parts = (
+        str(agreement_id),
+        str(covenant_id or "-"),
+        test_date.isoformat() if test_date else "-",
+        str(borrower_id or "-"),
+        kind,
+        transition,
+    )
+    return "|".join(parts)
+
+
+def is_near_breach(result: CovenantTestResult, covenant: Covenant) -> bool:
+    """Compliant, with headroom under the covenant's warning band (a percent of the threshold).
+
+    The engine rounds the headroom percent down, so it is under the band exactly when the
+    headroom is; a threshold of zero has no percent and is never near."""
+    return (
+        result.status == ResultStatus.COMPLIANT
+        and result.headroom_percent is not None
+        and result.headroom_percent < covenant.warning_band_percent
+    )
+
+
+def _status_words(status: str) -> str:
+    return ResultStatus(status).label.lower() if status else "no result"
+
+
+# --- Raising: breaches, cures and near breaches --------------------------------------
+
+
+def alerts_raise_for_events(events: Sequence[ComplianceEvent]) -> list[Alert]:
+    """Raise the alerts for the evaluation's status changes, in the caller's transaction.
+
+    A result turning to breach raises a breach; a breach turning compliant, a cure; a result
+    turning compliant with headroom under the warning band, a near breach. A waived result
+    never alerts, and a breach that becomes waived stops the deliveries not yet sent. Returns
+    the alerts created (an event raised before creates nothing). A fixed number of queries,
+    whatever the number of events; none without events."""
+    if not events:
+        return []
+    _ensure_results_loaded(events)
+    covenants = Covenant.objects.select_related("agreement").in_bulk({e.covenant_id for e in events})
+    borrower_ids = {e.borrower_id for e in events if e.borrower_id}
+    borrowers = Party.objects.in_bulk(borrower_ids) if borrower_ids else {}
+
+    candidates: list[Alert] = []
+    waived: list[ComplianceEvent] = []
+    for event in events:
+        result = event.result
+        covenant = covenants[event.covenant_id]
+        if event.to_status == ResultStatus.WAIVED:
+            waived.append(event)
+            continue
+        if event.to_status == ResultStatus.BREACH:
+            kind = AlertKind.BREACH
+        elif event.to_status == ResultStatus.COMPLIANT and event.from_status == ResultStatus.BREACH:
+            kind = AlertKind.CURE
+        elif (
+            event.to_status == ResultStatus.COMPLIANT
+            and is_near_breach(result, covenant)
+            and not (event.previous_result is not None and is_near_breach(event.previous_result, covenant))
+        ):
+            kind = AlertKind.NEAR_BREACH
+        else:
+            continue
+        candidates.append(_covenant_alert(kind, event, result, covenant, borrowers.get(event.borrower_id)))
+
+    if waived:
+        _stop_waived_breaches(waived)
+    return _store(candidates)
+
+
+def _ensure_results_loaded(events: Sequence[ComplianceEvent]) -> None:
+    """The evaluation hands its events with their results (before and after) in memory;
+    events read back from the database have theirs loaded here, in one query."""
+    after = ComplianceEvent._meta.get_field("result")
+    before = ComplianceEvent._meta.get_field("previous_result")
+    missing = [e for e in events if not after.is_cached(e) or (e.previous_result_id and not before.is_cached(e))]
+    if not missing:
+        return
+    ids = {e.result_id for e in missing} | {e.previous_result_id for e in missing if e.previous_result_id}
+    results = CovenantTestResult.objects.in_bulk(ids)
+    for event in missing:
+        event.result = results[event.result_id]
+        event.previous_result = results.get(event.previous_result_id) if event.previous_result_id else None
+
+
+def _covenant_alert(
+    kind: str, event: ComplianceEvent, result: CovenantTestResult, covenant: Covenant, borrower: Party | None
+) -> Alert:
+    agreement = covenant.agreement
+    on = long_date(event.test_date)
+    whose = f" for {borrower.legal_name}" if borrower else ""
+    provisional = " (provisional)" if result.provisional else ""
+    subject = _covenant_words(covenant)
+    if kind == AlertKind.BREACH:
+        title = f"Breach of {subject} as of {on}{whose}{provisional}"
+        lead = f"The test of {subject} of {_agreement_words(agreement)} as of {on}{whose} is now a breach."
+    elif kind == AlertKind.CURE:
+        title = f"{subject} compliant again as of {on}{whose}{provisional}"
+        lead = f"The breach of {subject} of {_agreement_words(agreement)} as of {on}{whose} is cured."
+    else:
+        band = f"{covenant.warning_band_percent.normalize():f}%"
+        title = f"Near breach of {subject} as of {on}{whose}{provisional}"
+        lead = (
+            f"{subject} of {_agreement_words(agreement)} as of {on}{whose} is compliant, but its headroom "
+            f"of {result.headroom_percent.normalize():f}% of the threshold is under the {band} warning band."
+        )
+    transition = f"{_status_words(event.from_status)} → {_status_words(event.to_status)}"
+    return Alert(
+        kind=kind,
+        key=alert_key(
+            agreement_id=agreement.pk,
+            covenant_id=covenant.pk,
+            test_date=event.test_date,
+            borrower_id=event.borrower_id,
+            kind=kind,
+            # The result it turned into: the same event raised again is a no-op, a new breach
+            # after a cure (a new result) is a new alert.
+            transition=f"{event.from_status or 'none'}>{event.to_status}#{result.pk}",
+        ),
+        agreement=agreement,
+        covenant=covenant,
+        test_date=event.test_date,
+        borrower=borrower,
+        event=event,
+        result=result,
+        transition=transition,
+        value=result.value,
+        threshold=result.threshold,
+        headroom=result.headroom,
+        headroom_percent=result.headroom_percent,
+        warning_band_percent=covenant.warning_band_percent,
+        metric_kind=str(result.inputs.get("metric_kind", "")) if isinstance(result.inputs, dict) else "",
+        provisional=result.provisional,
+        title=title[:255],
+        message=f"{lead} {result.explanation}".strip(),
+        link_path=reverse("covenants:agreement_detail", args=[agreement.pk]),
+    )
+
+
+def _stop_waived_breaches(events: Sequence[ComplianceEvent]) -> None:
+    """A breach the Lenders waived: its alerts stop, and deliveries not yet sent are cancelled."""
+    tests = Q()
+    for event in events:
+        tests |= Q(covenant_id=event.covenant_id, test_date=event.test_date, borrower_id=event.borrower_id)
+    instruments = {
+        (w.covenant_id, w.test_date, w.borrower_id): w.instrument
+        for w in Waiver.objects.filter(tests).only("covenant_id", "test_date", "borrower_id", "instrument")
+    }
+    breaches = list(
+        Alert.objects.filter(tests, kind=AlertKind.BREACH, stopped_at__isnull=True).only(
+            "pk", "covenant_id", "test_date", "borrower_id"
+        )
+    )
+    if not breaches:
+        return
+    now = timezone.now()
+    for alert in breaches:
+        instrument = instruments.get((alert.covenant_id, alert.test_date, alert.borrower_id))
+        alert.stopped_at = now
+        alert.stopped_reason = f"Waived by {instrument}." if instrument else "The breach was waived."
+    Alert.objects.bulk_update(breaches, ["stopped_at", "stopped_reason"])
+    AlertDelivery.objects.filter(alert__in=breaches, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.CANCELLED, last_error="The breach was waived before this was sent.", updated_at=now
+    )
+
+
+# --- Raising: late financials and overdue amendments ---------------------------------
+
+
+def late_financials_quarters(agreement: Agreement, *, as_of: dt.date, lookback: int | None = None) -> list[dt.date]:
+    """The fiscal quarter ends whose reporting deadline (quarter end + the agreement's
+    reporting days) has passed by ``as_of``: the latest ``lookback`` of them, none before the
+    agreement's date. The deadline day itself is not late; the day after is."""
+    lookback = lookback or settings.ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS
+    month = agreement.fiscal_year_end_month
+    quarter = engine.quarter_end_on_or_after(as_of, month)
+    deadline_days = dt.timedelta(days=agreement.reporting_deadline_days)
+    while quarter + deadline_days >= as_of:
+        quarter = engine.previous_quarter_end(quarter, month)
+    start = agreement.date
+    quarters: list[dt.date] = []
+    while len(quarters) < lookback and (start is None or quarter >= start):
+        quarters.append(quarter)
+        quarter = engine.previous_quarter_end(quarter, month)
+    return quarters
+
+
+@transaction.atomic
+def alerts_raise_late_financials(*, as_of: dt.date) -> list[Alert]:
+    """For every agreement and every recent fiscal quarter whose reporting deadline has
+    passed by ``as_of``: one alert per Borrower holding the role on the quarter end that has
+    no current statement for it, naming that Borrower. Raising again changes nothing."""
+    roles_by_agreement: dict[int, list[AgreementRole]] = defaultdict(list)
+    for role in AgreementRole.objects.filter(role=Role.BORROWER).select_related("party", "agreement"):
+        roles_by_agreement[role.agreement_id].append(role)
+    if not roles_by_agreement:
+        return []
+    quarters_by_agreement = {
+        agreement_id: late_financials_quarters(roles[0].agreement, as_of=as_of)
+        for agreement_id, roles in roles_by_agreement.items()
+    }
+    earliest = min((q for qs in quarters_by_agreement.values() for q in qs), default=None)
+    if earliest is None:
+        return []
+    received = set(
+        FinancialStatement.objects.filter(
+            agreement_id__in=list(roles_by_agreement), status=StatementStatus.CURRENT, period_end__gte=earliest
+        ).values_list("agreement_id", "borrower_id", "period_end")
+    )
+    candidates: list[Alert] = []
+    for agreement_id, roles in roles_by_agreement.items():
+        for quarter in quarters_by_agreement[agreement_id]:
+            seen: set[int] = set()
+            for role in roles:
+                if role.party_id in seen or not role.holds_on(quarter):
+                    continue
+                seen.add(role.party_id)
+                if (agreement_id, role.party_id, quarter) not in received:
+                    candidates.append(_late_financials_alert(role, quarter))
+    return _store(candidates)
+
+
+def _late_financials_alert(role: AgreementRole, quarter: dt.date) -> Alert:
+    agreement = role.agreement
+    borrower = role.party
+    deadline = quarter + dt.timedelta(days=agreement.reporting_deadline_days)
+    named = f'{borrower.legal_name} ("{role.defined_term}")' if role.defined_term else borrower.legal_name
+    return Alert(
+        kind=AlertKind.FINANCIALS_LATE,
+        key=alert_key(
+            agreement_id=agreement.pk,
+            test_date=quarter,
+            borrower_id=borrower.pk,
+            kind=AlertKind.FINANCIALS_LATE,
+            transition="missing",
+        ),
+        agreement=agreement,
+        test_date=quarter,
+        borrower=borrower,
+        transition="statement missing after the reporting deadline",
+        title=f"Financials late: {borrower.legal_name}, fiscal quarter ending {long_date(quarter)}",
+        message=(
+            f"The financial statements of {named} for the fiscal quarter ending {long_date(quarter)} were due "
+            f"by {long_date(deadline)} ({agreement.reporting_deadline_days} days after the quarter end under "
+            f"{_agreement_words(agreement)}) and have not been received. Until they are, the covenants tested "
+            f"as of {long_date(quarter)} on a combined basis cannot be decided."
+        ),
+        link_path=reverse("covenants:agreement_detail", args=[agreement.pk]),
+    )
+
+
+@transaction.atomic
+def alerts_raise_overdue_amendments(*, as_of: dt.date) -> list[Alert]:
+    """For every amendment still pending its conditions precedent after a known deadline
+    (one not satisfied, with a deadline before ``as_of``): one alert. A deadline the document
+    leaves blank is unknown and never alerts."""
+    amendments = (
+        Amendment.objects.filter(
+            status=AmendmentStatus.PENDING,
+            conditions_precedent__deadline__isnull=False,
+            conditions_precedent__deadline__lt=as_of,
+            conditions_precedent__satisfied_on__isnull=True,
+        )
+        .select_related("agreement")
+        .prefetch_related("conditions_precedent")
+        .distinct()
+    )
+    candidates: list[Alert] = []
+    for amendment in amendments:
+        overdue = [
+            cp
+            for cp in amendment.conditions_precedent.all()
+            if cp.deadline is not None and cp.deadline < as_of and cp.satisfied_on is None
+        ]
+        deadline = min(cp.deadline for cp in overdue)  # type: ignore[type-var]
+        agreement = amendment.agreement
+        listed = "; ".join(cp.description.strip().rstrip(".") for cp in overdue)
+        candidates.append(
+            Alert(
+                kind=AlertKind.AMENDMENT_OVERDUE,
+                key=alert_key(
+                    agreement_id=agreement.pk,
+                    test_date=deadline,
+                    kind=AlertKind.AMENDMENT_OVERDUE,
+                    transition=f"amendment{amendment.pk}>pending",
+                ),
+                agreement=agreement,
+                amendment=amendment,
+                test_date=deadline,
+                transition="still pending after its conditions-precedent deadline",
+                title=f"{amendment.title} still pending after {long_date(deadline)}",
+                message=(
+                    f"{amendment.title} to {_agreement_words(agreement)} is still pending: its conditions "
+                    f"precedent were to be satisfied on or prior to {long_date(deadline)}, and "
+                    f"{len(overdue)} of them {'is' if len(overdue) == 1 else 'are'} not marked satisfied: {listed}. "
+                    "Results computed under it remain provisional."
+                ),
+                link_path=reverse("covenants:agreement_detail", args=[agreement.pk]),
+            )
+        )
+    return _store(candidates)
+
+
+# --- Storing alerts and their deliveries ----------------------------------------------
+
+
+def _store(candidates: Sequence[Alert]) -> list[Alert]:
+    """Store the alerts whose key is new, with their deliveries, and queue those on commit."""
+    unique: dict[str, Alert] = {}
+    for alert in candidates:
+        unique.setdefault(alert.key, alert)
+    if not unique:
+        return []
+    taken = set(Alert.objects.filter(key__in=list(unique)).values_list("key", flat=True))
+    fresh = [alert for key, alert in unique.items() if key not in taken]
+    if not fresh:
+        return []
+    # A concurrent raise of the same key is skipped here rather than failing the transaction.
+    Alert.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
+    stored = {a.key: a.pk for a in Alert.objects.filter(key__in=[a.key for a in fresh]).only("pk", "key")}
+    created = []
+    for alert in fresh:
+        alert.pk = stored.get(alert.key)
+        if alert.pk is not None:
+            alert._state.adding = False
+            alert._state.db = "default"
+            created.append(alert)
+    _deliveries_create(created)
+    logger.info("alerts raised", extra={"alerts": len(created)})
+    return created
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    user_id: int
+    email: str
+
+
+def _recipients_by_agreement(agreement_ids: Iterable[int], *, on: dt.date) -> dict[int, dict[int, _Recipient]]:
+    """The active users of the parties holding a recipient role in each agreement on ``on`` (one query)."""
+    rows = (
+        AgreementRole.objects.filter(agreement_id__in=list(agreement_ids), role__in=RECIPIENT_ROLES)
+        .filter(Q(holds_from__isnull=True) | Q(holds_from__lte=on), Q(holds_to__isnull=True) | Q(holds_to__gte=on))
+        .filter(party__memberships__user__is_active=True)
+        .values_list("agreement_id", "party__memberships__user_id", "party__memberships__user__email")
+        .order_by()
+        .distinct()
+    )
+    recipients: dict[int, dict[int, _Recipient]] = defaultdict(dict)
+    for agreement_id, user_id, email in rows:
+        recipients[agreement_id][user_id] = _Recipient(user_id, email or "")
+    return recipients
+
+
+def recipients_for(alert: Alert) -> QuerySet:
+    """The users told of this alert: those of the agreement's Agent, Collateral Agent and
+    Lenders, and of its Borrowers (users of another agreement's parties are not)."""
+    user_ids = _recipients_by_agreement([alert.agreement_id], on=timezone.localdate()).get(alert.agreement_id, {})
+    return get_user_model().objects.filter(pk__in=list(user_ids)).order_by("username")
+
+
+def channels_for(user: AbstractBaseUser) -> dict[str, list[str]]:
+    """The channels the user wants for each kind of alert, the defaults where none is stored."""
+    chosen = {kind: list(DEFAULT_CHANNELS) for kind in AlertKind.values}
+    for kind, channels in NotificationPreference.objects.filter(user=user).values_list("kind", "channels"):
+        chosen[kind] = [c for c in USER_CHANNELS if c in channels]
+    return chosen
+
+
+def _deliveries_create(alerts: Sequence[Alert]) -> None:
+    """One delivery per recipient and channel they chose, and per webhook subscription; the
+    inbox entry is delivered at once, the others are queued once the transaction commits."""
+    if not alerts:
+        return
+    now = timezone.now()
+    agreement_ids = {a.agreement_id for a in alerts}
+    recipients = _recipients_by_agreement(agreement_ids, on=timezone.localdate())
+    user_ids = {user_id for users in recipients.values() for user_id in users}
+    preferences: dict[tuple[int, str], list[str]] = {}
+    if user_ids:
+        for user_id, kind, channels in NotificationPreference.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "kind", "channels"
+        ):
+            preferences[(user_id, kind)] = list(channels or [])
+    # Paused subscriptions get their deliveries too: they wait, pending, until it is resumed.
+    subscriptions: dict[int, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
+    for agreement_id, subscription_id, url, kinds in (
+        AgreementRole.objects.filter(
+            agreement_id__in=agreement_ids,
+            role__in=RECIPIENT_ROLES,
+            party__webhook_subscriptions__active=True,
+        )
+        .values_list(
+            "agreement_id",
+            "party__webhook_subscriptions__id",
+            "party__webhook_subscriptions__url",
+            "party__webhook_subscriptions__kinds",
+        )
+        .order_by()
+    ):
+        subscriptions[agreement_id][subscription_id] = (url, list(kinds or []))
+
+    rows: list[AlertDelivery] = []
+    for alert in alerts:
+        for recipient in recipients.get(alert.agreement_id, {}).values():
+            channels = preferences.get((recipient.user_id, alert.kind), DEFAULT_CHANNELS)
+            if AlertChannel.IN_APP in channels:
+                rows.append(
+                    AlertDelivery(
+                        alert=alert,
+                        channel=AlertChannel.IN_APP,
+                        user_id=recipient.user_id,
+                        status=DeliveryStatus.SENT,
+                        due_at=now,
+                        sent_at=now,
+                    )
+                )
+            if AlertChannel.EMAIL in channels and recipient.email:
+                rows.append(
+                    AlertDelivery(
+                        alert=alert,
+                        channel=AlertChannel.EMAIL,
+                        user_id=recipient.user_id,
+                        address=recipient.email,
+                        due_at=now,
+                    )
+                )
+        for subscription_id, (url, kinds) in subscriptions.get(alert.agreement_id, {}).items():
+            if alert.kind in kinds:
+                rows.append(
+                    AlertDelivery(
+                        alert=alert,
+                        channel=AlertChannel.WEBHOOK,
+                        subscription_id=subscription_id,
+                        address=url,
+                        due_at=now,
+                    )
+                )
+    if not rows:
+        return
+    AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    pending = list(
+        AlertDelivery.objects.filter(alert_id__in=[a.pk for a in alerts], status=DeliveryStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if pending:
+        transaction.on_commit(partial(queue_deliveries, pending), robust=True)
+
+
+def queue_deliveries(delivery_ids: Sequence[int], *, countdown: float | None = None) -> int:
+    """Send one task per delivery. A broker that is down is logged, not raised: the deliveries
+    stay pending and the sweep queues them. Returns how many were queued."""
+    from .tasks import deliver_alert
+
+    queued = 0
+    for delivery_id in delivery_ids:
+        try:
+            # No publish retries: a broker that is down fails fast, and the sweep retries.
+            deliver_alert.apply_async((delivery_id,), countdown=countdown, retry=False)
+        except Exception:
+            logger.warning("could not queue %s alert deliveries; the sweep will queue them", len(delivery_ids) - queued)
+            break
+        queued += 1
+    return queued
+
+
+def deliveries_overdue(*, older_than: dt.timedelta | None = None, limit: int = 1000) -> list[int]:
+    """Deliveries still pending a while after they fell due (a task lost, or the broker down),
+    except those held for a paused subscription or stopped by a waiver: the sweep's work list."""
+    if older_than is None:
+        older_than = dt.timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
+    return list(
+        AlertDelivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lte=cutoff, alert__stopped_at__isnull=True)
+        .exclude(channel=AlertChannel.IN_APP)
+        .exclude(subscription__paused_at__isnull=False)
+        .exclude(subscription__active=False)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- The inbox --------------------------------------------------------------------------
+
+
+def inbox_for(user: AbstractBaseUser | AnonymousUser, *, unread_only: bool = False) -> QuerySet[AlertDelivery]:
+    """The user's inbox entries, newest first, with what the list shows."""
+    if not user.is_authenticated:
+        return AlertDelivery.objects.none()
+    # A user who has lost access to an agreement no longer reads its alerts.
+    entries = AlertDelivery.objects.filter(
+        user=user, channel=AlertChannel.IN_APP, alert__agreement__in=agreements_visible_to(user)
+    ).select_related("alert__agreement", "alert__covenant", "alert__borrower", "alert__amendment", "acknowledged_by")
+    if unread_only:
+        entries = entries.filter(read_at__isnull=True)
+    return entries.order_by("-alert__created_at", "-pk")
+
+
+def unread_count(user: AbstractBaseUser | AnonymousUser) -> int:
+    """How many inbox entries the user has not read (one query)."""
+    if not user.is_authenticated:
+        return 0
+    return AlertDelivery.objects.filter(user=user, channel=AlertChannel.IN_APP, read_at__isnull=True).count()
+
+
+@transaction.atomic
+def alert_mark_read(*, user: AbstractBaseUser, delivery_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's inbox entries read (all unread ones when no ids are given)."""
+    entries = AlertDelivery.objects.filter(user=user, channel=AlertChannel.IN_APP, read_at__isnull=True)
+    if delivery_ids is not None:
+        entries = entries.filter(pk__in=list(delivery_ids))
+    return entries.update(read_at=timezone.now(), updated_at=timezone.now())
+
+
+@transaction.atomic
+def alert_acknowledge(*, user: AbstractBaseUser, delivery: AlertDelivery) -> AlertDelivery:
+    """Acknowledge an alert from the user's inbox. The acknowledgement is shared with the
+    other users of the user's parties (a team sees that someone has it in hand, and who)."""
+    if delivery.user_id != user.pk or delivery.channel != AlertChannel.IN_APP:
+        raise AlertRefused("You may acknowledge only the alerts in your own inbox.")
+    entry = AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if entry.acknowledged_at is not None:
+        return entry
+    now = timezone.now()
+    teammates = Membership.objects.filter(party__in=parties_of(user)).values("user_id")
+    AlertDelivery.objects.filter(
+        alert_id=entry.alert_id, channel=AlertChannel.IN_APP, acknowledged_at__isnull=True
+    ).filter(Q(pk=entry.pk) | Q(user_id__in=teammates)).update(
+        acknowledged_at=now, acknowledged_by=user, updated_at=now
+    )
+    AlertDelivery.objects.filter(pk=entry.pk, read_at__isnull=True).update(read_at=now)
+    entry.refresh_from_db()
+    return entry
+
+
+# --- Preferences --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_set(*, user: AbstractBaseUser, channels_by_kind: Mapping[str, Iterable[str]]) -> None:
+    """Store the channels the user chose for each kind of alert named."""
+    for kind, channels in channels_by_kind.items():
+        if kind not in AlertKind.values:
+            raise AlertRefused(f"{kind!r} is not a kind of alert.")
+        chosen = [c for c in USER_CHANNELS if c in set(channels)]
+        unknown = set(channels) - set(USER_CHANNELS)
+        if unknown:
+            raise AlertRefused(f"{', '.join(sorted(unknown))} is not a channel you can choose.")
+        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"channels": chosen})
+
+
+# --- Webhook subscriptions --------------------------------------------------------------
+
+
+def parties_for_webhooks(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Party]:
+    """The parties whose webhook subscriptions the user may manage: their own parties; for
+    an Agent's users, the parties of the agreements they are Agent in; all for administrators.
+    Only parties that hold a role that is alerted can subscribe."""
+    if not user.is_authenticated:
+        return Party.objects.none()
+    alerted = Party.objects.filter(agreement_roles__role__in=RECIPIENT_ROLES)
+    if is_administrator(user):
+        return alerted.distinct().order_by("legal_name")
+    own = Q(pk__in=parties_of(user).values("pk"))
+    administered = Q(agreement_roles__agreement__in=agreements_administered_by(user))
+    return alerted.filter(own | administered).distinct().order_by("legal_name")
+
+
+def subscriptions_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[WebhookSubscription]:
+    """The subscriptions the user may see and manage."""
+    return (
+        WebhookSubscription.objects.filter(party__in=parties_for_webhooks(user))
+        .select_related("party", "created_by")
+        .order_by("party__legal_name", "url")
+    )
+
+
+def webhook_destination_refusal(url: str) -> str:
+    """Why the portal will not POST to this URL, or "" when it may.
+
+    Unless ``ALERT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` (on in development, off in production),
+    a webhook must resolve to public addresses only: a subscription must not make the portal
+    call its own network (databases, caches, cloud metadata). Checked when subscribing and
+    again before every POST, as DNS answers change."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "The webhook URL must be an http:// or https:// address with a host name."
+    if settings.ALERT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return ""
+    host = parts.hostname
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"{host} does not resolve to an address ({exc})."
+    for address in sorted(addresses):
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            return f"{host} resolves to {address}, a private or local address: webhooks go to public addresses only."
+    return ""
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    refusal = webhook_destination_refusal(url)
+    if refusal:
+        raise AlertRefused(refusal)
+    return url
+
+
+def _check_kinds(kinds: Iterable[str]) -> list[str]:
+    chosen = [k for k in AlertKind.values if k in set(kinds)]
+    unknown = set(kinds) - set(AlertKind.values)
+    if unknown:
+        raise AlertRefused(f"{', '.join(sorted(unknown))} is not a kind of alert.")
+    if not chosen:
+        raise AlertRefused("Choose at least one kind of alert to send to the webhook.")
+    return chosen
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, user: AbstractBaseUser, party: Party, url: str, kinds: Iterable[str], description: str = ""
+) -> WebhookSubscription:
+    """Subscribe a party's URL to the chosen kinds of alert, with a new signing secret."""
+    if not parties_for_webhooks(user).filter(pk=party.pk).exists():
+        raise AlertRefused(f"You may not manage the webhooks of {party.legal_name}.")
+    url = _check_url(url)
+    chosen = _check_kinds(kinds)
+    if WebhookSubscription.objects.filter(party=party, url=url).exists():
+        raise AlertRefused(f"{party.legal_name} already subscribes {url}.")
+    try:
+        with transaction.atomic():
+            return WebhookSubscription.objects.create(
+                party=party,
+                url=url,
+                kinds=chosen,
+                description=description.strip(),
+                secret=secrets.token_hex(32),
+                created_by=user,
+            )
+    except IntegrityError:
+        raise AlertRefused(f"{party.legal_name} already subscribes {url}.")
+
+
+def _managed(user: AbstractBaseUser, subscription: WebhookSubscription) -> WebhookSubscription:
+    if not subscriptions_for(user).filter(pk=subscription.pk).exists():
+        raise AlertRefused("You may not manage this webhook subscription.")
+    return WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+
+
+@transaction.atomic
+def webhook_subscription_pause(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> WebhookSubscription:
+    """Pause a subscription: deliveries wait, pending, until it is resumed."""
+    locked = _managed(user, subscription)
+    if locked.paused_at is None:
+        locked.paused_at = timezone.now()
+        locked.pause_reason = f"Paused by {user.get_username()}."
+        locked.save(update_fields=["paused_at", "pause_reason", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def webhook_subscription_resume(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> WebhookSubscription:
+    """Resume a paused subscription: its failure count starts again, and the deliveries that
+    waited are queued once the transaction commits."""
+    locked = _managed(user, subscription)
+    now = timezone.now()
+    locked.paused_at = None
+    locked.pause_reason = ""
+    locked.consecutive_failures = 0
+    locked.save(update_fields=["paused_at", "pause_reason", "consecutive_failures", "updated_at"])
+    waiting = AlertDelivery.objects.filter(
+        subscription=locked, status=DeliveryStatus.PENDING, alert__stopped_at__isnull=True
+    )
+    waiting.update(due_at=now, updated_at=now)
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True))
+    if ids:
+        transaction.on_commit(partial(queue_deliveries, ids), robust=True)
+    return locked
+
+
+@transaction.atomic
+def webhook_subscription_delete(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> None:
+    """Delete a subscription, with its deliveries and their log."""
+    _managed(user, subscription).delete()
+
+
+def delivery_figures(alert: Alert) -> list[tuple[str, str]]:
+    """The figures an alert reports, as labels and amounts the way the agreements print them."""
+    figures: list[tuple[str, str]] = []
+    ratio = alert.metric_kind == "ratio"
+    for label, amount in (("Value", alert.value), ("Threshold", alert.threshold), ("Headroom", alert.headroom)):
+        if amount is not None:
+            text = format_figure(amount, ratio=ratio)
+            # Ratios as the agreements print them: "5.75 to 1.00"; headroom is a plain difference.
+            figures.append((label, f"{text} to 1.00" if ratio and label != "Headroom" else text))
+    if alert.headroom_percent is not None:
+        figures.append(("Headroom, percent of threshold", f"{alert.headroom_percent.normalize():f}%"))
+    if alert.kind == AlertKind.NEAR_BREACH and alert.warning_band_percent is not None:
+        figures.append(("Warning band", f"{alert.warning_band_percent.normalize():f}%"))
+    return figures
+
+
+def format_figure(amount: Decimal, *, ratio: bool = False) -> str:
+    """$18,000,000 and ($4,157,000) for money; 5.75 for a ratio."""
+    if ratio:
+        shown = amount.normalize()
+        if shown.as_tuple().exponent > -2:  # type: ignore[operator]
+            shown = amount.quantize(Decimal("0.01"))
+        return f"{shown:f}"
+    magnitude = abs(amount)
+    text = f"{magnitude:,.0f}" if magnitude == magnitude.to_integral_value() else f"{magnitude:,.2f}"
+    return f"(${text})" if amount < 0 else f"${text}"

@@ -1,0 +1,1 @@
+"""The covenants app's REST API (under /api/v1/)."""

@@ -1,0 +1,49 @@
+"""
+Rights by role in the covenants API. Reading is decided by the scope (``portal.api``):
+what a user may not see is a 404. These classes decide writing, on rows the user sees:
+
+- the Agents of an agreement and administrators change its terms, amendments' status and
+  roles, and record waivers (``portal.access.may_administer``);
+- Borrowers' users submit statements for their own entities only, Agents and
+  administrators for any Borrower (checked by the service, per entity).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from portal.access import agreements_administered_by, may_administer
+
+from ..models import Agreement
+
+
+def agreement_of(obj: Any) -> Agreement:
+    """The agreement a covenants row belongs to."""
+    if isinstance(obj, Agreement):
+        return obj
+    if hasattr(obj, "agreement"):
+        return obj.agreement
+    return obj.covenant.agreement
+
+
+class AdministersAgreement(BasePermission):
+    """Writes only by the Agents of the row's agreement and administrators.
+
+    A create names its agreement in the body, so the list-level check only asks whether the
+    user administers any agreement; the service checks the agreement named."""
+
+    message = "Only the Agents of this agreement and administrators may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS or getattr(view, "detail", False):
+            return True
+        return agreements_administered_by(request.user).exists()
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return may_administer(request.user, agreement_of(obj))

@@ -1,0 +1,15 @@
+"""Routes of the covenants API; portal/api_urls.py mounts them under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("agreements", views.AgreementViewSet, basename="agreement")
+router.register("amendments", views.AmendmentViewSet, basename="amendment")
+router.register("covenants", views.CovenantViewSet, basename="covenant")
+router.register("financial-statements", views.FinancialStatementViewSet, basename="financialstatement")
+router.register("covenant-tests", views.CovenantTestResultViewSet, basename="covenanttest")
+router.register("waivers", views.WaiverViewSet, basename="waiver")
+
+urlpatterns = router.urls

@@ -1,0 +1,216 @@
+"""
+Writes to what was agreed: covenants, new versions of their terms with their schedules,
+amendments' status, and the parties' roles. Only the Agents of the agreement and
+administrators may make them (``portal.access.may_administer``).
+
+Each service is keyword-only and runs in one transaction. Saving a covenant, its terms, an
+amendment or a role fires the receivers in ``covenants.signals``, which request the
+agreement's re-evaluation once the transaction commits: results never lag the terms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history
+
+from parties.models import Party
+from portal.access import may_administer
+
+from .choices import AmendmentStatus, Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+from .models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, LineItem, ThresholdStep
+
+__all__ = [
+    "ScheduleRowData",
+    "agreement_role_add",
+    "agreement_role_remove",
+    "amendment_status_set",
+    "covenant_create",
+    "covenant_terms_create",
+]
+
+REFUSED = "Only the Agents of this agreement and administrators may change its terms, amendments and roles."
+
+
+def _require_administrator(user: AbstractBaseUser, agreement: Agreement) -> None:
+    if not may_administer(user, agreement):
+        raise PermissionDenied(REFUSED)
+
+
+@dataclass(frozen=True)
+class ScheduleRowData:
+    """One row of a schedule as given: the threshold for a test date (``None`` when not set)."""
+
+    test_date: dt.date
+    threshold: Decimal | None = None
+    threshold_state: str = ThresholdState.SET
+    applies_thereafter: bool = False
+    amount_as_printed: str = ""
+
+
+@transaction.atomic
+def covenant_create(
+    *,
+    user: AbstractBaseUser,
+    agreement: Agreement,
+    section: str,
+    name: str,
+    warning_band_percent: Decimal | None = None,
+) -> Covenant:
+    """Add a covenant to an agreement; its terms follow with :func:`covenant_terms_create`."""
+    _require_administrator(user, agreement)
+    covenant = Covenant(agreement=agreement, section=section.strip(), name=name.strip())
+    if warning_band_percent is not None:
+        covenant.warning_band_percent = warning_band_percent
+    covenant.full_clean()
+    covenant.save()
+    return covenant
+
+
+@transaction.atomic
+def covenant_terms_create(
+    *,
+    user: AbstractBaseUser,
+    covenant: Covenant,
+    effective_from: dt.date,
+    action: str = TermsAction.ADD,
+    amendment: Amendment | None = None,
+    text_as_printed: str = "",
+    reading: str = "",
+    metric_kind: str = MetricKind.SUM,
+    line_item: LineItem | None = None,
+    window_quarters: int = 1,
+    window_kind: str = WindowKind.TRAILING,
+    denominator_line_item: LineItem | None = None,
+    denominator_window_quarters: int | None = None,
+    denominator_window_kind: str = WindowKind.TRAILING,
+    direction: str = Direction.AT_LEAST,
+    basis: str = Basis.COMBINED,
+    schedule: Sequence[ScheduleRowData] = (),
+) -> CovenantTerms:
+    """
+    Record a new version of a covenant's terms, in force from ``effective_from`` until the
+    next version, with its schedule. Earlier versions are kept: results for earlier test
+    dates are still computed under the terms then in force.
+    """
+    agreement = covenant.agreement
+    _require_administrator(user, agreement)
+    errors: dict[str, list[str]] = {}
+    if amendment is not None and amendment.agreement_id != agreement.pk:
+        errors["amendment"] = [f"{amendment.title} is not an amendment of {agreement.name}."]
+    if action == TermsAction.DELETE and schedule:
+        errors["schedule"] = ["Terms that delete the covenant have no schedule."]
+    if action != TermsAction.DELETE and not schedule:
+        errors["schedule"] = ["Give the schedule: at least one test date with its threshold."]
+    seen: set[dt.date] = set()
+    for index, row in enumerate(schedule, start=1):
+        if row.test_date in seen:
+            errors.setdefault("schedule", []).append(f"Row {index}: {row.test_date.isoformat()} is given twice.")
+        seen.add(row.test_date)
+    terms = CovenantTerms(
+        covenant=covenant,
+        amendment=amendment,
+        action=action,
+        effective_from=effective_from,
+        text_as_printed=text_as_printed,
+        reading=reading,
+        metric_kind=metric_kind,
+        line_item=line_item,
+        window_quarters=window_quarters,
+        window_kind=window_kind,
+        denominator_line_item=denominator_line_item,
+        denominator_window_quarters=denominator_window_quarters,
+        denominator_window_kind=denominator_window_kind,
+        direction=direction,
+        basis=basis,
+    )
+    try:
+        terms.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    steps = [
+        ThresholdStep(
+            terms=terms,
+            test_date=row.test_date,
+            threshold=row.threshold,
+            threshold_state=row.threshold_state,
+            applies_thereafter=row.applies_thereafter,
+            amount_as_printed=row.amount_as_printed,
+        )
+        for row in schedule
+    ]
+    for index, step in enumerate(steps, start=1):
+        try:
+            step.full_clean(exclude=["terms"])
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                where = "" if field == "__all__" else f" ({field})"
+                errors.setdefault("schedule", []).extend(f"Row {index}{where}: {m}" for m in messages)
+    if errors:
+        raise ValidationError(errors)
+    terms.save()
+    for step in steps:
+        step.terms = terms
+    bulk_create_with_history(steps, ThresholdStep, default_user=user)
+    return terms
+
+
+@transaction.atomic
+def amendment_status_set(*, user: AbstractBaseUser, amendment: Amendment, status: str) -> Amendment:
+    """Mark an amendment effective (its conditions precedent satisfied) or pending again.
+
+    Results computed under a pending amendment are provisional; the agreement is
+    re-evaluated when the status changes."""
+    _require_administrator(user, amendment.agreement)
+    if status not in AmendmentStatus.values:
+        raise ValidationError({"status": [f"{status!r} is not a status; use one of {', '.join(AmendmentStatus)}."]})
+    if amendment.status != status:
+        amendment.status = status
+        amendment.save(update_fields=["status", "updated_at"])
+    return amendment
+
+
+@transaction.atomic
+def agreement_role_add(
+    *,
+    user: AbstractBaseUser,
+    agreement: Agreement,
+    party: Party,
+    role: str,
+    defined_term: str = "",
+    capacity_as_printed: str = "",
+    holds_from: dt.date | None = None,
+    holds_to: dt.date | None = None,
+    added_by: Amendment | None = None,
+) -> AgreementRole:
+    """Give a party a role in an agreement (from a date, and by an amendment, where it says so)."""
+    _require_administrator(user, agreement)
+    if added_by is not None and added_by.agreement_id != agreement.pk:
+        raise ValidationError({"added_by": [f"{added_by.title} is not an amendment of {agreement.name}."]})
+    agreement_role = AgreementRole(
+        agreement=agreement,
+        party=party,
+        role=role,
+        defined_term=defined_term,
+        capacity_as_printed=capacity_as_printed,
+        holds_from=holds_from,
+        holds_to=holds_to,
+        added_by=added_by,
+    )
+    agreement_role.full_clean()
+    agreement_role.save()
+    return agreement_role
+
+
+@transaction.atomic
+def agreement_role_remove(*, user: AbstractBaseUser, agreement_role: AgreementRole) -> None:
+    """Remove a party's role from an agreement (its history is kept)."""
+    _require_administrator(user, agreement_role.agreement)
+    agreement_role.delete()

@@ -1,0 +1,1 @@
+"""The parties app's REST API (under /api/v1/)."""

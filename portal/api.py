@@ -1,0 +1,412 @@
+"""
+The API's shared machinery: the access rule applied once, NetBox style.
+
+Every model the API serves has a *scope*: a function ``user -> QuerySet`` of the rows that
+user may see, built on :func:`portal.access.agreements_visible_to`. Everything the API
+reads starts from a scope:
+
+- :class:`PortalViewSet` (the base of every resource) starts ``get_queryset`` from the
+  scope of its ``model``, so lists, details and custom actions are scoped before any
+  filtering, and an object the user may not see is a 404, never a 403;
+- :class:`ScopedPrimaryKeyRelatedField` accepts only ids from the scope of its model, so a
+  write cannot name, nor an error message confirm, another party's row;
+- :func:`scoped_choices` gives django-filter's related filters the same scope;
+- nested rows are prefetched through :func:`visible` as well (see each viewset's ``optimize``).
+
+A model with no registered scope cannot be served at all (fail closed). A new resource
+registers its scope with :func:`register_scope` and derives from :class:`PortalViewSet`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from knox import views as knox_views
+from rest_framework import serializers
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.viewsets import GenericViewSet
+
+from covenants.models import (
+    Agreement,
+    AgreementRole,
+    Amendment,
+    ConditionPrecedent,
+    Covenant,
+    CovenantTerms,
+    CovenantTestResult,
+    FinancialStatement,
+    LineItem,
+    Reaffirmation,
+    StatementUpload,
+    ThresholdStep,
+    Waiver,
+)
+from parties.models import Party, PartyRelationship, Person, Signature, SignatureBlock
+from portal.access import agreements_administered_by, agreements_visible_to, is_administrator
+
+User = AbstractBaseUser | AnonymousUser
+M = TypeVar("M", bound=Model)
+Scope = Callable[[Any], QuerySet]
+
+# --- Scopes: what each user may see, per model ---------------------------------------
+
+_SCOPES: dict[type[Model], Scope] = {}
+
+
+def register_scope(model: type[Model]) -> Callable[[Scope], Scope]:
+    """Register ``scope(user) -> QuerySet`` as the one place deciding which rows of ``model`` a user sees."""
+
+    def decorator(scope: Scope) -> Scope:
+        if model in _SCOPES and _SCOPES[model] is not scope:
+            raise ImproperlyConfigured(f"{model.__name__} already has an access scope.")
+        _SCOPES[model] = scope
+        return scope
+
+    return decorator
+
+
+def visible(model: type[M], user: User) -> QuerySet[M]:
+    """The rows of ``model`` the user may see. Fails closed for a model without a scope."""
+    try:
+        scope = _SCOPES[model]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"No access scope is registered for {model.__name__}: add one with portal.api.register_scope."
+        ) from None
+    if user is None or not user.is_authenticated:
+        return model._default_manager.none()
+    # Memoised on the user object (one per request): a request asks for the same scope for its
+    # queryset, related fields, filter choices and prefetches, and each would repeat the access
+    # rule's membership checks. The querysets are lazy, so reuse reads current rows.
+    cache = user.__dict__.setdefault("_portal_scopes", {})
+    if model not in cache:
+        cache[model] = scope(user)
+    return cache[model].all()
+
+
+def _administrator(user: User) -> bool:
+    """portal.access.is_administrator, asked once per user object (one per request)."""
+    if "_portal_is_administrator" not in user.__dict__:
+        user.__dict__["_portal_is_administrator"] = is_administrator(user)
+    return user.__dict__["_portal_is_administrator"]
+
+
+def _in_visible_agreements(lookup: str) -> Callable[[Any], Q]:
+    return lambda user: Q(**{f"{lookup}__in": visible(Agreement, user)})
+
+
+register_scope(Agreement)(agreements_visible_to)
+register_scope(LineItem)(lambda user: LineItem.objects.all())  # reference data: revenues, EBITDA, ...
+register_scope(AgreementRole)(lambda user: AgreementRole.objects.filter(_in_visible_agreements("agreement")(user)))
+register_scope(Amendment)(lambda user: Amendment.objects.filter(_in_visible_agreements("agreement")(user)))
+register_scope(ConditionPrecedent)(
+    lambda user: ConditionPrecedent.objects.filter(_in_visible_agreements("amendment__agreement")(user))
+)
+register_scope(Covenant)(lambda user: Covenant.objects.filter(_in_visible_agreements("agreement")(user)))
+register_scope(CovenantTerms)(
+    lambda user: CovenantTerms.objects.filter(_in_visible_agreements("covenant__agreement")(user))
+)
+register_scope(ThresholdStep)(
+    lambda user: ThresholdStep.objects.filter(_in_visible_agreements("terms__covenant__agreement")(user))
+)
+# The same rule as covenants.selectors.statements_visible_to / results_visible_to, through
+# the memoised agreement scope.
+register_scope(FinancialStatement)(
+    lambda user: FinancialStatement.objects.filter(_in_visible_agreements("agreement")(user))
+)
+register_scope(StatementUpload)(lambda user: StatementUpload.objects.filter(_in_visible_agreements("agreement")(user)))
+register_scope(CovenantTestResult)(
+    lambda user: CovenantTestResult.objects.filter(_in_visible_agreements("agreement")(user))
+)
+register_scope(Waiver)(lambda user: Waiver.objects.filter(_in_visible_agreements("agreement")(user)))
+
+
+@register_scope(SignatureBlock)
+def signature_blocks_visible_to(user: User) -> QuerySet[SignatureBlock]:
+    """Signature blocks on the documents the user may see: agreements, their amendments, reaffirmations."""
+    agreements = visible(Agreement, user)
+    types = ContentType.objects.get_for_models(Agreement, Amendment, Reaffirmation)
+    return SignatureBlock.objects.filter(
+        Q(document_type=types[Agreement], document_id__in=agreements.values("pk"))
+        | Q(
+            document_type=types[Amendment],
+            document_id__in=Amendment.objects.filter(agreement__in=agreements).values("pk"),
+        )
+        | Q(
+            document_type=types[Reaffirmation],
+            document_id__in=Reaffirmation.objects.filter(guaranty__in=agreements).values("pk"),
+        )
+    )
+
+
+register_scope(Signature)(lambda user: Signature.objects.filter(block__in=visible(SignatureBlock, user).values("pk")))
+
+
+def _orphan_parties() -> QuerySet[Party]:
+    """Parties no agreement, signature or relationship names yet: just created, to be attached."""
+    return Party.objects.exclude(pk__in=AgreementRole.objects.values("party_id")).exclude(
+        Q(pk__in=SignatureBlock.objects.values("party_id"))
+        | Q(pk__in=SignatureBlock.objects.filter(through_party__isnull=False).values("through_party_id"))
+        | Q(pk__in=Signature.objects.filter(for_party__isnull=False).values("for_party_id"))
+        | Q(pk__in=PartyRelationship.objects.values("party_id"))
+        | Q(pk__in=PartyRelationship.objects.values("other_id"))
+    )
+
+
+@register_scope(Party)
+def parties_visible_to(user: User) -> QuerySet[Party]:
+    """
+    Parties the user may see: those holding a role in an agreement they see, those named
+    on its signature pages, and those related to them (an affiliate, a sole member).
+    """
+    if _administrator(user):
+        return Party.objects.all()
+    in_agreements = visible(AgreementRole, user).values("party_id")
+    blocks = visible(SignatureBlock, user)
+    return Party.objects.filter(
+        Q(pk__in=in_agreements)
+        | Q(pk__in=blocks.values("party_id"))
+        | Q(pk__in=blocks.filter(through_party__isnull=False).values("through_party_id"))
+        | Q(pk__in=Signature.objects.filter(block__in=blocks.values("pk"), for_party__isnull=False).values("for_party"))
+        | Q(pk__in=PartyRelationship.objects.filter(party_id__in=in_agreements).values("other_id"))
+        | Q(pk__in=PartyRelationship.objects.filter(other_id__in=in_agreements).values("party_id"))
+    )
+
+
+def parties_attachable_by(user: User) -> QuerySet[Party]:
+    """Parties a user may give a role: those they see, and, for those who administer an agreement,
+    parties nothing names yet (just created: invisible to lists until given a role)."""
+    if user is None or not user.is_authenticated:
+        return Party.objects.none()
+    if _administrator(user):
+        return Party.objects.all()
+    if not agreements_administered_by(user).exists():
+        return parties_visible_to(user)
+    return Party.objects.filter(
+        Q(pk__in=parties_visible_to(user).values("pk")) | Q(pk__in=_orphan_parties().values("pk"))
+    )
+
+
+@register_scope(Person)
+def people_visible_to(user: User) -> QuerySet[Person]:
+    """People who sign on documents the user may see."""
+    if _administrator(user):
+        return Person.objects.all()
+    return Person.objects.filter(pk__in=visible(Signature, user).filter(person__isnull=False).values("person_id"))
+
+
+def scoped_choices(model: type[Model]) -> Callable[[HttpRequest | Request | None], QuerySet]:
+    """A django-filter ``queryset`` callable: the filter's choices are the rows the user may see."""
+
+    def choices(request: HttpRequest | Request | None) -> QuerySet:
+        return visible(model, getattr(request, "user", None))
+
+    return choices
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related field that accepts only rows the requesting user may see: another party's id
+    is refused exactly like an id that does not exist."""
+
+    def __init__(self, model: type[Model], scope: Scope | None = None, **kwargs: Any) -> None:
+        self.model = model
+        self.scope = scope
+        if not kwargs.get("read_only"):
+            kwargs["queryset"] = model._default_manager.none()  # for the schema; get_queryset scopes
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        user = getattr(self.context.get("request"), "user", None)
+        if self.scope is not None:
+            return self.scope(user)
+        return visible(self.model, user)
+
+
+# --- The base viewset -----------------------------------------------------------------
+
+
+class PortalViewSet(GenericViewSet):
+    """
+    Base of every API resource: ``get_queryset`` starts from the scope of ``model``.
+
+    Subclasses set ``model`` (never ``queryset``, which would bypass the scope) and may
+    override :meth:`optimize` to add ``select_related``/``prefetch_related``; nested rows
+    prefetched there should come from :func:`visible` too. Filters apply to lists only:
+    a detail URL names one row, which the scope alone decides.
+    """
+
+    model: ClassVar[type[Model]]
+    permission_classes = [IsAuthenticated]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "queryset", None) is not None:
+            raise ImproperlyConfigured(f"{cls.__name__} sets queryset: set model, so the access scope applies.")
+
+    @property
+    def user(self) -> User:
+        return getattr(self.request, "user", None) or AnonymousUser()
+
+    def visible(self, model: type[M]) -> QuerySet[M]:
+        """Rows of another model the requesting user may see (for nested prefetches)."""
+        return visible(model, self.user)
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return self.model._default_manager.none()
+        return self.optimize(visible(self.model, self.user))
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        """Add the joins and prefetches the serializer needs; a fixed number of queries per page."""
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+# --- The schema: every operation's error responses --------------------------------
+
+
+ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+VALIDATION_ERROR = OpenApiResponse(
+    response={
+        "type": "object",
+        "description": "Each field with its messages; errors not tied to a field under non_field_errors.",
+        "additionalProperties": {},
+    },
+    description="The request is not valid: each field named with what is wrong.",
+)
+
+
+class PortalAutoSchema(AutoSchema):
+    """Documents the error responses every operation can give, with their JSON shape."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        view = self.view
+        public = any(p is AllowAny for p in getattr(view, "permission_classes", ()))
+        extra: dict[str, Any] = {"400": VALIDATION_ERROR}
+        if not public:
+            extra["401"] = OpenApiResponse(ERROR, description="No valid token or session.")
+            extra["403"] = OpenApiResponse(ERROR, description="Signed in, but the role does not allow this.")
+        if "{" in self.path:
+            extra["404"] = OpenApiResponse(ERROR, description="No such object, or not one this user may see.")
+        extra["429"] = OpenApiResponse(ERROR, description="Too many requests: wait and retry.")
+        for code, response in extra.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
+        return responses
+
+
+# --- Auth: tokens that expire, revocable -------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    """A username and password (and the two-factor code, for an account that uses one), exchanged
+    for a token. Failed attempts count towards the same lockout as the sign-in page."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="The current code from the authenticator app, or a recovery code (accounts with two-factor only).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from . import login_throttle, two_factor
+
+        request = self.context.get("request")
+        django_request = getattr(request, "_request", request)
+        username = attrs["username"]
+        locked = login_throttle.lockout_message(username, django_request)
+        if locked:
+            raise Throttled(wait=login_throttle.LOCKOUT_SECONDS, detail=locked)
+        user = authenticate(request=django_request, username=username, password=attrs["password"])
+        if user is None or not user.is_active:
+            login_throttle.record_failure(username, django_request)
+            raise ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: ["Unable to sign in with the username and password given."]},
+                code="authorization",
+            )
+        if two_factor.user_has_device(user):
+            if not attrs.get("otp"):
+                raise ValidationError(
+                    {"otp": ["This account uses two-factor authentication: send the current code as otp."]}
+                )
+            if not two_factor.verify_code(user, attrs["otp"]):
+                login_throttle.record_failure(username, django_request)
+                raise ValidationError({"otp": ["That code is not valid; codes change every 30 seconds."]})
+        elif two_factor.two_factor_required(user):
+            raise ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        "This account must set up two-factor authentication in the portal before using the API."
+                    ]
+                }
+            )
+        login_throttle.record_success(username, django_request)
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    """A token to send as ``Authorization: Token <token>``, and when it expires."""
+
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class TokenObtainView(knox_views.LoginView):
+    """Exchange a username and password for a token that expires (only its digest is stored)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    serializer_class = TokenRequestSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_create",
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer},
+        auth=[],
+    )
+    def post(self, request: Request, format: str | None = None) -> Response:
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        request.user = serializer.validated_data["user"]
+        return super().post(request, format=format)
+
+
+class TokenRevokeView(knox_views.LogoutView):
+    """Revoke the token this request is made with."""
+
+    @extend_schema(tags=["auth"], operation_id="auth_logout", request=None, responses={204: None})
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format=format)
+
+
+class TokenRevokeAllView(knox_views.LogoutAllView):
+    """Revoke every token of the user this request is made for."""
+
+    @extend_schema(tags=["auth"], operation_id="auth_logout_all", request=None, responses={204: None})
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format=format)

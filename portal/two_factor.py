@@ -1,0 +1,173 @@
+"""
+Two-factor authentication with time-based one-time passwords (TOTP), and recovery codes.
+
+Every user may turn it on. A deployment can require it of agents and administrators
+(PORTAL_REQUIRE_TWO_FACTOR, on in production settings): such a user who has not set it
+up is sent to set it up before anything else. A user with a confirmed device must enter
+a code after the password before reaching any page.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable
+
+import django_otp
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from parties.choices import MembershipRole
+
+RECOVERY_CODE_COUNT = 10
+SETUP_DEVICE_NAME = "Authenticator app"
+
+
+def user_has_device(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def two_factor_required(user) -> bool:
+    """Whether this deployment requires two-factor authentication of this user."""
+    if not getattr(settings, "PORTAL_REQUIRE_TWO_FACTOR", False):
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return user.memberships.filter(role__in=[MembershipRole.AGENT, MembershipRole.ADMINISTRATOR]).exists()
+
+
+def verify_code(user, code: str) -> bool:
+    """Check a TOTP or recovery code for a user (used by the API's token endpoint too)."""
+    code = (code or "").strip().replace(" ", "")
+    return bool(code) and django_otp.match_token(user, code) is not None
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app, or a recovery code",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in."""
+    if request.user.is_verified():
+        return redirect(_safe_next(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = django_otp.match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))
+        if device is not None:
+            django_otp.login(request, device)
+            return redirect(_safe_next(request))
+        form.add_error("code", "That code is not valid. Codes change every 30 seconds; try the current one.")
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest) -> HttpResponse:
+    """Turn on two-factor authentication: scan the key, confirm a code, keep the recovery codes."""
+    if user_has_device(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('two_factor_verify')}?next={reverse('two_factor_setup')}")
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": SETUP_DEVICE_NAME}
+    )
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"].strip()):
+            codes = _confirm(request.user, device)
+            django_otp.login(request, device)
+            return render(request, "registration/two_factor_recovery_codes.html", {"codes": codes})
+        form.add_error("code", "That code does not match. Check the time on your phone and enter the current code.")
+    context = {
+        "form": form,
+        "secret": _base32(device),
+        "qr_svg": _qr_svg(device.config_url),
+        "enabled": user_has_device(request.user),
+    }
+    return render(request, "registration/two_factor_setup.html", context)
+
+
+@transaction.atomic
+def _confirm(user, device: TOTPDevice) -> list[str]:
+    """Make the new device the user's only one and issue fresh recovery codes."""
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    static, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": "Recovery codes"})
+    static.token_set.all().delete()
+    codes = [f"{secrets.token_hex(4)}{secrets.token_hex(2)}" for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
+    return codes
+
+
+def _base32(device: TOTPDevice) -> str:
+    import base64
+
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def _qr_svg(data: str) -> str:
+    from django_otp.qr import write_qrcode_image
+
+    out = io.BytesIO()
+    write_qrcode_image(data, out)
+    return out.getvalue().decode()
+
+
+class TwoFactorMiddleware:
+    """Sends signed-in users who must verify (or must set up) two-factor authentication to
+    do so before any other page. Put after django_otp's OTPMiddleware."""
+
+    ALWAYS_ALLOWED = ("two_factor_verify", "two_factor_setup", "logout")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not self._exempt(request):
+            needs_code = not user.is_verified() and user_has_device(user)
+            needs_setup = not needs_code and not user_has_device(user) and two_factor_required(user)
+            if needs_code or needs_setup:
+                if request.path.startswith("/api/"):
+                    what = "enter your two-factor code" if needs_code else "set up two-factor authentication"
+                    return JsonResponse({"detail": f"Sign in through the portal and {what} first."}, status=403)
+                name = "two_factor_verify" if needs_code else "two_factor_setup"
+                return redirect(f"{reverse(name)}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+    def _exempt(self, request: HttpRequest) -> bool:
+        if request.path.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/static/"):
+            return True
+        # Token-authenticated API calls are checked when the token is issued.
+        if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Token "):
+            return True
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            from django.urls import Resolver404, resolve
+
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return False
+        return match.url_name in self.ALWAYS_ALLOWED

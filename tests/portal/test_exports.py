@@ -1,0 +1,138 @@
+"""
+The compliance table as CSV and XLSX (text that a spreadsheet would run as a formula is
+neutralised, numbers stay numbers), and the printable compliance certificate for a quarter.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+from decimal import Decimal
+from io import StringIO
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from covenants import exports
+from covenants.models import Covenant, CovenantTestResult
+from parties.choices import MembershipRole
+from parties.models import Party
+from tests.covenants.helpers import seed_loan
+from tests.factories import member
+
+from .test_dashboard_and_agreement_pages import unlabelled_controls
+
+pytestmark = pytest.mark.django_db
+
+FORMULA = '=HYPERLINK("http://example.com","x")'
+
+
+@pytest.fixture
+def loan():
+    loan = seed_loan()
+    with override_settings(PORTAL_ALLOW_DEMO_ACCOUNTS=True):
+        call_command("load_demo_figures", stdout=StringIO())
+    return loan
+
+
+@pytest.fixture
+def lender(loan, client):
+    user = member(
+        "cibc.credit", MembershipRole.LENDER, Party.objects.get(legal_name="Canadian Imperial Bank of Commerce")
+    )
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_text_that_a_spreadsheet_would_run_is_neutralised(start):
+    assert exports.neutralise(f"{start}1+1") == f"'{start}1+1"
+    assert exports.neutralise(f"Minimum revenues {start}") == f"Minimum revenues {start}"
+
+
+def test_the_csv_export_has_every_current_result_with_numbers_as_numbers(client, lender, loan):
+    Covenant.objects.filter(pk=loan.covenants["7.01(b)"].pk).update(name=FORMULA)
+    response = client.get(reverse("covenants:compliance_csv", args=[loan.agreement.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="compliance-kmc-telecom-loan')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == CovenantTestResult.objects.filter(agreement=loan.agreement, is_current=True).count()
+    breach = next(r for r in rows if r["Section"] == "7.01(b)" and r["Test date"] == "2001-03-31")
+    assert breach["Covenant"] == "'" + FORMULA
+    assert breach["Status"] == "Breach"
+    assert (breach["Value"], breach["Threshold"], breach["Headroom"], breach["Headroom %"]) == (
+        "53940000",
+        "54678000",
+        "-738000",  # a negative number stays a number, not neutralised text
+        "-1.35",
+    )
+    near = next(r for r in rows if r["Section"] == "7.01(c)(i)" and r["Test date"] == "2000-12-31")
+    assert (near["Status"], near["Value"]) == ("Compliant", "-3750000")
+    assert near["Warning"].startswith("Near breach")
+    assert near["Provisional"] == "Yes"
+
+
+def test_the_xlsx_export_keeps_numbers_numeric_and_text_inert(client, lender, loan):
+    Covenant.objects.filter(pk=loan.covenants["7.01(b)"].pk).update(name=FORMULA)
+    response = client.get(reverse("covenants:compliance_xlsx", args=[loan.agreement.pk]))
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in sheet[1]]
+    assert header == list(exports.COMPLIANCE_COLUMNS)
+    rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    breach = next(
+        r for r in rows if r["Section"].value == "7.01(b)" and r["Test date"].value.date() == dt.date(2001, 3, 31)
+    )
+    assert breach["Covenant"].value == "'" + FORMULA and breach["Covenant"].data_type == "s"
+    assert breach["Headroom"].data_type == "n" and Decimal(str(breach["Headroom"].value)) == Decimal("-738000")
+    assert breach["Value"].value == 53940000
+    assert all(not (isinstance(c.value, str) and c.value.startswith("=")) for r in rows for c in r.values())
+
+
+def test_the_certificate_lists_each_covenants_computation_and_the_certifying_officer(client, loan):
+    officer = member("kmc.cfo", MembershipRole.BORROWER, *loan.borrowers.values())
+    client.force_login(officer)
+    url = reverse("covenants:compliance_certificate", args=[loan.agreement.pk])
+    form_page = client.get(url)
+    assert form_page.status_code == 200
+    assert unlabelled_controls(form_page.content.decode()) == []
+
+    response = client.get(
+        url,
+        {"test_date": "2001-03-31", "officer_name": "James D. Grenfell", "officer_title": "Chief Financial Officer"},
+    )
+    assert response.status_code == 200
+    certificate = response.context["certificate"]
+    assert [(e.section, e.status) for e in certificate.entries] == [("7.01(b)", "breach"), ("7.01(c)(ii)", "compliant")]
+    revenues = certificate.entries[0]
+    assert len(revenues.lines) == 5 and sum(line.amount for line in revenues.lines) == 53_940_000
+    assert (revenues.value_text, revenues.threshold_text, revenues.headroom_text) == (
+        "$53,940,000",
+        "$54,678,000",
+        "($738,000)",
+    )
+    ebitda = certificate.entries[1]
+    assert {line.period_end for line in ebitda.lines} == {dt.date(2000, 12, 31), dt.date(2001, 3, 31)}
+    page = html.unescape(response.content.decode())
+    assert "The undersigned, James D. Grenfell, Chief Financial Officer, certifies" in page
+    assert "the Borrowers are <strong>not in compliance</strong> with Section 7.01(b)." in page
+    assert "<strong>James D. Grenfell</strong><br>Chief Financial Officer" in page
+    assert 'href="/static/css/print.css" media="print"' in page
+    assert "data-print" in page and "js/print.js" in page
+
+
+def test_the_certificate_needs_the_officers_title(client, loan):
+    client.force_login(member("kmc.cfo", MembershipRole.BORROWER, *loan.borrowers.values()))
+    url = reverse("covenants:compliance_certificate", args=[loan.agreement.pk])
+    response = client.get(url, {"test_date": "2001-03-31", "officer_name": "James D. Grenfell", "officer_title": ""})
+    assert response.status_code == 400
+    assert "Enter the officer&#x27;s title" in response.content.decode()
+    assert response.context["certificate"] is None
+    response = client.get(url, {"test_date": "1999-09-30", "officer_name": "A", "officer_title": "B"})
+    assert response.status_code == 400  # not a tested quarter
