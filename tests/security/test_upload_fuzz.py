@@ -10,12 +10,12 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from covenants.models import FinancialStatement, StatementLine, StatementUpload
 from covenants.services import statement_file_submit
