@@ -10,6 +10,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from portal.access import borrowers_user_may_submit_for
 
 from . import engine, selectors
 from .alerts import alerts_raise_for_events
-from .choices import Role, StatementStatus, UploadFormat
+from .choices import ResultStatus, Role, StatementStatus, UploadFormat
 from .models import (
     Agreement,
     AgreementRole,
@@ -327,6 +328,7 @@ def agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None =
             computed.append(result)
             agreement_of[id(result)] = agreement_id
 
+    bands = {spec.covenant_id: spec.warning_band_percent for data in inputs.values() for spec in data.covenants}
     current = {
         (r.covenant_id, r.test_date, r.borrower_id): r
         for r in CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True)
@@ -377,13 +379,27 @@ def agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None =
             to_status=row.status,
         )
         for row, (_, previous) in zip(created, fresh, strict=True)
-        if previous is None or previous.status != row.status
+        if previous is None
+        or previous.status != row.status
+        or _near_breach(previous, bands) != _near_breach(row, bands)
     ]
     events = ComplianceEvent.objects.bulk_create(events, batch_size=2000)
     # Alerts are stored with the events that raise them, in this transaction.
     alerts_raise_for_events(events)
     Agreement.objects.filter(pk__in=ids).update(evaluation_requested_at=None)
     return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
+
+
+def _near_breach(result: CovenantTestResult, bands: dict[int, Decimal]) -> bool:
+    """Compliant with headroom under the covenant's warning band (the engine's rule, on stored
+    figures): moving into the band is an event even though the status stays compliant."""
+    band = bands.get(result.covenant_id)
+    return (
+        result.status == ResultStatus.COMPLIANT
+        and result.headroom_percent is not None
+        and band is not None
+        and result.headroom_percent < band
+    )
 
 
 def agreements_needing_evaluation(*, older_than: dt.timedelta) -> list[int]:
