@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import alerts, views
 
 router = SimpleRouter()
 router.register("agreements", views.AgreementViewSet, basename="agreement")
@@ -11,5 +11,7 @@ router.register("covenants", views.CovenantViewSet, basename="covenant")
 router.register("financial-statements", views.FinancialStatementViewSet, basename="financialstatement")
 router.register("covenant-tests", views.CovenantTestResultViewSet, basename="covenanttest")
 router.register("waivers", views.WaiverViewSet, basename="waiver")
+router.register("alerts", alerts.AlertViewSet, basename="alert")
+router.register("webhooks", alerts.WebhookViewSet, basename="webhook")
 
 urlpatterns = router.urls
