@@ -224,6 +224,13 @@ def _month_end_after(year: int, month: int, months: int) -> date:
 def is_fiscal_quarter_end(day: date, fiscal_year_end_month: int = 12) -> bool:
     """Whether ``day`` is the last day of a fiscal quarter."""
     _check_month(fiscal_year_end_month)
+    return _is_quarter_end(day, fiscal_year_end_month)
+
+
+# Evaluations ask the same few calendar questions hundreds of thousands of times in a
+# portfolio: the answers are cached (they are pure functions of their arguments).
+@lru_cache(maxsize=8192)
+def _is_quarter_end(day: date, fiscal_year_end_month: int) -> bool:
     return (day.month - fiscal_year_end_month) % 3 == 0 and day.day == _last_day(day.year, day.month)
 
 
@@ -253,6 +260,11 @@ def quarter_ends_in_window(
     the first quarter of the fiscal year containing the test date through the test date
     (``quarters`` is then not used). The test date must be a fiscal quarter end.
     """
+    return _window_quarter_ends(test_date, quarters, kind, fiscal_year_end_month)
+
+
+@lru_cache(maxsize=8192)
+def _window_quarter_ends(test_date: date, quarters: int, kind: str, fiscal_year_end_month: int) -> tuple[date, ...]:
     if not is_fiscal_quarter_end(test_date, fiscal_year_end_month):
         raise ValueError(f"{test_date.isoformat()} is not the last day of a fiscal quarter.")
     if kind == FISCAL_YTD:
@@ -387,6 +399,7 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@lru_cache(maxsize=8192)
 def _long_date(day: date) -> str:
     return f"{_MONTH_NAMES[day.month]} {day.day}, {day.year}"
 
@@ -432,6 +445,7 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+@lru_cache(maxsize=8192)
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -476,15 +490,37 @@ def _window_sum(
     line_item: str | None, quarters: tuple[date, ...], borrowers: Sequence[BorrowerSpan], figures: _FigureIndex
 ) -> _Window:
     window = _Window(line_item=line_item, quarters=quarters)
+    used, missing, find, add = window.used, window.missing, figures.get, _EXACT.add
+    total = _ZERO
     for quarter in quarters:
         for borrower in borrowers:
-            figure = figures.get((borrower.party_id, quarter, line_item)) if line_item else None
+            figure = find((borrower.party_id, quarter, line_item)) if line_item else None
             if figure is None:
-                window.missing.append((borrower, quarter, line_item))
+                missing.append((borrower, quarter, line_item))
             else:
-                window.used.append(figure)
-                window.total = _EXACT.add(window.total, figure.amount)
+                used.append(figure)
+                total = add(total, figure.amount)
+    window.total = total
     return window
+
+
+_Records = dict[tuple[date, int, str], dict]
+
+
+def _figure_records(figures: _FigureIndex) -> _Records:
+    """Each figure as a result's inputs cite it, keyed (quarter, party, line item). Built once
+    per agreement: a result takes a fresh copy of each record it cites."""
+    return {
+        (figure.period_end, figure.party_id, figure.line_item): {
+            "statement_id": figure.statement_id,
+            "statement_version": figure.statement_version,
+            "party_id": figure.party_id,
+            "period_end": _iso(figure.period_end),
+            "line_item": figure.line_item,
+            "amount": str(figure.amount),
+        }
+        for figure in figures.values()
+    }
 
 
 def _base_inputs(covenant: CovenantSpec, terms: TermsVersion | None) -> dict:
@@ -559,8 +595,11 @@ def _evaluate_scope(
     figures: _FigureIndex,
     waivers: frozenset[WaiverKey],
     fiscal_year_end_month: int,
+    records: _Records,
 ) -> Result:
-    """Test the covenant on one test date for the given Borrowers (all of them, or one)."""
+    """Test the covenant on one test date for the given Borrowers (all of them, or one).
+
+    ``records`` are the figures' citations, made once for the agreement (see _figure_records)."""
     is_ratio = terms.metric_kind == RATIO
     numerator = _window_sum(
         terms.line_item,
@@ -609,17 +648,7 @@ def _evaluate_scope(
             "schedule_row_date": _iso(row.test_date),
             "applies_thereafter": row.applies_thereafter,
             "borrowers": [{"party_id": b.party_id, "name": b.name} for b in scope],
-            "figures": [
-                {
-                    "statement_id": f.statement_id,
-                    "statement_version": f.statement_version,
-                    "party_id": f.party_id,
-                    "period_end": _iso(f.period_end),
-                    "line_item": f.line_item,
-                    "amount": str(f.amount),
-                }
-                for _, f in sorted(used.items())
-            ],
+            "figures": [dict(records[key]) for key in sorted(used)],
             "missing": [
                 {"party_id": b.party_id, "name": b.name, "period_end": _iso(q), "line_item": item}
                 for b, q, item in missing
@@ -826,6 +855,7 @@ def evaluate_agreement(inputs: AgreementInputs) -> list[Result]:
     _check_month(fiscal_year_end_month)
     figures = _index_figures(inputs.figures)
     figure_dates = {figure.period_end for figure in inputs.figures}
+    records = _figure_records(figures)
     borrowers_cache: dict[date, list[BorrowerSpan]] = {}
     results: list[Result] = []
     for covenant in inputs.covenants:
@@ -860,12 +890,22 @@ def evaluate_agreement(inputs: AgreementInputs) -> list[Result]:
                             figures,
                             inputs.waivers,
                             fiscal_year_end_month,
+                            records,
                         )
                     )
             else:
                 covenant_results.append(
                     _evaluate_scope(
-                        covenant, terms, row, test_date, borrowers, None, figures, inputs.waivers, fiscal_year_end_month
+                        covenant,
+                        terms,
+                        row,
+                        test_date,
+                        borrowers,
+                        None,
+                        figures,
+                        inputs.waivers,
+                        fiscal_year_end_month,
+                        records,
                     )
                 )
         # Already in order: test dates come sorted, Borrowers in party order.

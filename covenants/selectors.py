@@ -91,9 +91,7 @@ def evaluation_inputs(agreement_ids: Sequence[int], *, as_of: dt.date) -> dict[i
     ids = list(agreement_ids)
     agreements = dict(Agreement.objects.filter(pk__in=ids).order_by().values_list("pk", "fiscal_year_end_month"))
 
-    covenants: dict[int, list[engine.CovenantSpec]] = defaultdict(list)
-    for covenant in covenants_with_terms().filter(agreement_id__in=ids):
-        covenants[covenant.agreement_id].append(covenant_spec(covenant))
+    covenants = _covenant_specs(ids)
 
     borrowers: dict[int, list[engine.BorrowerSpan]] = defaultdict(list)
     roles = (
@@ -105,18 +103,26 @@ def evaluation_inputs(agreement_ids: Sequence[int], *, as_of: dt.date) -> dict[i
         borrowers[agreement_id].append(engine.BorrowerSpan(party_id, name, holds_from, holds_to))
 
     figures: dict[int, list[engine.Figure]] = defaultdict(list)
-    lines = StatementLine.objects.filter(
-        statement__agreement_id__in=ids, statement__status=StatementStatus.CURRENT
-    ).values_list(
-        "statement__agreement_id",
-        "statement__borrower_id",
-        "statement__period_end",
-        "line_item__code",
-        "amount",
-        "statement_id",
-        "statement__version",
+    # Unordered: the models' default ordering would join agreements and parties to sort tens of
+    # thousands of lines by agreement name and legal name, and any order would still cost a
+    # sort; the engine indexes figures by Borrower, quarter and line item, so order is moot.
+    # Fetched at once rather than through a server-side cursor, which PostgreSQL plans for the
+    # first rows (nested loops) at twice the cost: callers pass a chunk of agreements (the
+    # nightly task, 500), and the figures are all kept for the engine anyway.
+    lines = (
+        StatementLine.objects.filter(statement__agreement_id__in=ids, statement__status=StatementStatus.CURRENT)
+        .order_by()
+        .values_list(
+            "statement__agreement_id",
+            "statement__borrower_id",
+            "statement__period_end",
+            "line_item__code",
+            "amount",
+            "statement_id",
+            "statement__version",
+        )
     )
-    for agreement_id, party_id, period_end, code, amount, statement_id, version in lines.iterator(chunk_size=5000):
+    for agreement_id, party_id, period_end, code, amount, statement_id, version in lines:
         figures[agreement_id].append(engine.Figure(party_id, period_end, code, amount, statement_id, version))
 
     waivers = _waiver_keys(ids)
@@ -133,6 +139,93 @@ def evaluation_inputs(agreement_ids: Sequence[int], *, as_of: dt.date) -> dict[i
         )
         for pk, fiscal_year_end_month in agreements.items()
     }
+
+
+def _covenant_specs(agreement_ids: Sequence[int]) -> dict[int, list[engine.CovenantSpec]]:
+    """
+    The covenants of these agreements with every version of their terms and schedules, as
+    the engine's plain data, in three queries. The same data as ``covenant_spec`` over
+    ``covenants_with_terms()``, read as rows rather than model instances: a batch of agreements
+    has thousands of covenants, and building their models took longer than testing them.
+    """
+    schedules: dict[int, list[engine.ScheduleRow]] = defaultdict(list)
+    for terms_id, test_date, threshold, state, thereafter, printed in (
+        ThresholdStep.objects.filter(terms__covenant__agreement_id__in=agreement_ids)
+        .order_by("terms_id", "test_date")
+        .values_list("terms_id", "test_date", "threshold", "threshold_state", "applies_thereafter", "amount_as_printed")
+    ):
+        schedules[terms_id].append(
+            engine.ScheduleRow(
+                test_date=test_date,
+                threshold=threshold,
+                threshold_state=state,
+                applies_thereafter=thereafter,
+                amount_as_printed=printed,
+            )
+        )
+
+    versions: dict[int, list[engine.TermsVersion]] = defaultdict(list)
+    for row in (
+        CovenantTerms.objects.filter(covenant__agreement_id__in=agreement_ids)
+        .order_by("covenant_id", "effective_from", "id")
+        .values_list(
+            "pk",
+            "covenant_id",
+            "effective_from",
+            "action",
+            "metric_kind",
+            "line_item__code",
+            "window_quarters",
+            "window_kind",
+            "denominator_line_item__code",
+            "denominator_window_quarters",
+            "denominator_window_kind",
+            "direction",
+            "basis",
+            "amendment_id",
+            "amendment__status",
+            "amendment__title",
+        )
+    ):
+        (pk, covenant_id, effective_from, action, metric_kind, line_item, window_quarters, window_kind) = row[:8]
+        (denominator, denominator_quarters, denominator_kind, direction, basis) = row[8:13]
+        amendment_id, amendment_status, amendment_title = row[13:]
+        versions[covenant_id].append(
+            engine.TermsVersion(
+                terms_id=pk,
+                effective_from=effective_from,
+                action=action,
+                metric_kind=metric_kind,
+                line_item=line_item,
+                window_quarters=window_quarters,
+                window_kind=window_kind,
+                denominator_line_item=denominator,
+                denominator_window_quarters=denominator_quarters,
+                denominator_window_kind=denominator_kind or "trailing",
+                direction=direction,
+                basis=basis,
+                schedule=tuple(schedules[pk]),
+                provisional=bool(amendment_id and amendment_status == AmendmentStatus.PENDING),
+                source=amendment_title if amendment_id else "",
+            )
+        )
+
+    covenants: dict[int, list[engine.CovenantSpec]] = defaultdict(list)
+    for pk, agreement_id, section, name, warning_band_percent in (
+        Covenant.objects.filter(agreement_id__in=agreement_ids)
+        .order_by("agreement_id", "section")
+        .values_list("pk", "agreement_id", "section", "name", "warning_band_percent")
+    ):
+        covenants[agreement_id].append(
+            engine.CovenantSpec(
+                covenant_id=pk,
+                section=section,
+                name=name,
+                versions=tuple(versions[pk]),
+                warning_band_percent=warning_band_percent,
+            )
+        )
+    return covenants
 
 
 def _waiver_keys(agreement_ids: Sequence[int]) -> dict[int, set[engine.WaiverKey]]:

@@ -1,0 +1,306 @@
+"""
+Workload 1: portfolio re-evaluation at N = 10,000 agreements, against its floor.
+
+The portal's path is what the nightly task runs: ``services.agreements_evaluate`` over
+chunks of 500 agreements, each its own transaction. It is measured in a fresh process per
+run (benchmarks/child.py), twice over: a first evaluation from no results (every result
+and event written, alerts raised), and a re-evaluation where nothing changed (the nightly's
+usual case: everything read, computed and compared, nothing written).
+
+The floor is one set-based SQL statement (benchmarks/floor.py) computing the status and
+value of every test in PostgreSQL. The portal's and the floor's results must be identical:
+status and value for every (covenant, test date). The re-evaluation runs are interleaved
+with the floor's. Then the same re-evaluation is spread over two real Celery workers.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from benchmarks.child import ChildRun, path_available, run_child
+from benchmarks.harness import Check, Context, Figure, Ratio, Sample, Section, Target, Value, Workload
+
+# The issue's portfolio; BENCH_AGREEMENTS makes a smaller one for trying the harness out.
+AGREEMENTS = int(os.environ.get("BENCH_AGREEMENTS", "10000"))
+TARGET = Target(high=3)
+SUMMARY = """
+The portal's path is what the nightly task `covenants.tasks.reevaluate_all_agreements` queues:
+`services.agreements_evaluate` over chunks of 500 agreements, each its own transaction, run
+here in-process, in a fresh process per run, timed from inside it. Two cases: a **first
+evaluation** from no results (every result, event and alert written), and a **re-evaluation
+where nothing changed** (the nightly's usual case: everything read, computed and compared,
+nothing written). The **floor** is one set-based SQL statement (`benchmarks/floor.py`) that
+computes the status and value of every test in PostgreSQL: combined sums over each window, per
+covenant and test date, against the threshold in force. The re-evaluation runs are interleaved
+with the floor's; the results must be identical, status and value for every (covenant, test
+date). `proposed` is the change to `services.agreements_evaluate` that this benchmark proposes
+(`benchmarks/proposed_services.py`, a local copy measured beside the tree's function); it is
+not yet the portal's.
+"""
+
+FINDINGS = """
+### What the profiles found, and what was done
+
+Measured while profiling (pyinstrument, cProfile), per chunk of 500 agreements (12,000 tests),
+CPU seconds of the process and of its PostgreSQL backend:
+
+- **Selectors** (`covenants/selectors.py`, fixed): `evaluation_inputs` built a model instance
+  for every covenant, version of terms and schedule row through three levels of prefetch, and
+  read the figures with the models' default ordering, which made PostgreSQL join agreements
+  and parties to sort 60,000 lines by agreement name and legal name, through a server-side
+  cursor planned for the first rows. Now the covenants, terms and schedules are read as rows
+  straight into the engine's dataclasses (still three queries), and the figures unordered in
+  one fetch: 0.55 s to 0.24 s.
+- **Engine** (`covenants/engine.py`, fixed): each figure's citation in a result's inputs was
+  formatted anew for every test citing it (dates to ISO, amounts to text); it is now made once
+  per agreement and copied per result, and the calendar helpers (quarter windows, quarter ends,
+  dates in words) are cached: 0.39 s to 0.31 s. Results are unchanged (compared field by field,
+  and as JSON text, on 500 agreements).
+- **Garbage collector** (services, proposed): a chunk keeps some 100,000 containers alive
+  (results and their inputs); the full collections their allocation triggered, each walking
+  every object of the process, took 30% of the CPU of either path. The proposed service
+  pauses the cyclic collector while it evaluates a chunk.
+- **Comparing with the current results** (services, proposed): the tree's service loads every
+  current result as a model instance, decoding its inputs (1.8 KB of JSON each) through the
+  JSONField (0.64 s), and builds a model instance for every computed result before comparing
+  (0.12 s). The proposed service reads the compared values as rows with the inputs as text, and
+  builds instances only for results that changed (0.17 s to read, 0.18 s to compare).
+- **Writing results** (services, proposed; the first evaluation): `bulk_create` sends each
+  column as an array; psycopg quotes every element in Python, and on Python 3.11 a regular
+  expression's replacement template runs once per quote, of which a result's inputs have
+  hundreds: 3.3 s of CPU for 12,000 results. The proposed service inserts them with one
+  statement per 2,000 that reads them from one JSON document (`jsonb_to_recordset`): 1.4 s.
+- **What remains** of a re-evaluation where nothing changed, proposed path, per chunk: reading
+  the figures and terms 0.24 s, the engine 0.31 s, reading the current results 0.17 s and
+  comparing them 0.18 s, against 0.3 s for the floor. What the floor does not do is the
+  portal's purpose: an explanation in words and the inputs behind every result (which
+  statement, which version, which amount), built, read back and compared. Encoding the fresh
+  inputs to compare them as text was tried: it costs as much as decoding the stored ones.
+- **The first evaluation** is a different task from the floor's: it writes 240,000 results with
+  their explanation and inputs (430 MB of JSON), 240,000 events and an alert for every breach
+  and near breach (alerts are 37% of its time, proposed path). Its ratio to the floor is
+  reported, and not expected to reach 3.
+"""
+
+PATH_LABELS = {
+    "portal": "portal (services.agreements_evaluate in the tree)",
+    "proposed": "proposed services change (local copy, benchmarks/proposed_services.py)",
+}
+
+
+def reset_results() -> None:
+    """No results at all: results, their events and everything raised from them (alerts)."""
+    from django.db import connection
+
+    from covenants.models import CovenantTestResult
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'TRUNCATE "{CovenantTestResult._meta.db_table}" CASCADE')
+        cursor.execute("ANALYZE")
+
+
+def portal_results(ids: list[int]) -> dict[tuple, tuple]:
+    """(covenant, test date) -> (status, value) of the current combined results."""
+    from covenants.models import CovenantTestResult
+
+    rows = CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True, borrower__isnull=True).values_list(
+        "covenant_id", "test_date", "status", "value"
+    )
+    return {(c, d): (s, v) for c, d, s, v in rows.iterator(chunk_size=20_000)}
+
+
+def compare(portal: dict[tuple, tuple], floor: dict[tuple, tuple]) -> Check:
+    """Identical: the same tests, and for each the same status and value."""
+    differing = [key for key in portal.keys() | floor.keys() if portal.get(key) != floor.get(key)]
+    if not differing:
+        return Check("", True, f"{len(portal):,} tests, status and value equal for every one")
+    shown = "; ".join(
+        f"covenant {c} on {d}: portal {portal.get((c, d))}, floor {floor.get((c, d))}" for c, d in sorted(differing)[:5]
+    )
+    return Check("", False, f"{len(differing):,} of {len(portal | floor):,} tests differ, e.g. {shown}")
+
+
+def _child_sample(run: ChildRun) -> Sample:
+    return Sample(run.wall, run.cpu)
+
+
+def run(ctx: Context) -> Section:
+    from collections import Counter
+
+    from benchmarks.floor import floor_results
+    from benchmarks.generate import AS_OF
+
+    section = Section(1, f"Portfolio re-evaluation, N = {AGREEMENTS:,}", summary=SUMMARY)
+    ids = ctx.portfolio(AGREEMENTS)
+    paths = [p for p in ctx.paths if path_available(p)]
+    floor_rows: list = []
+
+    def floor() -> None:
+        floor_rows[:] = floor_results(ids, as_of=AS_OF)
+
+    # --- First evaluation, from no results: once per path (each writes everything). -------
+    first: dict[str, Figure] = {}
+    snapshots: dict[str, dict] = {}
+    for path in paths:
+        first[path] = Figure(f"first evaluation: {PATH_LABELS[path]}")
+        for _ in range(ctx.first_runs):
+            reset_results()
+            ctx.log(f"first evaluation, {path}")
+            done = run_child(path, AGREEMENTS)
+            first[path].samples.append(_child_sample(done))
+            ctx.log(f"  {done.wall:.1f} s, {done.changed:,} results written, {done.events:,} events")
+        snapshots[path] = portal_results(ids)
+
+    # --- Re-evaluation where nothing changed, interleaved with the floor. -----------------
+    ctx.log("re-evaluation where nothing changed, side by side with the floor")
+    floor_figure, re_runs = reevaluation_runs(ctx, ids, paths, floor=floor)
+    floor_figure.label = "floor: one SQL statement computing every status and value"
+    section.figures.append(floor_figure)
+    for path in paths:
+        # The child's own measure (evaluation only), not the process start the stopwatch saw.
+        runs = re_runs[(path, AGREEMENTS)]
+        figure = Figure(f"re-evaluation, nothing changed: {PATH_LABELS[path]}")
+        figure.samples = [_child_sample(r) for r in runs]
+        section.figures += [figure, first[path]]
+        section.ratios.append(Ratio(f"re-evaluation / floor, {path}", figure, floor_figure, TARGET))
+        section.ratios.append(Ratio(f"first evaluation / floor, {path}", first[path], floor_figure, TARGET))
+        section.values.append(
+            Value(
+                f"results written by the re-evaluations, {path}",
+                f"{sum(r.changed for r in runs):,} (of {sum(r.results for r in runs):,} computed)",
+            )
+        )
+        section.checks.append(
+            Check(
+                f"a re-evaluation where nothing changed writes nothing ({path})",
+                all(r.changed == 0 and r.events == 0 for r in runs),
+                f"{len(runs)} runs",
+            )
+        )
+
+    floor_map = {(c, d): (s, v) for c, d, s, v in floor_rows}
+    statuses = Counter(s for s, _ in floor_map.values())
+    section.values.append(
+        Value(
+            "tests in the portfolio",
+            f"{len(floor_map):,}: " + ", ".join(f"{n:,} {s}" for s, n in sorted(statuses.items())),
+        )
+    )
+    for path, snapshot in snapshots.items():
+        check = compare(snapshot, floor_map)
+        check.label = f"results identical to the floor's ({path})"
+        section.checks.append(check)
+
+    # --- The same re-evaluation over two Celery workers. ----------------------------------
+    # The workers run the tree's code: compared with the tree's path in-process, when measured.
+    in_process = (
+        section.figure(f"re-evaluation, nothing changed: {PATH_LABELS['portal']}") if "portal" in paths else None
+    )
+    over_workers(ctx, ids, section, in_process=in_process)
+    section.notes.append(FINDINGS)
+    return section
+
+
+def reevaluation_runs(
+    ctx: Context, ids: list[int], paths: list[str], *, floor=None
+) -> tuple[Figure | None, dict[tuple[str, int], list[ChildRun]]]:
+    """The re-evaluation runs of workloads 1 and 2, taken once, interleaved: per run, the
+    floor, then for each path the whole portfolio and its first 1,000 agreements, each in a
+    fresh process. Workload 2 reports the scaling from the same runs."""
+    from benchmarks.workloads.scaling import SIZES
+
+    sizes = sorted({*SIZES, len(ids)}, reverse=True)
+    runs: dict[tuple[str, int], list[ChildRun]] = {(p, n): [] for p in paths for n in sizes}
+    measures = {} if floor is None else {"floor": floor}
+    for path in paths:
+        for n in sizes:
+            measures[f"{path}, {n:,} agreements"] = lambda path=path, n=n: runs[(path, n)].append(run_child(path, n))
+    timed = ctx.side_by_side(measures)
+    ctx.shared["reevaluation_runs"] = runs
+    return timed.get("floor"), runs
+
+
+def over_workers(ctx: Context, ids: list[int], section: Section, in_process: Figure | None) -> None:
+    """Mark every agreement for evaluation, queue the nightly's chunks to two workers, and wait
+    (polling the database) until every mark is cleared. The task events say when each task
+    started and how long it ran."""
+    from django.utils import timezone
+
+    from benchmarks.database import QUEUE
+    from benchmarks.generate import AS_OF, NAME_PREFIX
+    from benchmarks.workers import Workers
+    from covenants.models import Agreement
+    from covenants.tasks import CHUNK_SIZE, evaluate_agreements
+
+    chunks = [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
+    pending = Agreement.objects.filter(name__startswith=NAME_PREFIX, evaluation_requested_at__isnull=False)
+    figure = Figure(
+        f"re-evaluation, nothing changed, over 2 Celery workers ({len(chunks)} evaluate_agreements tasks "
+        f"of {CHUNK_SIZE}, running the tree's services.agreements_evaluate)"
+    )
+    latency, share, summed, slowest = [], [], [], []
+    ctx.log("re-evaluation over two Celery workers")
+    with Workers(count=2, concurrency=1) as workers:
+        for number in range(ctx.worker_runs):
+            workers.tasks.clear()
+            Agreement.objects.filter(pk__in=ids).update(evaluation_requested_at=timezone.now())
+            enqueued_at = time.time()
+            began = time.perf_counter()
+            for chunk in chunks:
+                evaluate_agreements.apply_async(args=[chunk, AS_OF.isoformat()], queue=QUEUE)
+            deadline = began + 900
+            while pending.exists():
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"The workers did not finish within 900 s:\n{workers.log_tail()}")
+                time.sleep(0.1)
+            wall = time.perf_counter() - began
+            # The last task's events arrive just after its commit.
+            settle = time.perf_counter() + 10
+            while sum(1 for t in workers.tasks.values() if t.runtime is not None) < len(chunks):
+                if time.perf_counter() > settle:
+                    break
+                time.sleep(0.1)
+            timings = [t for t in workers.tasks.values() if t.runtime is not None]
+            figure.samples.append(Sample(wall, None))
+            if timings:
+                first_start = min(t.started or t.succeeded for t in timings)
+                latency.append(max(0.0, first_start - enqueued_at))
+                summed.append(sum(t.runtime for t in timings))
+                slowest.append(max(t.runtime for t in timings))
+                share.append(max(0.0, 1 - summed[-1] / (len(workers.names) * wall)))
+            ctx.log(f"  run {number + 1}: {wall:.1f} s, {len(timings)} task events")
+    section.figures.append(figure)
+    if in_process is not None:
+        section.ratios.append(
+            Ratio("2 Celery workers / in-process, portal", figure, in_process, note="below 1 is a speed-up")
+        )
+    if latency:
+        section.values += [
+            Value("from enqueuing to the first task starting (median)", statistics.median(latency), "s"),
+            Value("task run times summed (median over runs)", statistics.median(summed), "s"),
+            Value("longest task (median over runs)", statistics.median(slowest), "s"),
+            Value(
+                "queue's share of the time: 1 - summed task time / (2 workers x wall time)",
+                f"{statistics.median(share):.1%}",
+            ),
+        ]
+        mean_task = statistics.median(summed) / len(chunks)
+        note = (
+            f"Over the workers, the queue itself costs little: {statistics.median(latency):.2f} s from enqueuing "
+            f"to the first task starting, and the two workers busy {1 - statistics.median(share):.0%} of the "
+            f"wall time. A task took {mean_task:.1f} s on average"
+        )
+        if in_process is not None:
+            note += (
+                f", against {in_process.median / len(chunks):.1f} s for a chunk in-process, and the whole "
+                f"re-evaluation {figure.median / in_process.median:.0%} of its in-process time: two workers and "
+                "their two database backends share this machine's two cores (with whatever else runs on it)"
+            )
+        section.notes.append(note + ".")
+    else:
+        section.notes.append("The workers sent no task events: the queue's share could not be measured.")
+
+
+WORKLOAD = Workload(number=1, title="Portfolio re-evaluation, N = 10,000", run=run, run_order=10)
