@@ -16,8 +16,9 @@ What it changes, and why (profiles in docs/benchmarks.md):
    one JSON document (``jsonb_to_recordset``). ``bulk_create`` sends them as arrays, and
    psycopg escapes every quote of every array element in Python (a regular-expression
    template per match, slow on Python 3.11): 4x slower on this data.
-4. The replaced results' instances, which their events and alerts cite, are built from the
-   rows already read (no query).
+4. The replaced results are read back as instances only when there are some (one more query
+   when anything changed, none when nothing did), since their events and alerts cite them:
+   reading every current result's timestamps to build them without a query cost more.
 5. Python's cyclic garbage collector is paused while a batch is evaluated. A batch of 500
    agreements keeps some 100,000 containers alive (results, their inputs) and makes no
    reference cycles; the full collections that their allocation triggered, each walking every
@@ -103,7 +104,7 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None)
     # The current results as rows, keyed by test: no model instances, and the inputs read as
     # text, decoded only for a result whose other fields are all unchanged.
     current: dict[tuple, tuple] = {
-        (row[2], row[3], row[4]): row
+        (row[1], row[2], row[3]): row
         for row in CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True)
         .order_by()
         .annotate(inputs_text=Cast("inputs", TextField()))
@@ -134,10 +135,11 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None)
         changed.append((agreement_id, result, previous))
 
     now = timezone.now()
-    # The results replaced, as the instances their events cite, built from the rows read.
-    previous_rows = {row[0]: _instance(row) for _, _, row in changed if row is not None}
+    # The results replaced, as the instances their events cite (one query, only if there are some).
+    replaced = [row[0] for _, _, row in changed if row is not None]
+    previous_rows = CovenantTestResult.objects.in_bulk(replaced) if replaced else {}
     # Results for tests that no longer exist (a test date dropped by new terms) stop being current.
-    replaced = [*previous_rows, *(row[0] for key, row in current.items() if key not in seen)]
+    replaced += [row[0] for key, row in current.items() if key not in seen]
     if replaced:
         CovenantTestResult.objects.filter(pk__in=replaced).update(is_current=False, superseded_at=now)
     created = _insert_results([(agreement_id, result) for agreement_id, result, _ in changed], now)
@@ -168,11 +170,10 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None)
     return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
 
 
-# The current results' columns read: identity, the compared fields, the inputs as text, and
-# what else an instance needs (a current result is current and not superseded).
+# The current results' columns read: identity, the fields compared (in the order compared),
+# and the inputs as text.
 _CURRENT_FIELDS = (
     "pk",
-    "agreement_id",
     "covenant_id",
     "test_date",
     "borrower_id",
@@ -185,38 +186,9 @@ _CURRENT_FIELDS = (
     "provisional",
     "explanation",
     "inputs_text",
-    "evaluated_at",
 )
-_COMPARED = slice(5, 13)  # terms_id ... explanation: the fields compared, in the order compared
-_INPUTS = 13
-
-
-def _instance(row: tuple) -> CovenantTestResult:
-    """A current result as the database holds it, from its row (its inputs decoded)."""
-    (pk, agreement_id, covenant_id, test_date, borrower_id, terms_id, status, value, threshold, headroom) = row[:10]
-    headroom_percent, provisional, explanation, inputs_text, evaluated_at = row[10:]
-    result = CovenantTestResult(
-        pk=pk,
-        agreement_id=agreement_id,
-        covenant_id=covenant_id,
-        terms_id=terms_id,
-        test_date=test_date,
-        borrower_id=borrower_id,
-        status=status,
-        value=value,
-        threshold=threshold,
-        headroom=headroom,
-        headroom_percent=headroom_percent,
-        provisional=provisional,
-        explanation=explanation,
-        inputs=json.loads(inputs_text),
-        is_current=True,
-        evaluated_at=evaluated_at,
-        superseded_at=None,
-    )
-    result._state.adding = False
-    result._state.db = connection.alias
-    return result
+_COMPARED = slice(4, 12)
+_INPUTS = 12
 
 
 _INSERT_SQL = """

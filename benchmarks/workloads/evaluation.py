@@ -66,15 +66,15 @@ CPU seconds of the process and of its PostgreSQL backend:
   current result as a model instance, decoding its inputs (1.8 KB of JSON each) through the
   JSONField (0.64 s), and builds a model instance for every computed result before comparing
   (0.12 s). The proposed service reads the compared values as rows with the inputs as text, and
-  builds instances only for results that changed (0.17 s to read, 0.18 s to compare).
+  builds instances only for results that changed (0.21 s to read, 0.17 s to compare).
 - **Writing results** (services, proposed; the first evaluation): `bulk_create` sends each
   column as an array; psycopg quotes every element in Python, and on Python 3.11 a regular
   expression's replacement template runs once per quote, of which a result's inputs have
   hundreds: 3.3 s of CPU for 12,000 results. The proposed service inserts them with one
   statement per 2,000 that reads them from one JSON document (`jsonb_to_recordset`): 1.4 s.
 - **What remains** of a re-evaluation where nothing changed, proposed path, per chunk: reading
-  the figures and terms 0.24 s, the engine 0.31 s, reading the current results 0.17 s and
-  comparing them 0.18 s, against 0.3 s for the floor. What the floor does not do is the
+  the figures and terms 0.24 s, the engine 0.31 s, reading the current results 0.21 s and
+  comparing them 0.17 s, against 0.3 s for the floor. What the floor does not do is the
   portal's purpose: an explanation in words and the inputs behind every result (which
   statement, which version, which amount), built, read back and compared. Encoding the fresh
   inputs to compare them as text was tried: it costs as much as decoding the stored ones.
