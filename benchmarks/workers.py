@@ -8,6 +8,7 @@ Stopped by process id when the benchmark is done with them.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +41,9 @@ class Workers:
 
     count: int = 2
     concurrency: int = 1
+    # The benchmark's own queue: tasks sent to it with apply_async(queue=QUEUE). A workload that
+    # needs the portal's default queue (tasks it queues itself) must run on a Redis of its own.
+    queues: str = QUEUE
     names: list[str] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
     tasks: dict[str, TaskTiming] = field(default_factory=dict)
@@ -61,7 +65,7 @@ class Workers:
                 subprocess.Popen(
                     [
                         *command, "-A", "portal", "worker", f"--concurrency={self.concurrency}",
-                        "-Q", QUEUE, "-n", name, "-E", "--loglevel=INFO",
+                        "-Q", self.queues, "-n", name, "-E", "--loglevel=INFO",
                         "--without-gossip", "--without-mingle",
                     ],
                     cwd=ROOT,
@@ -73,12 +77,12 @@ class Workers:
         try:
             self._start_events()
             self._wait_until_ready()
-        except BaseException:
-            self.__exit__(None, None, None)
+        except BaseException as exc:
+            self.__exit__(type(exc))
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object = None, *exc: object) -> None:
         receiver = getattr(self, "_receiver", None)
         if receiver is not None:
             receiver.should_stop = True
@@ -95,6 +99,8 @@ class Workers:
         if thread is not None:
             thread.join(timeout=5)
         _clear_queue()
+        if exc_type is None:  # the logs are kept only to explain a failure
+            shutil.rmtree(self.logs, ignore_errors=True)
 
     def log_tail(self, lines: int = 30) -> str:
         parts = []
