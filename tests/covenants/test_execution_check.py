@@ -14,30 +14,21 @@ from covenants.models import Agreement, AgreementRole, Amendment, Reaffirmation
 from covenants.seed_documents import load_seed_documents
 from parties.models import Party, Signature, SignatureBlock
 
+from .test_seed_documents import LENDERS
+
 pytestmark = pytest.mark.django_db
 
 LOAN = "KMC Telecom Loan and Security Agreement"
 GENERAL = "KMC Telecom–Lucent General Agreement"
 
+# The five Borrowers and the twelve Lenders (the Agents among them).
 LOAN_AGREEMENT_PARTIES = {
     "KMC Telecom Inc.",
     "KMC Telecom II, Inc.",
     "KMC Telecom of Virginia, Inc.",
     "KMC Telecom Leasing I LLC",
     "KMC Telecom Leasing II LLC",
-    "First Union National Bank",
-    "Newcourt Commercial Finance Corporation",
-    "Canadian Imperial Bank of Commerce",
-    "General Electric Capital Corporation",
-    "BankBoston, N.A.",
-    "Credit Suisse First Boston",
-    "Dresdner Bank AG New York and Grand Cayman Branches",
-    "Morgan Stanley Senior Funding, Inc.",
-    "Morgan Stanley Dean Witter Prime Income Trust",
-    "Union Bank of California, N.A.",
-    "Keyport Life Insurance Company",
-    "Stein Roe Floating Rate Limited Liability Company",
-}
+} | LENDERS
 GENERAL_AGREEMENT_PARTIES_BEFORE_AMENDMENT_FOUR = {
     "KMC Telecom Inc.",
     "KMC Telecom II, Inc.",
