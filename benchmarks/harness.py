@@ -205,7 +205,7 @@ class Context:
         self.first_runs = first_runs  # runs of measures that rebuild everything (a first evaluation)
         self.worker_runs = worker_runs  # runs over real Celery workers
         self.log = log
-        self.paths: list[str] = ["portal", "proposed"]  # evaluation paths measured (benchmarks/child.py)
+        self.paths: list[str] = ["portal"]  # evaluation paths measured (benchmarks/child.py)
         self.load_at_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
         # Measures one workload makes and another reports too (the 10,000-agreement re-evaluation).
         self.shared: dict[str, object] = {}

@@ -1,7 +1,7 @@
 """
 Run the benchmarks and write docs/benchmarks.md: the machine, the date and every figure.
 
-    python -m benchmarks.run [--only 1,2] [--runs 3] [--paths portal,proposed] [--output FILE]
+    python -m benchmarks.run [--only 1,2] [--runs 3] [--paths portal] [--output FILE]
 
 (``make bench`` runs it.) The benchmark's database is dropped, recreated and migrated first
 (benchmarks/database.py says where it is); the portfolio is generated as the workloads need
@@ -154,15 +154,15 @@ def render(
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write docs/benchmarks.md.")
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="workload numbers, e.g. 1,2")
-    # Defaults that keep `make bench` under 10 minutes on the 2-core machine: fewer runs while
-    # two evaluation paths are measured (until the proposed services change is integrated).
+    # Defaults that keep `make bench` under 10 minutes on the 2-core machine (fewer runs when
+    # more than one evaluation path is measured side by side).
     parser.add_argument("--runs", type=int, default=_int_env("BENCH_RUNS"), help="side-by-side runs (5, or 3)")
     parser.add_argument("--first-runs", type=int, default=_int_env("BENCH_FIRST_RUNS"), help="(2, or 1)")
     parser.add_argument("--worker-runs", type=int, default=_int_env("BENCH_WORKER_RUNS"), help="(2, or 1)")
     parser.add_argument(
         "--paths",
-        default=os.environ.get("BENCH_PATHS", "portal,proposed"),
-        help="evaluation paths to measure: portal (the tree's), proposed (benchmarks/proposed_services.py)",
+        default=os.environ.get("BENCH_PATHS", "portal"),
+        help="evaluation paths to measure (benchmarks/child.py PATHS): portal, the tree's",
     )
     parser.add_argument("--output", default=str(database.ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--keep-database", action="store_true", help="reuse the benchmark's database as it is")

@@ -31,11 +31,14 @@ rounded down to two places, so it is under the warning band exactly when the hea
 from __future__ import annotations
 
 import calendar
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
+
+import orjson
 
 __all__ = [
     "BREACH",
@@ -197,6 +200,33 @@ class Result:
     explanation: str
     inputs: dict
     near_breach: bool = False
+
+    def fingerprint(self) -> str:
+        """A digest of everything a stored result keeps of this one (terms, status, figures,
+        explanation, inputs): equal digests mean the stored result says the same. The engine
+        builds every result the same way from the same inputs, so re-evaluating unchanged
+        figures gives the same digest, and the caller compares 32 characters per test instead
+        of reading back and decoding each result's inputs."""
+        text = orjson.dumps(
+            [
+                self.terms_id,
+                self.status,
+                _text(self.value),
+                _text(self.threshold),
+                _text(self.headroom),
+                _text(self.headroom_percent),
+                self.provisional,
+                self.explanation,
+                self.inputs,
+            ],
+            default=str,
+        )
+        return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _text(amount: Decimal | None) -> str | None:
+    # Normalised, so the digest depends on the amount, not on how many zeros it was written with.
+    return None if amount is None else str(amount.normalize()) if amount else "0"
 
 
 # ---------------------------------------------------------------------------

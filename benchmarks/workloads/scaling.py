@@ -81,8 +81,7 @@ def run(ctx: Context) -> Section:
     section.notes.append(
         "Memory is flat because the nightly evaluates 500 agreements at a time, each chunk in a "
         "transaction of its own, and keeps nothing of a chunk once it is written: the peak is one "
-        "chunk's inputs, results and current results (about 150 MiB on the proposed path, 250 MiB "
-        "on the tree's, which also holds a model instance per current result)."
+        "chunk's inputs and results, and the current results' fingerprints it compares them with."
     )
     return section
 

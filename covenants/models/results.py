@@ -39,6 +39,14 @@ class CovenantTestResult(models.Model):
     is_current = models.BooleanField(default=True)
     evaluated_at = models.DateTimeField()
     superseded_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(
+        max_length=32,
+        blank=True,
+        db_default="",
+        editable=False,
+        help_text="Digest of the result as computed (engine.Result.fingerprint): a re-evaluation compares it, "
+        "not every field. Blank for a result stored without one; such a result is compared field by field.",
+    )
 
     class Meta:
         ordering = ["agreement", "covenant", "test_date"]

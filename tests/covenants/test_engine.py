@@ -1067,3 +1067,52 @@ def test_figures_of_parties_that_are_not_borrowers_are_ignored() -> None:
     result = run(flat, figures, as_of=date(2000, 4, 30))[0]
     assert result.value == D("300")
     assert 99 not in {f["party_id"] for f in result.inputs["figures"]}
+
+
+# ---------------------------------------------------------------------------
+# Fingerprints: what a re-evaluation compares stored results on
+# ---------------------------------------------------------------------------
+
+
+def test_the_same_inputs_give_the_same_fingerprints() -> None:
+    first = [r.fingerprint() for r in evaluate_agreement(seed_inputs())]
+    again = [r.fingerprint() for r in evaluate_agreement(seed_inputs())]
+    assert first == again
+    assert len(set(first)) == len(first)  # every test's result says something of its own
+
+
+def test_a_changed_figure_changes_the_fingerprint_of_every_result_citing_it() -> None:
+    before = {(r.covenant_id, r.test_date): r for r in evaluate_agreement(seed_inputs())}
+    figures = adjust(figures_at_the_thresholds(), LEASING_II, date(2000, 3, 31), "ebitda", D("1"))
+    after = {(r.covenant_id, r.test_date): r for r in evaluate_agreement(seed_inputs(figures=figures))}
+    changed = {key for key in before if before[key].fingerprint() != after[key].fingerprint()}
+    citing = {key for key, r in after.items() if "2000-03-31" in {f["period_end"] for f in r.inputs["figures"]}}
+    citing_ebitda = {key for key in citing if after[key].inputs["line_item"] == "ebitda"}
+    assert changed == citing_ebitda and changed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": BREACH},
+        {"value": D("18000001")},
+        {"threshold": None},
+        {"headroom": D("2")},
+        {"headroom_percent": D("0.01")},
+        {"provisional": True},
+        {"terms_id": 999},
+        {"explanation": "Another explanation."},
+    ],
+)
+def test_any_stored_field_changes_the_fingerprint(change: dict) -> None:
+    result = result_for(evaluate_agreement(seed_inputs()), REVENUES_ID, date(2000, 3, 31))
+    assert replace(result, **change).fingerprint() != result.fingerprint()
+
+
+def test_a_changed_input_changes_the_fingerprint_and_the_zeros_an_amount_is_written_with_do_not() -> None:
+    result = result_for(evaluate_agreement(seed_inputs()), REVENUES_ID, date(2000, 3, 31))
+    cited = json.loads(json.dumps(result.inputs))
+    cited["figures"][0]["statement_version"] += 1
+    assert replace(result, inputs=cited).fingerprint() != result.fingerprint()
+    assert result.value is not None
+    assert replace(result, value=result.value.quantize(D("0.000001"))).fingerprint() == result.fingerprint()

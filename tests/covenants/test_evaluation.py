@@ -244,3 +244,58 @@ def test_results_written_in_bulk_explain_their_inputs(loan):
     assert {f["line_item"] for f in figures} == {"ebitda"}
     assert len(figures) == 10  # five Borrowers x two quarters
     assert sum(Decimal(f["amount"]) for f in figures) == EBITDA_LOSS_CAPS[D(2000, 3, 31)]
+
+
+def test_a_re_evaluation_where_nothing_changed_reads_and_writes_no_more_than_it_must(loan, django_assert_num_queries):
+    """Savepoint, lock, agreements, covenants, terms, schedules, Borrowers, figures, waivers,
+    current results (their fingerprints), request mark, release: no result, event or alert."""
+    submit(loan, exact_rows(loan))
+    agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+    with django_assert_num_queries(12):
+        again = agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+    assert again.changed == 0 and again.events == []
+
+
+def test_every_result_is_stored_with_the_fingerprint_of_what_was_computed(loan):
+    submit(loan, exact_rows(loan))
+    agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+    stored = CovenantTestResult.objects.filter(agreement=loan.agreement, is_current=True)
+    assert stored.count() > 0
+    assert all(len(r.fingerprint) == 32 for r in stored)
+    assert len({r.fingerprint for r in stored}) == stored.count()  # each test says something different
+
+
+def test_a_result_stored_without_a_fingerprint_is_compared_field_by_field(loan):
+    """Results stored before fingerprints: one that says the same is kept and given its
+    fingerprint; one that differs is replaced, the old one kept as history."""
+    submit(loan, exact_rows(loan))
+    agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+    same = current(loan, "7.01(b)", D(2000, 3, 31))
+    differing = current(loan, "7.01(b)", D(2000, 6, 30))
+    fingerprint = same.fingerprint
+    CovenantTestResult.objects.filter(pk__in=[same.pk, differing.pk]).update(fingerprint="")
+    CovenantTestResult.objects.filter(pk=differing.pk).update(explanation="An explanation the engine never wrote.")
+
+    again = agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+
+    assert again.changed == 1 and again.events == []  # same status: a new result, no event
+    same.refresh_from_db()
+    assert same.is_current and same.fingerprint == fingerprint
+    differing.refresh_from_db()
+    assert not differing.is_current and differing.superseded_at is not None
+    replacement = current(loan, "7.01(b)", D(2000, 6, 30))
+    assert replacement.status == differing.status and replacement.explanation != differing.explanation
+    assert agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF).changed == 0
+
+
+def test_a_replaced_result_is_cited_by_its_event_with_the_status_it_had(loan):
+    submit(loan, exact_rows(loan))
+    agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+    before = current(loan, "7.01(b)", D(2000, 3, 31))
+    submit(loan, combined_rows(loan, D(2000, 3, 31), revenues=1, ebitda=EXACT_EBITDA[D(2000, 3, 31)]))
+    summary = agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+    event = next(e for e in summary.events if e.covenant_id == before.covenant_id and e.test_date == before.test_date)
+    assert event.previous_result_id == before.pk
+    assert (event.from_status, event.to_status) == (ResultStatus.COMPLIANT, ResultStatus.BREACH)
+    stored = ComplianceEvent.objects.get(pk=event.pk)
+    assert stored.previous_result.explanation == before.explanation  # the whole result, read back
