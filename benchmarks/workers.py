@@ -3,6 +3,11 @@ Real Celery workers for the benchmark: separate processes started as an operator
 (``celery -A portal worker --concurrency=1``), on Redis, consuming a queue of their own,
 with task events on so the benchmark sees when each task starts and how long it runs.
 Stopped by process id when the benchmark is done with them.
+
+A workload whose tasks are queued by the portal itself (an upload queues its evaluation on
+the default queue) gives the workers a Redis database of its own (``redis``) and the queue
+they consume (``queues="celery"``); the benchmark then pings them and listens to their
+events on that database, and the web side it starts is pointed at it too.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class TaskTiming:
     runtime: float | None = None
     hostname: str = ""
     failed: bool = False
+    name: str = ""  # the task's name, from its task-received event
 
 
 @dataclass
@@ -48,12 +54,20 @@ class Workers:
     processes: list[subprocess.Popen] = field(default_factory=list)
     tasks: dict[str, TaskTiming] = field(default_factory=dict)
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="portal-bench-workers-")))
+    # A Redis database of the workers' own (broker and results), None for the benchmark's; its
+    # queues are emptied before and after (so it must be one nothing else uses).
+    redis: str | None = None
+    # More of the workers' environment (e.g. CACHE_URL, EMAIL_BACKEND).
+    environment: dict[str, str] = field(default_factory=dict)
 
     def __enter__(self) -> Workers:
-        from portal.celery import app
+        if self.redis is None:
+            from portal.celery import app
 
-        self.app = app
-        _clear_queue()
+            self.app = app
+        else:
+            self.app = control_app(self.redis)
+        self._clear()
         celery = Path(sys.executable).with_name("celery")
         command = [str(celery)] if celery.exists() else [sys.executable, "-m", "celery"]
         host = socket.gethostname()
@@ -69,7 +83,7 @@ class Workers:
                         "--without-gossip", "--without-mingle",
                     ],
                     cwd=ROOT,
-                    env=child_environment(),
+                    env=self.env(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
@@ -98,9 +112,23 @@ class Workers:
         thread = getattr(self, "_thread", None)
         if thread is not None:
             thread.join(timeout=5)
-        _clear_queue()
+        self._clear()
         if exc_type is None:  # the logs are kept only to explain a failure
             shutil.rmtree(self.logs, ignore_errors=True)
+
+    def env(self) -> dict[str, str]:
+        """The workers' environment: the benchmark's, on their own Redis if they have one."""
+        env = child_environment()
+        if self.redis is not None:
+            env["REDIS_URL"] = self.redis
+        env.update(self.environment)
+        return env
+
+    def _clear(self) -> None:
+        if self.redis is None:
+            _clear_queue()
+        else:
+            _clear_queue(self.redis, [q.strip() for q in self.queues.split(",") if q.strip()])
 
     def log_tail(self, lines: int = 30) -> str:
         parts = []
@@ -131,6 +159,7 @@ class Workers:
             timing.hostname = event.get("hostname", timing.hostname)
             if kind == "task-received":
                 timing.received = stamp
+                timing.name = event.get("name") or timing.name
             elif kind == "task-started":
                 timing.started = stamp
             elif kind == "task-succeeded":
@@ -149,8 +178,17 @@ class Workers:
         ready.wait(timeout=30)
 
 
-def _clear_queue() -> None:
-    """Drop messages left in the benchmark's own queue (never another queue)."""
+def _clear_queue(url: str | None = None, queues: list[str] | None = None) -> None:
+    """Drop messages left in the benchmark's own queue (never another queue), or in the named
+    queues of a Redis database of the benchmark's own."""
     import redis
 
-    redis.Redis.from_url(redis_url(), socket_connect_timeout=3).delete(QUEUE)
+    redis.Redis.from_url(url or redis_url(), socket_connect_timeout=3).delete(*(queues or [QUEUE]))
+
+
+def control_app(url: str):
+    """A Celery app on ``url`` only to ping workers and hear their events (this process's own
+    app stays on the benchmark's Redis)."""
+    from celery import Celery
+
+    return Celery("portal-bench-control", broker=url, set_as_current=False)

@@ -55,6 +55,7 @@ from ..models import (
 from ..uploads import UploadError
 from . import serializers as s
 from .permissions import AdministersAgreement
+from .rows import ValuesListMixin
 
 SUBMIT_REFUSED = "Only the Borrowers' users and the Agents may submit financial statements for this agreement."
 FILE_TYPES = {
@@ -327,8 +328,11 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         return response
 
 
-class CovenantTestResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+class CovenantTestResultViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """Covenant test results: current ones unless ``is_current`` says otherwise."""
+
+    # Lists are shaped from .values() rows (an integration reads thousands of results a page at
+    # a time); the serializer still defines the body, and shapes a single result.
 
     model = CovenantTestResult
     serializer_class = s.CovenantTestResultSerializer
