@@ -133,7 +133,7 @@ def run(ctx: Context) -> Section:
     from collections import Counter
 
     from benchmarks.floor import floor_results
-    from benchmarks.generate import AS_OF
+    from benchmarks.generate import AS_OF, vacuum_analyze
 
     section = Section(1, f"Portfolio re-evaluation, N = {AGREEMENTS:,}", summary=SUMMARY)
     ids = ctx.portfolio(AGREEMENTS)
@@ -154,6 +154,7 @@ def run(ctx: Context) -> Section:
             done = run_child(path, AGREEMENTS)
             first[path].samples.append(_child_sample(done))
             ctx.log(f"  {done.wall:.1f} s, {done.changed:,} results written, {done.events:,} events")
+        vacuum_analyze()
         snapshots[path] = portal_results(ids)
 
     # --- Re-evaluation where nothing changed, interleaved with the floor. -----------------
