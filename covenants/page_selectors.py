@@ -15,18 +15,31 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import BigIntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Aggregate,
+    BigIntegerField,
+    CharField,
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from parties.choices import MembershipRole
+from parties.models import Party
 from portal import access
 
 from . import engine, selectors
-from .choices import AmendmentStatus, MetricKind, ResultStatus, Role, StatementStatus
+from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role, StatementStatus
 from .models import (
     Agreement,
     AgreementRole,
@@ -114,27 +127,36 @@ def _result_view(
     *,
     line_item_names: dict[str, str],
     statement_sources: dict[int, tuple[str, dt.datetime]] | None = None,
+    figures_seen: dict[tuple, FigureUsed] | None = None,
 ) -> ResultView:
-    """A result and the figures it was computed from, named for a reader (no queries)."""
+    """A result and the figures it was computed from, named for a reader (no queries).
+
+    ``figures_seen`` lets the results of one page share their figures: a quarter's figure is
+    used by every test whose window covers it (a four-quarter ratio, four times)."""
     inputs = result.inputs or {}
     names = {b["party_id"]: b["name"] for b in inputs.get("borrowers", [])}
     sources = statement_sources or {}
+    seen = figures_seen if figures_seen is not None else {}
     figures = []
     for figure in inputs.get("figures", []):
-        filename, submitted_at = sources.get(figure["statement_id"], ("", None))
-        figures.append(
-            FigureUsed(
-                borrower=names.get(figure["party_id"], ""),
+        version = figure.get("statement_version", 1)
+        party_id = figure["party_id"]
+        key = (figure["statement_id"], figure["line_item"], figure["amount"], version, figure["period_end"], party_id)
+        used = seen.get(key)
+        if used is None or used.borrower != names.get(party_id, ""):
+            filename, submitted_at = sources.get(figure["statement_id"], ("", None))
+            used = seen[key] = FigureUsed(
+                borrower=names.get(party_id, ""),
                 period_end=dt.date.fromisoformat(figure["period_end"]),
                 line_item=line_item_names.get(figure["line_item"], figure["line_item"]),
                 amount=Decimal(figure["amount"]),
                 statement_id=figure["statement_id"],
-                version=figure.get("statement_version", 1),
+                version=version,
                 filename=filename,
                 submitted_at=submitted_at,
             )
-        )
-    figures.sort(key=lambda f: (f.line_item, f.period_end, f.borrower))
+        figures.append(used)
+    figures.sort(key=_figure_order)
     missing = [
         {
             "name": m["name"],
@@ -152,6 +174,10 @@ def _result_view(
         window=[dt.date.fromisoformat(d) for d in inputs.get("window", [])],
         denominator_window=[dt.date.fromisoformat(d) for d in inputs.get("denominator_window", [])],
     )
+
+
+def _figure_order(figure: FigureUsed) -> tuple[str, dt.date, str]:
+    return (figure.line_item, figure.period_end, figure.borrower)
 
 
 def _line_item_names() -> dict[str, str]:
@@ -201,7 +227,7 @@ def home_is_dashboard(user: User) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    roles = set(user.memberships.values_list("role", flat=True))
+    roles = {role for _, role in access.memberships_of(user)}
     return not roles or bool(roles - {MembershipRole.BORROWER})
 
 
@@ -346,70 +372,246 @@ def _latest_results(agreement_ids: Sequence[int]) -> QuerySet[CovenantTestResult
     )
 
 
+class _Calendar(Protocol):
+    """What the late-financials rule reads of an agreement (an Agreement or a PortfolioAgreement)."""
+
+    pk: int
+    name: str
+    fiscal_year_end_month: int
+    reporting_deadline_days: int
+
+
+# A covenant's terms as far as the quarters they need go: per version, its dates, windows and
+# schedule dates (thresholds play no part). Covenants drafted alike share their shape.
+_TermsShape = tuple[dt.date, str, str, int, str, "int | None", str, tuple[tuple[dt.date, bool], ...]]
+
+
+def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsShape, ...]]]:
+    """Per agreement, the shape of each covenant's terms (every version), in one query: a row per
+    version with its schedule's dates aggregated (those applying thereafter apart), since a
+    portfolio's schedules have tens of thousands of rows and most covenants share a shape."""
+    steps = "schedule__test_date"
+    rows = (
+        CovenantTerms.objects.filter(covenant__agreement_id__in=list(agreement_ids))
+        .values(
+            "pk",
+            "covenant_id",
+            "covenant__agreement_id",
+            "effective_from",
+            "action",
+            "metric_kind",
+            "window_quarters",
+            "window_kind",
+            "denominator_window_quarters",
+            "denominator_window_kind",
+        )
+        .annotate(
+            dates=_DatesJoined(steps),
+            thereafter=_DatesJoined(steps, filter=Q(schedule__applies_thereafter=True)),
+        )
+        .order_by("covenant_id", "effective_from", "pk")
+    )
+    schedules: dict[tuple[str | None, str | None], tuple[tuple[dt.date, bool], ...]] = {}
+    versions: dict[int, dict[int, list[_TermsShape]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        key = (row["dates"], row["thereafter"])
+        if key not in schedules:
+            later = set((row["thereafter"] or "").split(","))
+            schedules[key] = tuple(
+                sorted((dt.date.fromisoformat(d), d in later) for d in (row["dates"] or "").split(",") if d)
+            )
+        versions[row["covenant__agreement_id"]][row["covenant_id"]].append(
+            (
+                row["effective_from"],
+                row["action"],
+                row["metric_kind"],
+                row["window_quarters"],
+                row["window_kind"],
+                row["denominator_window_quarters"],
+                row["denominator_window_kind"] or engine.TRAILING,
+                schedules[key],
+            )
+        )
+    return {pk: [tuple(v) for v in covenants.values()] for pk, covenants in versions.items()}
+
+
+def _shape_of(spec: engine.CovenantSpec) -> tuple[_TermsShape, ...]:
+    """The shape of a covenant's terms already read as the engine's data."""
+    return tuple(
+        (
+            v.effective_from,
+            v.action,
+            v.metric_kind,
+            v.window_quarters,
+            v.window_kind,
+            v.denominator_window_quarters,
+            v.denominator_window_kind or engine.TRAILING,
+            tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
+        )
+        for v in spec.versions
+    )
+
+
+def _quarters_needed(shape: tuple[_TermsShape, ...], *, fiscal_year_end_month: int, today: dt.date) -> frozenset:
+    """Every quarter of every window the covenant tests up to today (windows of both sides of a ratio)."""
+    versions = tuple(
+        engine.TermsVersion(
+            terms_id=index,
+            effective_from=effective_from,
+            action=action,
+            metric_kind=metric_kind,
+            window_quarters=window_quarters,
+            window_kind=window_kind,
+            denominator_window_quarters=denominator_quarters,
+            denominator_window_kind=denominator_kind,
+            schedule=tuple(
+                engine.ScheduleRow(test_date=day, threshold=None, applies_thereafter=thereafter)
+                for day, thereafter in steps
+            ),
+        )
+        for index, (
+            effective_from,
+            action,
+            metric_kind,
+            window_quarters,
+            window_kind,
+            denominator_quarters,
+            denominator_kind,
+            steps,
+        ) in enumerate(shape)
+    )
+    spec = engine.CovenantSpec(covenant_id=0, section="", name="", versions=versions)
+    fye = fiscal_year_end_month
+    needed: set[dt.date] = set()
+    for test_date in engine.test_dates_for(spec, as_of=today, figure_dates=(), fiscal_year_end_month=fye):
+        terms = engine.terms_in_force(spec.versions, test_date)
+        if terms is None or engine.schedule_row_for(terms, test_date) is None:
+            continue
+        needed.update(
+            engine.quarter_ends_in_window(
+                test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fye
+            )
+        )
+        if terms.metric_kind == MetricKind.RATIO:
+            needed.update(
+                engine.quarter_ends_in_window(
+                    test_date,
+                    terms.denominator_window_quarters or terms.window_quarters,
+                    kind=terms.denominator_window_kind or engine.TRAILING,
+                    fiscal_year_end_month=fye,
+                )
+            )
+    return frozenset(needed)
+
+
+class _DatesJoined(Aggregate):
+    """Dates aggregated into one comma-separated text, in no particular order (``string_agg``;
+    ``group_concat`` on SQLite): the dates of a schedule, the quarters a Borrower has on file."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(CAST(%(expressions)s AS TEXT), ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        clone = self.copy()
+        clone.function, clone.template = "GROUP_CONCAT", "%(function)s(%(expressions)s, ',')"
+        return clone.as_sql(compiler, connection, **extra_context)
+
+
 def _late_financials(
-    agreements: Sequence[Agreement],
-    covenants: dict[int, list[Covenant]],
+    agreements: Sequence[_Calendar],
     *,
     today: dt.date,
+    specs: dict[int, list[engine.CovenantSpec]] | None = None,
 ) -> dict[int, list[LateFinancial]]:
     """
     Statements the covenants need (every quarter of every window tested up to today) that a
-    Borrower has not sent although the agreement's reporting deadline has passed. Two queries.
+    Borrower has not sent although the agreement's reporting deadline has passed.
+
+    Two queries (one when the caller has the covenants' ``specs`` already): the covenants'
+    terms, then only the Borrowers missing one of the quarters their agreement needs, each
+    with the quarters it has on file. The quarters a covenant needs are worked out once per
+    shape of terms (covenants drafted alike share it), not once per covenant.
     """
     ids = [a.pk for a in agreements]
-    borrowers: dict[int, list[engine.BorrowerSpan]] = defaultdict(list)
-    for agreement_id, party_id, name, holds_from, holds_to in (
-        AgreementRole.objects.filter(agreement_id__in=ids, role=Role.BORROWER)
-        .order_by("party__legal_name")
-        .values_list("agreement_id", "party_id", "party__legal_name", "holds_from", "holds_to")
-    ):
-        borrowers[agreement_id].append(engine.BorrowerSpan(party_id, name, holds_from, holds_to))
-    on_file = set(
-        FinancialStatement.objects.filter(agreement_id__in=ids, status=StatementStatus.CURRENT).values_list(
-            "agreement_id", "borrower_id", "period_end"
-        )
+    shapes = (
+        {pk: [_shape_of(spec) for spec in covenant_specs] for pk, covenant_specs in specs.items()}
+        if specs is not None
+        else _terms_shapes(ids)
     )
-    late: dict[int, list[LateFinancial]] = defaultdict(list)
+    worked_out: dict[tuple, frozenset] = {}
+    due: dict[int, tuple[dt.date, ...]] = {}
     for agreement in agreements:
         fye = agreement.fiscal_year_end_month
         needed: set[dt.date] = set()
-        for covenant in covenants.get(agreement.pk, []):
-            spec = selectors.covenant_spec(covenant)
-            for test_date in engine.test_dates_for(spec, as_of=today, figure_dates=(), fiscal_year_end_month=fye):
-                terms = engine.terms_in_force(spec.versions, test_date)
-                if terms is None or engine.schedule_row_for(terms, test_date) is None:
-                    continue
-                needed.update(
-                    engine.quarter_ends_in_window(
-                        test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fye
-                    )
-                )
-                if terms.metric_kind == MetricKind.RATIO:
-                    needed.update(
-                        engine.quarter_ends_in_window(
-                            test_date,
-                            terms.denominator_window_quarters or terms.window_quarters,
-                            kind=terms.denominator_window_kind or engine.TRAILING,
-                            fiscal_year_end_month=fye,
-                        )
-                    )
-        for quarter in sorted(needed):
-            due_on = quarter + dt.timedelta(days=agreement.reporting_deadline_days)
-            if due_on >= today:
-                continue
-            for borrower in borrowers[agreement.pk]:
-                if borrower.holds_on(quarter) and (agreement.pk, borrower.party_id, quarter) not in on_file:
+        for shape in shapes.get(agreement.pk, []):
+            key = (shape, fye)
+            if key not in worked_out:
+                worked_out[key] = _quarters_needed(shape, fiscal_year_end_month=fye, today=today)
+            needed |= worked_out[key]
+        deadline = dt.timedelta(days=agreement.reporting_deadline_days)
+        quarters = tuple(sorted(q for q in needed if q + deadline < today))
+        if quarters:
+            due[agreement.pk] = quarters
+    if not due:
+        return {}
+
+    # The Borrowers that have fewer current statements for the quarters their agreement needs than
+    # there are quarters, each with the quarters it has (agreements needing the same quarters, as
+    # agreements drafted alike do, share one condition).
+    by_quarters: dict[tuple[dt.date, ...], list[int]] = defaultdict(list)
+    for agreement_id, quarters in due.items():
+        by_quarters[quarters].append(agreement_id)
+    single = len(by_quarters) == 1  # the agreements' own filter then says which agreements
+    needed, short = Q(), Q()
+    for quarters, agreement_ids in by_quarters.items():
+        needed |= Q(period_end__in=quarters) if single else Q(agreement_id__in=agreement_ids, period_end__in=quarters)
+        short |= (
+            Q(on_file__lt=len(quarters)) if single else Q(agreement_id__in=agreement_ids, on_file__lt=len(quarters))
+        )
+    # Per Borrower, its current statements for those quarters: counted for every Borrower (through
+    # the index of current statements), listed only for those that come back.
+    filed = FinancialStatement.objects.filter(
+        needed, agreement_id=OuterRef("agreement_id"), borrower_id=OuterRef("party_id"), status=StatementStatus.CURRENT
+    ).order_by()
+    rows = (
+        AgreementRole.objects.filter(agreement_id__in=list(due), role=Role.BORROWER)
+        .annotate(
+            on_file=Coalesce(Subquery(filed.values("borrower_id").annotate(n=Count("pk")).values("n")), Value(0)),
+            quarters_on_file=Subquery(filed.values("borrower_id").annotate(d=_DatesJoined("period_end")).values("d")),
+            legal_name=Subquery(Party.objects.filter(pk=OuterRef("party_id")).values("legal_name")),
+        )
+        .filter(short)
+        .values("pk", "agreement_id", "party_id", "legal_name", "holds_from", "holds_to", "quarters_on_file")
+        .order_by()
+    )
+    by_agreement = defaultdict(list)
+    for row in rows:
+        by_agreement[row["agreement_id"]].append(row)
+    late: dict[int, list[LateFinancial]] = defaultdict(list)
+    for agreement in agreements:
+        borrowers = sorted(by_agreement.get(agreement.pk, []), key=lambda r: r["legal_name"])
+        deadline = dt.timedelta(days=agreement.reporting_deadline_days)
+        has = {
+            r["pk"]: {dt.date.fromisoformat(d) for d in (r["quarters_on_file"] or "").split(",") if d}
+            for r in borrowers
+        }
+        for quarter in due.get(agreement.pk, ()):
+            for row in borrowers:
+                span = engine.BorrowerSpan(row["party_id"], row["legal_name"], row["holds_from"], row["holds_to"])
+                if span.holds_on(quarter) and quarter not in has[row["pk"]]:
                     late[agreement.pk].append(
-                        LateFinancial(agreement.pk, agreement.name, borrower.name, quarter, due_on)
+                        LateFinancial(agreement.pk, agreement.name, span.name, quarter, quarter + deadline)
                     )
     return late
 
 
 def dashboard(user: User, *, today: dt.date) -> Dashboard:
     """
-    The portfolio dashboard: every agreement the user may see, each covenant's latest result,
-    counts of breaches, near breaches and late financials. A fixed number of queries, whatever
-    the number of agreements, covenants and quarters.
+    Every agreement the user may see with all of its covenants' latest results and what is
+    late, unpaged: a Borrower's home (a Borrower's users are in a few agreements; Lenders and
+    Agents have ``portfolio_dashboard``). A fixed number of queries, whatever the number of
+    agreements, covenants and quarters.
     """
     agreements = list(access.agreements_visible_to(user).order_by("name"))
     ids = [a.pk for a in agreements]
@@ -426,7 +628,11 @@ def dashboard(user: User, *, today: dt.date) -> Dashboard:
         in_force = _terms_for(covenant, result.terms_id)
         view.is_ratio = bool(in_force and in_force.metric_kind == MetricKind.RATIO)
         latest[result.covenant_id].append(view)
-    late = _late_financials(agreements, covenants, today=today)
+    late = _late_financials(
+        agreements,
+        today=today,
+        specs={pk: [selectors.covenant_spec(c) for c in cs] for pk, cs in covenants.items()},
+    )
 
     summaries = []
     for agreement in agreements:
@@ -442,21 +648,371 @@ def dashboard(user: User, *, today: dt.date) -> Dashboard:
     )
 
 
-def filtered(board: Dashboard, *, status: str = "", agreement_id: int | None = None, sort: str = "") -> Dashboard:
-    """The dashboard with its table filtered by status and agreement and sorted by headroom
-    (least first with ``headroom``); the counts stay those of the whole portfolio. No queries."""
-    table = [row for summary in board.summaries for row in summary.rows]
-    if agreement_id is not None:
-        table = [row for row in table if row.agreement.pk == agreement_id]
+# --- The portfolio dashboard of Lenders, Agents and administrators ------------------------------
+
+#: Rows per page of the dashboard's tables. A Lender in a thousand agreements has thousands of
+#: covenant results to look at: the counts cover them all, the tables show them a page at a time.
+PAGE_SIZE = 50
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from the query string; anything but a positive whole number is the first page."""
+    try:
+        return max(int(raw or 1), 1)
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class PageOf:
+    """One page of a long table: which page it is, of how many, and which rows it shows."""
+
+    number: int
+    size: int
+    total: int
+    param: str  # the query parameter naming the page, for the page's links
+
+    @classmethod
+    def of(cls, requested: int, *, total: int, param: str, size: int | None = None) -> PageOf:
+        """The requested page, or the last one when it asks beyond it (of PAGE_SIZE rows by default)."""
+        size = size or PAGE_SIZE
+        pages = max(1, -(-total // size))
+        return cls(min(max(requested, 1), pages), size, total, param)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def start(self) -> int:
+        return self.offset + 1 if self.total else 0
+
+    @property
+    def end(self) -> int:
+        return min(self.offset + self.size, self.total)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def is_paginated(self) -> bool:
+        return self.pages > 1
+
+
+@dataclass(frozen=True)
+class PortfolioAgreement:
+    """An agreement as the dashboard lists it, read as a row: a portfolio has thousands."""
+
+    pk: int
+    name: str
+    kind: str
+    dated_as_of: dt.date | None
+    effective_on: dt.date | None
+    fiscal_year_end_month: int
+    reporting_deadline_days: int
+
+    @property
+    def date(self) -> dt.date | None:
+        return self.dated_as_of or self.effective_on
+
+    def get_kind_display(self) -> str:
+        return AgreementKind(self.kind).label if self.kind in AgreementKind.values else self.kind
+
+
+def portfolio_agreements(user: User) -> list[PortfolioAgreement]:
+    """Every agreement the user may see, by name, in one query (the dashboard's filter lists them all)."""
+    rows = (
+        access.agreements_visible_to(user)
+        .order_by("name", "pk")
+        .values_list(
+            "pk", "name", "kind", "dated_as_of", "effective_on", "fiscal_year_end_month", "reporting_deadline_days"
+        )
+    )
+    return [PortfolioAgreement(*row) for row in rows]
+
+
+@dataclass
+class PortfolioSummary:
+    """An agreement on the dashboard's list: its covenants' latest results counted by status, what is late."""
+
+    agreement: PortfolioAgreement
+    counts: dict[str, int]
+    covenants: int
+    late: list[LateFinancial]
+
+
+@dataclass
+class PortfolioDashboard:
+    """The dashboard of a Lender, an Agent or an administrator: counts over every agreement the
+    user may see, and one page of each table (covenants, late financials, agreements)."""
+
+    agreements: list[PortfolioAgreement]
+    counts: dict[str, int]
+    rows: list[DashboardRow]  # this page of the covenants table, filtered and sorted
+    table: PageOf
+    late: list[LateFinancial]  # every one: the card counts them
+    late_by_quarter: list[LateQuarter]  # this page of them, grouped by agreement and quarter
+    late_page: PageOf
+    summaries: list[PortfolioSummary]  # this page of the agreements
+    summaries_page: PageOf
+    status: str = ""
+    agreement_id: int | None = None
+    sort: str = ""
+
+    @property
+    def breaches(self) -> int:
+        return self.counts[ResultStatus.BREACH]
+
+    @property
+    def near_breaches(self) -> int:
+        return self.counts[NEAR_BREACH]
+
+
+# The covenants table in one statement: each covenant's latest tested result per Borrower key
+# (a window function, where the result pages' selector uses a subquery per row), every breach
+# not waived whatever its date, covenants without any as a row of their own; then the counts by
+# agreement and status of the whole table, and the one page of it shown. Standard SQL that
+# SQLite runs too. The page's rows are then read as models by primary key.
+_TABLE_SQL = """
+WITH latest AS (
+    SELECT r.id, r.covenant_id, r.test_date, r.borrower_id, r.status, r.threshold, r.headroom, r.headroom_percent,
+           MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
+    FROM {result} r
+    WHERE r.agreement_id IN ({ids}) AND r.is_current = %s AND r.status <> %s
+),
+tabled AS (
+    SELECT c.agreement_id, c.id AS covenant_id, l.id AS result_id, l.test_date, l.borrower_id, l.headroom_percent,
+           CASE WHEN l.id IS NULL THEN NULL
+                WHEN l.status = %s AND l.headroom IS NOT NULL AND l.threshold IS NOT NULL AND l.threshold <> 0
+                     AND l.headroom * 100 < c.warning_band_percent * ABS(l.threshold) THEN %s
+                ELSE l.status END AS shown_status
+    FROM {covenant} c
+    LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = %s)
+    WHERE c.agreement_id IN ({ids})
+)
+SELECT 'count', agreement_id, shown_status, COUNT(*), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)
+FROM tabled GROUP BY agreement_id, shown_status
+UNION ALL
+SELECT * FROM (
+    SELECT 'row', t.agreement_id, t.shown_status, CAST(NULL AS BIGINT), t.covenant_id, t.result_id
+    FROM tabled t
+    JOIN {agreement} a ON a.id = t.agreement_id
+    JOIN {covenant} c ON c.id = t.covenant_id
+    LEFT JOIN {party} p ON p.id = t.borrower_id
+    {where}
+    ORDER BY {order}
+    LIMIT %s OFFSET %s
+) page
+"""
+
+
+def _covenants_table(
+    ids: Sequence[int], *, status: str, agreement_id: int | None, sort: str, offset: int
+) -> tuple[dict[int, dict[str | None, int]], list[tuple[int, int | None]]]:
+    """Counts of the table's rows by agreement and status (None: a covenant without a result), and
+    the (covenant, result) of the rows of one page, in order. One query."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    where, where_params = [], []
     if status:
-        table = [row for row in table if row.view is not None and row.status == status]
+        where.append("t.shown_status = %s")
+        where_params.append(status)
+    if agreement_id is not None:
+        where.append("t.agreement_id = %s")
+        where_params.append(agreement_id)
+    order = []
     if sort in ("headroom", "-headroom"):
-        known = [row for row in table if row.headroom_percent is not None]
-        unknown = [row for row in table if row.headroom_percent is None]
-        known.sort(key=lambda row: row.headroom_percent, reverse=sort == "-headroom")
-        table = known + unknown
-    return Dashboard(
-        summaries=board.summaries, rows=table, late=board.late, status=status, agreement_id=agreement_id, sort=sort
+        # Least (or most) headroom first, results without a headroom after, each in the table's order.
+        order += [
+            "CASE WHEN t.headroom_percent IS NULL THEN 1 ELSE 0 END",
+            "t.headroom_percent" + (" DESC" if sort == "-headroom" else ""),
+        ]
+    order += [
+        "a.name",
+        "a.id",
+        "c.section",
+        "c.id",
+        "t.test_date DESC",
+        "CASE WHEN p.legal_name IS NULL THEN 1 ELSE 0 END",
+        "p.legal_name",
+        "t.result_id",
+    ]
+    sql = _TABLE_SQL.format(
+        result=quote(CovenantTestResult._meta.db_table),
+        covenant=quote(Covenant._meta.db_table),
+        agreement=quote(Agreement._meta.db_table),
+        party=quote(Party._meta.db_table),
+        ids=", ".join(["%s"] * len(ids)),
+        where=("WHERE " + " AND ".join(where)) if where else "",
+        order=", ".join(order),
+    )
+    params = [
+        *ids,
+        True,
+        ResultStatus.NOT_TESTED,
+        ResultStatus.COMPLIANT,
+        NEAR_BREACH,
+        ResultStatus.BREACH,
+        *ids,
+        *where_params,
+        PAGE_SIZE,
+        offset,
+    ]
+    counts: dict[int, dict[str | None, int]] = defaultdict(dict)
+    page: list[tuple[int, int | None]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for part, agreement, shown, count, covenant_id, result_id in cursor.fetchall():
+            if part == "count":
+                counts[agreement][shown] = count
+            else:
+                page.append((covenant_id, result_id))
+    return counts, page
+
+
+def _table_rows(page: list[tuple[int, int | None]], agreements: dict[int, PortfolioAgreement]) -> list[DashboardRow]:
+    """The page's rows as the templates read them: its covenants and results as models (two queries)."""
+    if not page:
+        return []
+    covenants = Covenant.objects.only("id", "agreement_id", "section", "name", "warning_band_percent").in_bulk(
+        {covenant_id for covenant_id, _ in page}
+    )
+    results = (
+        CovenantTestResult.objects.select_related("borrower", "terms")
+        .only(
+            "id",
+            "agreement_id",
+            "covenant_id",
+            "terms_id",
+            "terms__metric_kind",
+            "test_date",
+            "borrower_id",
+            "borrower__legal_name",
+            "status",
+            "value",
+            "threshold",
+            "headroom",
+            "headroom_percent",
+            "provisional",
+        )
+        .in_bulk({result_id for _, result_id in page if result_id is not None})
+    )
+    rows = []
+    for covenant_id, result_id in page:
+        covenant = covenants[covenant_id]
+        view = None
+        if result_id is not None:
+            result = results[result_id]
+            result.covenant = covenant
+            view = ResultView(
+                result=result,
+                status=status_key(result, covenant.warning_band_percent),
+                is_ratio=bool(result.terms_id and result.terms.metric_kind == MetricKind.RATIO),
+            )
+        rows.append(DashboardRow(agreements[covenant.agreement_id], covenant, view))  # type: ignore[arg-type]
+    return rows
+
+
+def portfolio_dashboard(
+    user: User,
+    *,
+    today: dt.date,
+    agreements: list[PortfolioAgreement] | None = None,
+    status: str = "",
+    agreement_id: int | None = None,
+    sort: str = "",
+    page: int = 1,
+    agreements_page: int = 1,
+    late_page: int = 1,
+) -> PortfolioDashboard:
+    """
+    The portfolio dashboard: counts of breaches, near breaches and late financials over every
+    agreement the user may see, and one page of each table: the covenants' latest results
+    (filtered by status and agreement, sorted by headroom), the late financials and the
+    agreements with their counts. A fixed number of queries, whatever the number of
+    agreements, covenants and quarters; ``agreements`` are the user's (``portfolio_agreements``)
+    when the caller has read them already.
+    """
+    if agreements is None:
+        agreements = portfolio_agreements(user)
+    by_pk = {a.pk: a for a in agreements}
+    ids = list(by_pk)
+    counts_by_agreement: dict[int, dict[str | None, int]] = {}
+    page_rows: list[tuple[int, int | None]] = []
+    table = PageOf.of(1, total=0, param="page")
+    if ids:
+        counts_by_agreement, page_rows = _covenants_table(
+            ids, status=status, agreement_id=agreement_id, sort=sort, offset=(page - 1) * PAGE_SIZE
+        )
+        if agreement_id is not None:
+            in_table = counts_by_agreement.get(agreement_id, {})
+        else:
+            in_table = defaultdict(int)
+            for agreement_counts in counts_by_agreement.values():
+                for key, count in agreement_counts.items():
+                    in_table[key] += count
+        total = in_table.get(status, 0) if status else sum(in_table.values())
+        table = PageOf.of(page, total=total, param="page")
+        if table.number != page:
+            # Asked for a page beyond the last: the last one instead (the only case with a second read).
+            _, page_rows = _covenants_table(
+                ids, status=status, agreement_id=agreement_id, sort=sort, offset=table.offset
+            )
+
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    for agreement_counts in counts_by_agreement.values():
+        for key, count in agreement_counts.items():
+            if key is not None:
+                counts[key] = counts.get(key, 0) + count
+
+    late_by_agreement = _late_financials(agreements, today=today) if ids else {}
+    late = [item for a in agreements for item in late_by_agreement.get(a.pk, [])]
+    groups = _late_by_quarter(late)
+    late_at = PageOf.of(late_page, total=len(groups), param="late_page")
+
+    listed = PageOf.of(agreements_page, total=len(agreements), param="agreements_page")
+    summaries = []
+    for agreement in agreements[listed.offset : listed.offset + listed.size]:
+        agreement_counts = counts_by_agreement.get(agreement.pk, {})
+        summaries.append(
+            PortfolioSummary(
+                agreement=agreement,
+                counts={key: agreement_counts.get(key, 0) for key in STATUS_LABELS},
+                covenants=sum(agreement_counts.values()),
+                late=late_by_agreement.get(agreement.pk, []),
+            )
+        )
+    return PortfolioDashboard(
+        agreements=agreements,
+        counts=counts,
+        rows=_table_rows(page_rows, by_pk),
+        table=table,
+        late=late,
+        late_by_quarter=groups[late_at.offset : late_at.offset + late_at.size],
+        late_page=late_at,
+        summaries=summaries,
+        summaries_page=listed,
+        status=status,
+        agreement_id=agreement_id,
+        sort=sort,
     )
 
 
@@ -587,8 +1143,9 @@ _ROLE_ORDER = [
 def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
     """The agreement page for a user who may see the agreement (404 otherwise)."""
     agreement = agreement_visible_to(user, pk)
+    all_roles = list(agreement.roles.select_related("party").order_by("party__legal_name"))
     roles_by_kind: dict[str, list[AgreementRole]] = defaultdict(list)
-    for role in agreement.roles.select_related("party").order_by("party__legal_name"):
+    for role in all_roles:
         roles_by_kind[role.role].append(role)
     roles = [
         (Role(kind).label if kind in Role.values else kind, roles_by_kind[kind])
@@ -630,15 +1187,24 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
     statement_ids = {f["statement_id"] for r in results for f in (r.inputs or {}).get("figures", [])}
     sources = {
         pk: (filename, submitted_at)
-        for pk, filename, submitted_at in FinancialStatement.objects.filter(
-            agreement=agreement, pk__in=statement_ids
-        ).values_list("pk", "upload__filename", "submitted_at")
+        # Unordered: the models' ordering would join the agreement and the Borrowers only to sort.
+        for pk, filename, submitted_at in FinancialStatement.objects.filter(agreement=agreement, pk__in=statement_ids)
+        .order_by()
+        .values_list("pk", "upload__filename", "submitted_at")
     }
-    names = _line_item_names()
+    # The line items the results use are those of the covenants' terms (every version), loaded with them.
+    names = {
+        item.code: item.name
+        for covenant in covenants
+        for terms in covenant.terms.all()
+        for item in (terms.line_item, terms.denominator_line_item)
+        if item is not None
+    }
     by_covenant: dict[int, list[CovenantTestResult]] = defaultdict(list)
     for result in results:
         by_covenant[result.covenant_id].append(result)
     panels = []
+    figures_seen: dict[tuple, FigureUsed] = {}
     test_dates: set[dt.date] = set()
     for covenant in covenants:
         versions = list(covenant.terms.all())
@@ -648,7 +1214,13 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
         for result in by_covenant.get(covenant.pk, []):
             result.covenant = covenant
             views.append(
-                _result_view(result, covenant.warning_band_percent, line_item_names=names, statement_sources=sources)
+                _result_view(
+                    result,
+                    covenant.warning_band_percent,
+                    line_item_names=names,
+                    statement_sources=sources,
+                    figures_seen=figures_seen,
+                )
             )
             if result.status != ResultStatus.NOT_TESTED:
                 test_dates.add(result.test_date)
@@ -665,14 +1237,15 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
         )
         for view in views:
             view.is_ratio = panels[-1].is_ratio
-    late = _late_financials([agreement], {agreement.pk: covenants}, today=today).get(agreement.pk, [])
+    specs = {agreement.pk: [selectors.covenant_spec(c) for c in covenants]}
+    late = _late_financials([agreement], today=today, specs=specs).get(agreement.pk, [])
     return AgreementPage(
         agreement=agreement,
         roles=roles,
         timeline=timeline,
         covenants=panels,
         late=late,
-        may_submit=may_submit(user, agreement),
+        may_submit=access.may_submit_given_roles(user, all_roles),
         test_dates=sorted(test_dates, reverse=True),
         today=today,
     )

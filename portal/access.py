@@ -8,12 +8,14 @@ page, the API and the tasks that notify users read through this, so no view can 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from covenants.choices import Role
-from covenants.models import Agreement
+from covenants.models import Agreement, AgreementRole
 from parties.choices import MembershipRole
 from parties.models import Party
 
@@ -22,13 +24,26 @@ LENDER_SIDE_ROLES = (Role.LENDER, Role.AGENT, Role.COLLATERAL_AGENT)
 AGENT_ROLES = (Role.AGENT, Role.COLLATERAL_AGENT)
 
 
+def memberships_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[tuple[int, str]]:
+    """The user's memberships as (party, membership role).
+
+    Asked several times per page, they are read once per user object: each request has its
+    own (the authentication middleware loads it), so a change of membership shows on the next."""
+    if not user.is_authenticated:
+        return frozenset()
+    known = user.__dict__.get("_portal_memberships")
+    if known is None:
+        known = user.__dict__["_portal_memberships"] = frozenset(user.memberships.values_list("party_id", "role"))
+    return known
+
+
 def is_administrator(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Administrators see and manage every agreement."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    return user.memberships.filter(role=MembershipRole.ADMINISTRATOR).exists()
+    return any(role == MembershipRole.ADMINISTRATOR for _, role in memberships_of(user))
 
 
 def parties_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Party]:
@@ -64,10 +79,33 @@ def borrowers_user_may_submit_for(user: AbstractBaseUser | AnonymousUser, agreem
 
 
 def acts_as_agent(user: AbstractBaseUser | AnonymousUser, agreement: Agreement) -> bool:
-    """The user belongs to the agreement's Agent or Collateral Agent."""
+    """The user belongs to the agreement's Agent or Collateral Agent (read once per user
+    object and agreement, as :func:`is_administrator` is)."""
     if not user.is_authenticated:
         return False
-    return agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
+    known: dict[int, bool] = user.__dict__.setdefault("_portal_acts_as_agent", {})
+    if agreement.pk not in known:
+        known[agreement.pk] = agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
+    return known[agreement.pk]
+
+
+def may_submit_given_roles(user: AbstractBaseUser | AnonymousUser, roles: Iterable[AgreementRole]) -> bool:
+    """Whether ``borrowers_user_may_submit_for`` names anyone, decided from all the agreement's
+    roles when the caller has them loaded (the agreement page): no query beyond the user's
+    memberships."""
+    if not user.is_authenticated:
+        return False
+    roles = list(roles)
+    borrowers = [r for r in roles if r.role == Role.BORROWER]
+    if not borrowers:
+        return False
+    if is_administrator(user):
+        return True
+    mine = memberships_of(user)
+    parties = {party_id for party_id, _ in mine}
+    if any(r.role in AGENT_ROLES and r.party_id in parties for r in roles):
+        return True
+    return any((r.party_id, MembershipRole.BORROWER) in mine for r in borrowers)
 
 
 def may_administer(user: AbstractBaseUser | AnonymousUser, agreement: Agreement) -> bool:
@@ -79,7 +117,7 @@ def may_manage_parties(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Create and edit parties and signatories: administrators and users of an agent."""
     if not user.is_authenticated:
         return False
-    return is_administrator(user) or user.memberships.filter(role=MembershipRole.AGENT).exists()
+    return is_administrator(user) or any(role == MembershipRole.AGENT for _, role in memberships_of(user))
 
 
 def agreements_administered_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Agreement]:

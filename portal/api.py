@@ -98,13 +98,6 @@ def visible(model: type[M], user: User) -> QuerySet[M]:
     return cache[model].all()
 
 
-def _administrator(user: User) -> bool:
-    """portal.access.is_administrator, asked once per user object (one per request)."""
-    if "_portal_is_administrator" not in user.__dict__:
-        user.__dict__["_portal_is_administrator"] = is_administrator(user)
-    return user.__dict__["_portal_is_administrator"]
-
-
 def _in_visible_agreements(lookup: str) -> Callable[[Any], Q]:
     return lambda user: Q(**{f"{lookup}__in": visible(Agreement, user)})
 
@@ -173,7 +166,7 @@ def parties_visible_to(user: User) -> QuerySet[Party]:
     Parties the user may see: those holding a role in an agreement they see, those named
     on its signature pages, and those related to them (an affiliate, a sole member).
     """
-    if _administrator(user):
+    if is_administrator(user):
         return Party.objects.all()
     in_agreements = visible(AgreementRole, user).values("party_id")
     blocks = visible(SignatureBlock, user)
@@ -192,7 +185,7 @@ def parties_attachable_by(user: User) -> QuerySet[Party]:
     parties nothing names yet (just created: invisible to lists until given a role)."""
     if user is None or not user.is_authenticated:
         return Party.objects.none()
-    if _administrator(user):
+    if is_administrator(user):
         return Party.objects.all()
     if not agreements_administered_by(user).exists():
         return parties_visible_to(user)
@@ -204,7 +197,7 @@ def parties_attachable_by(user: User) -> QuerySet[Party]:
 @register_scope(Person)
 def people_visible_to(user: User) -> QuerySet[Person]:
     """People who sign on documents the user may see."""
-    if _administrator(user):
+    if is_administrator(user):
         return Person.objects.all()
     return Person.objects.filter(pk__in=visible(Signature, user).filter(person__isnull=False).values("person_id"))
 

@@ -1,5 +1,6 @@
 """
-Site-wide protections: a strict Content Security Policy and log redaction.
+Site-wide protections: a strict Content Security Policy, sessions that end after inactivity,
+and log redaction.
 
 The policy allows scripts only from the portal itself (no inline script, no eval), so
 an injected <script> cannot run; styles may be inline because Chart.js sizes its canvas
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -32,6 +34,30 @@ DEFAULT_POLICY = {
 def content_security_policy() -> str:
     policy = {**DEFAULT_POLICY, **getattr(settings, "PORTAL_CSP_OVERRIDES", {})}
     return "; ".join(f"{directive} {value}" for directive, value in policy.items())
+
+
+class SessionRenewalMiddleware:
+    """Keeps a session in use alive: a session ends SESSION_COOKIE_AGE after it was last saved,
+    and this saves it (with a fresh cookie) when it was last renewed more than
+    PORTAL_SESSION_RENEWAL_SECONDS ago. A session idle for the whole age still ends on time;
+    one in use ends at most that many seconds early, and pages do not each write the session
+    row. Put right after SessionMiddleware, whose response phase then does the saving."""
+
+    KEY = "_renewed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only a session that exists (signed in, or holding something), never a new empty one.
+        if session is not None and session.session_key is not None and not session.is_empty():
+            now = int(time.time())
+            renewed = session.get(self.KEY, 0)
+            if not isinstance(renewed, int) or now - renewed >= settings.PORTAL_SESSION_RENEWAL_SECONDS:
+                session[self.KEY] = now
+        return response
 
 
 class ContentSecurityPolicyMiddleware:

@@ -27,6 +27,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from parties.choices import MembershipRole
+from portal.access import memberships_of
 
 RECOVERY_CODE_COUNT = 10
 SETUP_DEVICE_NAME = "Authenticator app"
@@ -42,7 +43,7 @@ def two_factor_required(user) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return user.memberships.filter(role__in=[MembershipRole.AGENT, MembershipRole.ADMINISTRATOR]).exists()
+    return any(role in (MembershipRole.AGENT, MembershipRole.ADMINISTRATOR) for _, role in memberships_of(user))
 
 
 def verify_code(user, code: str) -> bool:
@@ -146,8 +147,13 @@ class TwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not self._exempt(request):
-            needs_code = not user.is_verified() and user_has_device(user)
-            needs_setup = not needs_code and not user_has_device(user) and two_factor_required(user)
+            # Each question asked once, and only when the answer matters.
+            if user.is_verified():
+                needs_code = False
+                needs_setup = two_factor_required(user) and not user_has_device(user)
+            else:
+                needs_code = user_has_device(user)
+                needs_setup = not needs_code and two_factor_required(user)
             if needs_code or needs_setup:
                 if request.path.startswith("/api/"):
                     what = "enter your two-factor code" if needs_code else "set up two-factor authentication"

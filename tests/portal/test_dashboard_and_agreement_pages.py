@@ -298,16 +298,18 @@ def test_demo_figures_are_refused_where_demo_accounts_are():
 
 # --- Query counts ------------------------------------------------------------------------------------
 
-# What each request costs. Nine queries wrap every page: the session and the user, the two-factor
-# middleware's device check (twice), two savepoint pairs (ATOMIC_REQUESTS, the session save) and
-# the session update. Then the page's own:
-#   dashboard (12): administrator check x2, membership roles, agreements, covenants + terms +
-#              schedules, line items, latest results, Borrower roles, statements on file, unread alerts.
-#   agreement (17): administrator check, agreement, roles, amendments + conditions, covenants + terms +
-#              schedules, results, the statements' files, line items, Borrower roles, statements on
-#              file, three for the right to submit (administrator, Agent, Borrower), unread alerts.
-DASHBOARD_QUERIES = 21
-AGREEMENT_QUERIES = 26
+# What each request costs. Five queries wrap every page: the session and the user, the two-factor
+# middleware's device check and the savepoint pair of ATOMIC_REQUESTS (and, at most once a minute,
+# three more to renew the session: the first request after signing in is not counted). Then the
+# page's own, beginning with the user's memberships (read once, for every access decision):
+#   dashboard (8): memberships, agreements, the covenants table (its counts and one page, one
+#              statement), the covenants' terms with their schedule dates, the Borrowers missing a
+#              statement, the page's covenants and results, unread alerts.
+#   agreement (12): memberships, agreement, roles (which also decide the right to submit), amendments
+#              + conditions, covenants + terms + schedules, results, the statements' files, the
+#              Borrowers missing a statement, unread alerts.
+DASHBOARD_QUERIES = 13
+AGREEMENT_QUERIES = 17
 
 
 def more_agreements_for(lender, count: int) -> None:

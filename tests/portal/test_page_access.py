@@ -327,3 +327,35 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, world):
         response = client.get(url)
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("login")), name
+
+
+def test_the_agreement_page_decides_who_may_submit_as_the_upload_does(world):
+    """The page decides from the roles it has loaded (portal.access.may_submit_given_roles);
+    the upload asks borrowers_user_may_submit_for. Both must agree for every kind of user,
+    including a Borrower's user whose membership is not a Borrower's, an agent's user whose
+    membership is a Lender's (acting for the Agent all the same) and an administrator by
+    membership rather than by superuser flag."""
+    from django.contrib.auth import get_user_model
+
+    from portal import access
+
+    loan_borrower = world.agreements[SEED].roles.filter(role="borrower").first().party
+    first_union = Party.objects.get(legal_name="First Union National Bank")
+    users = [
+        *world.users.values(),
+        member("seed.borrower.reader", MembershipRole.LENDER, loan_borrower),
+        member("seed.agent.lender", MembershipRole.LENDER, first_union),
+        member("member.admin", MembershipRole.ADMINISTRATOR, first_union),  # not a superuser
+    ]
+    decided = {}
+    for user in users:
+        for name, agreement in world.agreements.items():
+            fresh = get_user_model().objects.get(pk=user.pk)  # a request's own user object
+            by_page = access.may_submit_given_roles(fresh, list(agreement.roles.all()))
+            by_upload = access.borrowers_user_may_submit_for(fresh, agreement).exists()
+            assert by_page == by_upload, (user.username, name)
+            decided[(user.username, name)] = by_page
+    assert decided[("seed.borrower", SEED)] and decided[("seed.agent.lender", SEED)]
+    assert not decided[("seed.borrower.reader", SEED)] and not decided[("seed.lender", SEED)]
+    assert not decided[("seed.borrower", HARBOR)] and decided[("portal.admin", HARBOR)]
+    assert decided[("member.admin", HARBOR)]

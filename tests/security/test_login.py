@@ -71,7 +71,10 @@ def test_a_session_expires_after_inactivity(client, settings):
     from portal.settings import base
 
     assert settings.SESSION_COOKIE_AGE == base.SESSION_COOKIE_AGE <= 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True  # the clock restarts with each request
+    # The clock restarts with activity (renewed at most once a minute, see below).
+    middleware = settings.MIDDLEWARE
+    renewal = middleware.index("portal.security.SessionRenewalMiddleware")
+    assert renewal == middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
     user = member("session.user", "lender")
     client.force_login(user)
     session = client.session
@@ -79,3 +82,51 @@ def test_a_session_expires_after_inactivity(client, settings):
     session.save()
     response = client.get(reverse("home"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def _stored_expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def _idle_for_25_minutes(client):
+    """The stored session as if it was last saved 25 of its 30 minutes ago."""
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + dt.timedelta(minutes=5))
+
+
+def test_a_session_in_use_is_renewed_at_most_once_a_minute(client, settings):
+    """Activity keeps a session alive: a request more than a minute after the last renewal
+    saves it with a fresh expiry and cookie; requests within the minute write nothing."""
+    import datetime as dt
+    import time
+
+    from django.utils import timezone
+
+    user = member("renewed.user", "lender")
+    client.force_login(user)
+    session = client.session
+    session["_renewed_at"] = int(time.time()) - settings.PORTAL_SESSION_RENEWAL_SECONDS - 1
+    session.save()
+    _idle_for_25_minutes(client)
+    soon = _stored_expiry(client)
+
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    renewed = _stored_expiry(client)
+    assert renewed > soon + dt.timedelta(minutes=20)
+    assert settings.SESSION_COOKIE_NAME in response.cookies  # the browser's cookie renewed too
+
+    _idle_for_25_minutes(client)
+    soon = _stored_expiry(client)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert _stored_expiry(client) == soon  # renewed less than a minute ago: not written again
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert soon > timezone.now()

@@ -1,0 +1,324 @@
+"""
+The floors of workload 3: for each page, one SQL statement that fetches the rows the page
+shows, then ``json.dumps`` of them. What a page costs above its floor is the framework's
+and the portal's own work: requests, sessions and the access rule, models, templates.
+
+Each statement is a ``UNION ALL`` of parts, one per thing the page shows, all with the same
+columns (a part leaves the columns it does not need empty):
+
+    part, agreement_id, id, day, day2, name, section, label, status, n, value, threshold,
+    headroom, headroom_percent, flag, doc
+
+PostgreSQL only (the benchmark's database). The user's agreements are found by the access
+rule inside the statement (a party of the user holds a role in them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from covenants.page_selectors import NEAR_BREACH, PAGE_SIZE
+
+# Every part's columns, typed, so that the parts' NULLs line up.
+_COLUMNS = (
+    ("agreement_id", "bigint"),
+    ("id", "bigint"),
+    ("day", "date"),
+    ("day2", "date"),
+    ("name", "text"),
+    ("section", "text"),
+    ("label", "text"),
+    ("status", "text"),
+    ("n", "bigint"),
+    ("value", "numeric"),
+    ("threshold", "numeric"),
+    ("headroom", "numeric"),
+    ("headroom_percent", "numeric"),
+    ("flag", "boolean"),
+    ("doc", "jsonb"),
+)
+
+
+def _part(part: str, source: str, **columns: str) -> str:
+    """``SELECT <part>, <columns...> <source>``: the named columns as given, the others NULL."""
+    unknown = set(columns) - {c for c, _ in _COLUMNS}
+    if unknown:
+        raise ValueError(f"unknown columns {unknown}")
+    chosen = ", ".join(f"CAST({columns[c]} AS {t})" if c in columns else f"NULL::{t}" for c, t in _COLUMNS)
+    return f"SELECT * FROM (SELECT '{part}'::text AS part, {chosen} {source}) AS {part}_part"
+
+
+# Each covenant's latest tested result per Borrower key, and every breach whatever its date, with
+# the status shown (near breach: compliant within the covenant's warning band), and covenants
+# without one; what the dashboard's covenants table and its counts are made of.
+_TABLED = """
+visible AS MATERIALIZED (
+    SELECT a.id, a.name, a.kind, COALESCE(a.dated_as_of, a.effective_on) AS day, a.reporting_deadline_days
+    FROM covenants_agreement a
+    WHERE a.id IN (
+        SELECT r.agreement_id FROM covenants_agreementrole r
+        JOIN parties_membership m ON m.party_id = r.party_id WHERE m.user_id = %(user)s
+    )
+),
+latest AS (
+    SELECT r.*, MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
+    FROM covenants_covenanttestresult r
+    WHERE r.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND r.is_current AND r.status <> 'not_tested'
+),
+tabled AS MATERIALIZED (
+    SELECT c.agreement_id, c.id AS covenant_id, c.section, c.name AS covenant_name, l.id AS result_id, l.terms_id,
+           l.test_date, l.borrower_id, l.value, l.threshold, l.headroom, l.headroom_percent, l.provisional,
+           CASE WHEN l.id IS NULL THEN NULL
+                WHEN l.status = 'compliant' AND l.headroom IS NOT NULL AND l.threshold <> 0
+                     AND l.headroom * 100 < c.warning_band_percent * ABS(l.threshold) THEN %(near)s
+                ELSE l.status END AS shown_status
+    FROM covenants_covenant c
+    LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = 'breach')
+    WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM visible))
+),
+listed AS (SELECT * FROM visible ORDER BY name, id LIMIT %(page)s),
+-- Late financials: quarters some Borrower of an agreement has not filed (fewer current statements
+-- than Borrowers, or none at all for a quarter a schedule tests) whose deadline has passed, then
+-- the Borrowers without a current statement for them.
+filed AS MATERIALIZED (
+    SELECT s.agreement_id, s.period_end, COUNT(*) AS n FROM covenants_financialstatement s
+    WHERE s.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND s.status = 'current'
+    GROUP BY s.agreement_id, s.period_end
+),
+borrowers AS MATERIALIZED (
+    SELECT r.agreement_id, r.party_id, r.holds_from, r.holds_to FROM covenants_agreementrole r
+    WHERE r.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND r.role = 'borrower'
+),
+short AS (
+    SELECT f.agreement_id, f.period_end FROM filed f
+    JOIN (SELECT agreement_id, COUNT(*) AS n FROM borrowers GROUP BY agreement_id) b USING (agreement_id)
+    WHERE f.n < b.n
+    UNION
+    SELECT c.agreement_id, st.test_date FROM covenants_thresholdstep st
+    JOIN covenants_covenantterms t ON t.id = st.terms_id JOIN covenants_covenant c ON c.id = t.covenant_id
+    WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM visible))
+      AND NOT EXISTS (SELECT 1 FROM filed f WHERE f.agreement_id = c.agreement_id AND f.period_end = st.test_date)
+),
+late AS (
+    SELECT v.id AS agreement_id, v.name AS agreement_name, q.period_end,
+           q.period_end + v.reporting_deadline_days AS due_on, p.legal_name
+    FROM short q
+    JOIN visible v ON v.id = q.agreement_id AND q.period_end + v.reporting_deadline_days < %(today)s
+    JOIN borrowers r ON r.agreement_id = q.agreement_id
+    JOIN parties_party p ON p.id = r.party_id
+    WHERE (r.holds_from IS NULL OR r.holds_from <= q.period_end) AND (r.holds_to IS NULL OR q.period_end <= r.holds_to)
+      AND NOT EXISTS (
+        SELECT 1 FROM covenants_financialstatement s WHERE s.agreement_id = q.agreement_id
+        AND s.borrower_id = r.party_id AND s.period_end = q.period_end AND s.status = 'current')
+)
+"""
+
+DASHBOARD_SQL = (
+    "WITH "
+    + _TABLED
+    + "\nUNION ALL\n".join(
+        [
+            # The filter's choices: every agreement.
+            _part("agreement", "FROM visible", agreement_id="id", name="name", label="kind", day="day"),
+            # The cards: the whole portfolio's counts by status.
+            _part(
+                "count",
+                "FROM tabled WHERE shown_status IS NOT NULL GROUP BY shown_status",
+                status="shown_status",
+                n="COUNT(*)",
+            ),
+            # The table's first page (and its number of rows, for the pages).
+            _part(
+                "row",
+                """FROM tabled t JOIN visible a ON a.id = t.agreement_id
+                LEFT JOIN parties_party p ON p.id = t.borrower_id
+                LEFT JOIN covenants_covenantterms ct ON ct.id = t.terms_id
+                ORDER BY a.name, a.id, t.section, t.covenant_id, t.test_date DESC, p.legal_name NULLS LAST, t.result_id
+                LIMIT %(page)s""",
+                agreement_id="t.agreement_id",
+                id="t.result_id",
+                day="t.test_date",
+                name="a.name || ' / ' || t.covenant_name || COALESCE(' / ' || p.legal_name, '')",
+                section="t.section",
+                label="ct.metric_kind",
+                status="t.shown_status",
+                n="COUNT(*) OVER ()",
+                value="t.value",
+                threshold="t.threshold",
+                headroom="t.headroom",
+                headroom_percent="t.headroom_percent",
+                flag="t.provisional",
+                doc="jsonb_build_object('covenant', t.covenant_id)",
+            ),
+            # The agreements' first page, each with its counts by status.
+            _part(
+                "summary",
+                "FROM listed l LEFT JOIN tabled t ON t.agreement_id = l.id GROUP BY l.id, t.shown_status",
+                agreement_id="l.id",
+                status="t.shown_status",
+                n="COUNT(*)",
+            ),
+            _part(
+                "summary_late",
+                "FROM listed l JOIN late ON late.agreement_id = l.id GROUP BY l.id",
+                agreement_id="l.id",
+                n="COUNT(*)",
+            ),
+            # The late financials: every one counted, the first page shown, grouped by quarter.
+            _part(
+                "late",
+                """FROM late GROUP BY agreement_id, agreement_name, period_end, due_on
+                ORDER BY agreement_name, period_end LIMIT %(page)s""",
+                agreement_id="agreement_id",
+                name="agreement_name",
+                day="period_end",
+                day2="due_on",
+                label="string_agg(legal_name, '; ' ORDER BY legal_name)",
+                n="(SELECT COUNT(*) FROM late)",
+            ),
+        ]
+    )
+)
+
+AGREEMENT_SQL = """
+WITH
+agreement AS MATERIALIZED (
+    SELECT a.* FROM covenants_agreement a WHERE a.id = %(agreement)s AND a.id IN (
+        SELECT r.agreement_id FROM covenants_agreementrole r
+        JOIN parties_membership m ON m.party_id = r.party_id WHERE m.user_id = %(user)s
+    )
+),
+terms AS MATERIALIZED (
+    -- The terms in force today of each covenant.
+    SELECT DISTINCT ON (t.covenant_id) t.*, c.section, c.name AS covenant_name, c.warning_band_percent,
+           am.title AS amendment_title
+    FROM covenants_covenantterms t JOIN covenants_covenant c ON c.id = t.covenant_id
+    LEFT JOIN covenants_amendment am ON am.id = t.amendment_id
+    WHERE c.agreement_id = (SELECT id FROM agreement) AND t.effective_from <= %(today)s
+    ORDER BY t.covenant_id, t.effective_from DESC, t.id DESC
+),
+quarters AS (
+    SELECT DISTINCT s.period_end FROM covenants_financialstatement s WHERE s.agreement_id = (SELECT id FROM agreement)
+)
+""" + "\nUNION ALL\n".join(
+    [
+        _part(
+            "agreement",
+            "FROM agreement",
+            id="id",
+            name="name",
+            section="contract_number",
+            label="title || ' / ' || governing_law",
+            day="dated_as_of",
+            day2="effective_on",
+        ),
+        _part(
+            "role",
+            """FROM covenants_agreementrole r JOIN parties_party p ON p.id = r.party_id
+                WHERE r.agreement_id = (SELECT id FROM agreement)""",
+            id="r.id",
+            name="p.legal_name",
+            status="r.role",
+            label="r.defined_term || ' / ' || r.capacity_as_printed",
+            day="r.holds_from",
+            day2="r.holds_to",
+        ),
+        _part(
+            "amendment",
+            """FROM covenants_amendment am
+                LEFT JOIN covenants_conditionprecedent cp ON cp.amendment_id = am.id
+                WHERE am.agreement_id = (SELECT id FROM agreement)""",
+            id="am.id",
+            name="am.title",
+            status="am.status",
+            label="cp.description",
+            day="am.dated_as_of",
+            day2="cp.deadline",
+        ),
+        _part(
+            "terms",
+            "FROM terms",
+            id="covenant_id",
+            section="section",
+            name="covenant_name || ' / ' || COALESCE(amendment_title, '')",
+            label="reading || ' / ' || text_as_printed",
+            status="direction || ' / ' || metric_kind || ' / ' || basis",
+            day="effective_from",
+        ),
+        _part(
+            "step",
+            "FROM covenants_thresholdstep st JOIN terms t ON t.id = st.terms_id",
+            id="t.covenant_id",
+            day="st.test_date",
+            flag="st.applies_thereafter",
+            threshold="st.threshold",
+            label="st.amount_as_printed",
+            status="st.threshold_state",
+        ),
+        _part(
+            "result",
+            """FROM covenants_covenanttestresult r JOIN covenants_covenant c ON c.id = r.covenant_id
+                LEFT JOIN parties_party p ON p.id = r.borrower_id
+                WHERE r.agreement_id = (SELECT id FROM agreement) AND r.is_current""",
+            id="r.id",
+            agreement_id="r.covenant_id",
+            day="r.test_date",
+            name="p.legal_name",
+            label="r.explanation",
+            status=(
+                "CASE WHEN r.status = 'compliant' AND r.headroom IS NOT NULL AND r.threshold <> 0 "
+                "AND r.headroom * 100 < c.warning_band_percent * ABS(r.threshold) "
+                "THEN %(near)s ELSE r.status END"
+            ),
+            value="r.value",
+            threshold="r.threshold",
+            headroom="r.headroom",
+            headroom_percent="r.headroom_percent",
+            flag="r.provisional",
+            doc="r.inputs",
+        ),
+        # The files the figures came from (every statement of the agreement).
+        _part(
+            "source",
+            """FROM covenants_financialstatement s JOIN covenants_statementupload u ON u.id = s.upload_id
+                WHERE s.agreement_id = (SELECT id FROM agreement)""",
+            id="s.id",
+            name="u.filename",
+            day="s.submitted_at",
+        ),
+        _part(
+            "late",
+            """FROM quarters q CROSS JOIN agreement a
+                JOIN covenants_agreementrole r ON r.agreement_id = a.id AND r.role = 'borrower'
+                JOIN parties_party p ON p.id = r.party_id
+                WHERE q.period_end + a.reporting_deadline_days < %(today)s
+                  AND NOT EXISTS (SELECT 1 FROM covenants_financialstatement s WHERE s.agreement_id = a.id
+                      AND s.borrower_id = r.party_id AND s.period_end = q.period_end AND s.status = 'current')""",
+            name="p.legal_name",
+            day="q.period_end",
+        ),
+    ]
+)
+
+
+def _fetch_json(sql: str, params: dict) -> tuple[list[tuple], str]:
+    """The rows, and their JSON. The ``doc`` column comes as JSON text through Django's
+    connection (its JSON fields decode it themselves): it is decoded, as psycopg would, so that
+    the JSON written holds it as an object, as the page holds the inputs it shows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [(*row[:-1], json.loads(row[-1]) if isinstance(row[-1], str) else row[-1]) for row in cursor.fetchall()]
+    return rows, json.dumps(rows, default=str)
+
+
+def dashboard_floor(user_id: int, *, today: dt.date) -> tuple[list[tuple], str]:
+    """The dashboard's rows, fetched in one statement, and their JSON."""
+    return _fetch_json(DASHBOARD_SQL, {"user": user_id, "today": today, "near": NEAR_BREACH, "page": PAGE_SIZE})
+
+
+def agreement_floor(user_id: int, agreement_id: int, *, today: dt.date) -> tuple[list[tuple], str]:
+    """The agreement page's rows, fetched in one statement, and their JSON."""
+    return _fetch_json(AGREEMENT_SQL, {"user": user_id, "agreement": agreement_id, "today": today, "near": NEAR_BREACH})
