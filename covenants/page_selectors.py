@@ -313,8 +313,22 @@ def _count(rows: Iterable[DashboardRow]) -> dict[str, int]:
     return counts
 
 
+class _Cards:
+    """The dashboard's cards, from its ``counts`` by status."""
+
+    counts: dict[str, int]
+
+    @property
+    def breaches(self) -> int:
+        return self.counts[ResultStatus.BREACH]
+
+    @property
+    def near_breaches(self) -> int:
+        return self.counts[NEAR_BREACH]
+
+
 @dataclass
-class Dashboard:
+class Dashboard(_Cards):
     """Every agreement the user is in, each covenant's latest result, and what needs attention."""
 
     summaries: list[AgreementSummary]
@@ -332,14 +346,6 @@ class Dashboard:
     def late_by_quarter(self) -> list[LateQuarter]:
         """Late statements grouped by agreement and fiscal quarter, oldest quarter first."""
         return _late_by_quarter(self.late)
-
-    @property
-    def breaches(self) -> int:
-        return self.counts[ResultStatus.BREACH]
-
-    @property
-    def near_breaches(self) -> int:
-        return self.counts[NEAR_BREACH]
 
     @property
     def agreements(self) -> list[Agreement]:
@@ -759,7 +765,7 @@ class PortfolioSummary:
 
 
 @dataclass
-class PortfolioDashboard:
+class PortfolioDashboard(_Cards):
     """The dashboard of a Lender, an Agent or an administrator: counts over every agreement the
     user may see, and one page of each table (covenants, late financials, agreements)."""
 
@@ -775,14 +781,6 @@ class PortfolioDashboard:
     status: str = ""
     agreement_id: int | None = None
     sort: str = ""
-
-    @property
-    def breaches(self) -> int:
-        return self.counts[ResultStatus.BREACH]
-
-    @property
-    def near_breaches(self) -> int:
-        return self.counts[NEAR_BREACH]
 
 
 # The covenants table in one statement: each covenant's latest tested result per Borrower key
