@@ -64,18 +64,24 @@ def celery_worker(redis_url, celery_in_process):
     redis.Redis.from_url(url).flushdb()
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    _drop_broker_pools(app)
+    drop_broker_pools(app)
     try:
         with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30) as worker:
             yield worker
     finally:
         app.conf.update(saved)
-        _drop_broker_pools(app)
+        drop_broker_pools(app)
 
 
-def _drop_broker_pools(app) -> None:
-    """Forget connections made to the previous broker, so producers use the new URL."""
+def drop_broker_pools(app) -> None:
+    """Forget connections made to the previous broker and result backend, so producers and
+    ``AsyncResult.get`` use the new URLs. Celery keeps a result backend per thread (one, if
+    thread-safe), made on first use: without this, a run on SQLite (results in memory until a
+    test points them at Redis) waited for results in the old backend while the worker stored
+    them in the new one."""
     app._pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
     amqp = app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.conftest import drop_broker_pools
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -226,14 +228,6 @@ class WorkerControl:
         keys = list(client.scan_iter(match=self.prefix + "*"))
         if keys:
             client.delete(*keys)
-
-
-def drop_broker_pools(app) -> None:
-    """Forget connections made to the previous broker, so producers use the new URL."""
-    app._pool = None
-    amqp = app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
 
 
 @pytest.fixture
