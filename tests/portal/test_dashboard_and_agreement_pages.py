@@ -32,21 +32,6 @@ LEASING_II = "KMC Telecom Leasing II LLC"
 
 
 @pytest.fixture
-def loan():
-    loan = seed_loan()
-    with override_settings(PORTAL_ALLOW_DEMO_ACCOUNTS=True):
-        call_command("load_demo_figures", stdout=StringIO())
-    return loan
-
-
-@pytest.fixture
-def lender(loan):
-    return member(
-        "cibc.credit", MembershipRole.LENDER, Party.objects.get(legal_name="Canadian Imperial Bank of Commerce")
-    )
-
-
-@pytest.fixture
 def borrower(loan):
     return member("kmc.controller", MembershipRole.BORROWER, *loan.borrowers.values())
 

@@ -10,19 +10,15 @@ import datetime as dt
 import html
 import io
 from decimal import Decimal
-from io import StringIO
 
 import openpyxl
 import pytest
-from django.core.management import call_command
-from django.test import override_settings
 from django.urls import reverse
 
 from covenants import exports
 from covenants.models import Covenant, CovenantTestResult
 from parties.choices import MembershipRole
 from parties.models import Party
-from tests.covenants.helpers import seed_loan
 from tests.factories import member
 
 from .test_dashboard_and_agreement_pages import unlabelled_controls
@@ -30,14 +26,6 @@ from .test_dashboard_and_agreement_pages import unlabelled_controls
 pytestmark = pytest.mark.django_db
 
 FORMULA = '=HYPERLINK("http://example.com","x")'
-
-
-@pytest.fixture
-def loan():
-    loan = seed_loan()
-    with override_settings(PORTAL_ALLOW_DEMO_ACCOUNTS=True):
-        call_command("load_demo_figures", stdout=StringIO())
-    return loan
 
 
 @pytest.fixture

@@ -17,37 +17,11 @@ from django.urls import reverse
 from covenants import engine, page_selectors, selectors
 from covenants.choices import MetricKind, Role, StatementStatus
 from covenants.models import Agreement, AgreementRole, FinancialStatement
-from parties.choices import MembershipRole
-from parties.models import Party
 from portal.views import ManyOptionsSelect
-from tests.covenants.helpers import seed_loan
-from tests.factories import member
 
 from .test_dashboard_and_agreement_pages import DASHBOARD_QUERIES, more_agreements_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def loan():
-    """The seed Loan Agreement with the demo figures."""
-    from io import StringIO
-
-    from django.core.management import call_command
-    from django.test import override_settings
-
-    loan = seed_loan()
-    with override_settings(PORTAL_ALLOW_DEMO_ACCOUNTS=True):
-        call_command("load_demo_figures", stdout=StringIO())
-    return loan
-
-
-@pytest.fixture
-def lender(loan):
-    """A user of one of the seed agreement's Lenders."""
-    return member(
-        "cibc.credit", MembershipRole.LENDER, Party.objects.get(legal_name="Canadian Imperial Bank of Commerce")
-    )
 
 
 @pytest.fixture
