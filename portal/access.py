@@ -129,3 +129,17 @@ def agreements_administered_by(user: AbstractBaseUser | AnonymousUser) -> QueryS
     return Agreement.objects.filter(
         pk__in=Agreement.objects.filter(roles__role__in=AGENT_ROLES, roles__party__memberships__user=user).values("pk")
     )
+
+
+def holds_agent_powers(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the user holds an Agent's powers anywhere: an administrator, or a user of a party
+    (any membership role) that is Agent or Collateral Agent in some agreement. The powers held,
+    not the membership's label: the deployment's two-factor requirement follows this
+    (:mod:`portal.two_factor`). Read once per user object, as :func:`is_administrator` is."""
+    if not user.is_authenticated:
+        return False
+    known = user.__dict__.get("_portal_holds_agent_powers")
+    if known is None:
+        known = is_administrator(user) or agreements_administered_by(user).exists()
+        user.__dict__["_portal_holds_agent_powers"] = known
+    return known

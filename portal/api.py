@@ -29,11 +29,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox import views as knox_views
 from rest_framework import serializers
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,6 +58,7 @@ from covenants.models import (
 )
 from parties.models import Party, PartyRelationship, Person, Signature, SignatureBlock
 from portal.access import agreements_administered_by, agreements_visible_to, is_administrator
+from portal.two_factor import PortalTokenAuthentication
 
 User = AbstractBaseUser | AnonymousUser
 M = TypeVar("M", bound=Model)
@@ -310,6 +312,22 @@ class PortalAutoSchema(AutoSchema):
 # --- Auth: tokens that expire, revocable -------------------------------------------
 
 
+class SignInUnavailable(APIException):
+    """The sign-in throttle's counters do not answer: no password is checked until they do."""
+
+    status_code = 503
+    default_detail = "Signing in is unavailable for a moment: try again shortly."
+    default_code = "sign_in_unavailable"
+    wait = 5  # sent as Retry-After
+
+
+class PortalTokenScheme(KnoxTokenScheme):
+    """The schema describes the portal's tokens as knox's (they are). Every view authenticates
+    with the portal's class (logging out too), so the scheme has one identity."""
+
+    target_class = "portal.two_factor.PortalTokenAuthentication"
+
+
 class TokenRequestSerializer(serializers.Serializer):
     """A username and password (and the two-factor code, for an account that uses one), exchanged
     for a token. Failed attempts count towards the same lockout as the sign-in page."""
@@ -326,28 +344,35 @@ class TokenRequestSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from . import login_throttle, two_factor
+        from .models import lock_account
 
         request = self.context.get("request")
         django_request = getattr(request, "_request", request)
         username = attrs["username"]
-        locked = login_throttle.lockout_message(username, django_request)
-        if locked:
-            raise Throttled(wait=login_throttle.LOCKOUT_SECONDS, detail=locked)
         user = authenticate(request=django_request, username=username, password=attrs["password"])
+        refused = login_throttle.refusal(django_request)
+        if refused is not None:
+            if refused.locked:
+                raise Throttled(wait=login_throttle.lockout_seconds(), detail=refused.message)
+            raise SignInUnavailable(refused.message)
         if user is None or not user.is_active:
-            login_throttle.record_failure(username, django_request)
             raise ValidationError(
                 {api_settings.NON_FIELD_ERRORS_KEY: ["Unable to sign in with the username and password given."]},
                 code="authorization",
             )
+        # Held until the token is saved: two-factor authentication turned on meanwhile is either
+        # seen here or revokes this token with the others.
+        lock_account(user)
+        attrs["second_factor"] = False
         if two_factor.user_has_device(user):
             if not attrs.get("otp"):
                 raise ValidationError(
                     {"otp": ["This account uses two-factor authentication: send the current code as otp."]}
                 )
-            if not two_factor.verify_code(user, attrs["otp"]):
-                login_throttle.record_failure(username, django_request)
+            if not two_factor.verify_code(user, attrs["otp"]):  # the attempt stays counted
                 raise ValidationError({"otp": ["That code is not valid; codes change every 30 seconds."]})
+            login_throttle.record_success(username, django_request)
+            attrs["second_factor"] = True
         elif two_factor.two_factor_required(user):
             raise ValidationError(
                 {
@@ -356,7 +381,6 @@ class TokenRequestSerializer(serializers.Serializer):
                     ]
                 }
             )
-        login_throttle.record_success(username, django_request)
         attrs["user"] = user
         return attrs
 
@@ -386,11 +410,23 @@ class TokenObtainView(knox_views.LoginView):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         request.user = serializer.validated_data["user"]
+        self.second_factor = serializer.validated_data["second_factor"]
         return super().post(request, format=format)
+
+    def create_token(self) -> tuple[Any, str]:
+        """The token, marked when it was issued after a verified two-factor code."""
+        from .models import TokenSecondFactor
+
+        instance, token = super().create_token()
+        if getattr(self, "second_factor", False):
+            TokenSecondFactor.objects.create(token=instance)
+        return instance, token
 
 
 class TokenRevokeView(knox_views.LogoutView):
     """Revoke the token this request is made with."""
+
+    authentication_classes = [PortalTokenAuthentication]
 
     @extend_schema(tags=["auth"], operation_id="auth_logout", request=None, responses={204: None})
     def post(self, request: Request, format: str | None = None) -> Response:
@@ -399,6 +435,8 @@ class TokenRevokeView(knox_views.LogoutView):
 
 class TokenRevokeAllView(knox_views.LogoutAllView):
     """Revoke every token of the user this request is made for."""
+
+    authentication_classes = [PortalTokenAuthentication]
 
     @extend_schema(tags=["auth"], operation_id="auth_logout_all", request=None, responses={204: None})
     def post(self, request: Request, format: str | None = None) -> Response:

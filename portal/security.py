@@ -1,5 +1,6 @@
 """
-Site-wide protections: a strict Content Security Policy, sessions that end after inactivity,
+Site-wide protections: a strict Content Security Policy, sessions that end after inactivity
+or after a security change of their account, API tokens revoked when the password changes,
 and log redaction.
 
 The policy allows scripts only from the portal itself (no inline script, no eval), so
@@ -15,7 +16,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# Imported by the logging configuration, before the apps are ready: models are imported
+# where they are used.
 
 DEFAULT_POLICY = {
     "default-src": "'self'",
@@ -58,6 +62,55 @@ class SessionRenewalMiddleware:
             if not isinstance(renewed, int) or now - renewed >= settings.PORTAL_SESSION_RENEWAL_SECONDS:
                 session[self.KEY] = now
         return response
+
+
+class SessionStampMiddleware:
+    """Ends a session signed in before its account's last security change (two-factor
+    authentication turned on or reset, see :mod:`portal.models`): the stamp the session
+    recorded at sign-in is no longer the user's. Put right after AuthenticationMiddleware.
+    The stamp is read with the user (no query of its own)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is not None and session is not None and user.is_authenticated:
+            from django.contrib.auth import logout
+            from django.contrib.auth.views import redirect_to_login
+
+            from .models import STAMP_SESSION_KEY, stamp_of
+
+            if session.get(STAMP_SESSION_KEY, "") != stamp_of(user):
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Your session ended when your account's security changed: sign in again."},
+                        status=401,
+                    )
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+class RevokeTokensOnPasswordChange:
+    """Not a rule for passwords: Django calls ``password_changed`` of every configured
+    validator whenever a user's password is set and saved (the password page, a reset, the
+    admin, ``changepassword``), so listed in AUTH_PASSWORD_VALIDATORS this revokes the user's
+    API tokens on every change. Other sessions end through Django's session hash; the one
+    that made the change is kept by the password page."""
+
+    def validate(self, password: str, user: object = None) -> None:
+        return None
+
+    def password_changed(self, password: str, user: object = None) -> None:
+        if user is not None and getattr(user, "pk", None) is not None:
+            from .models import revoke_tokens
+
+            revoke_tokens(user.pk)
+
+    def get_help_text(self) -> str:
+        return "Changing your password revokes your API tokens and signs out your other sessions."
 
 
 class ContentSecurityPolicyMiddleware:

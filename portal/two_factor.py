@@ -1,10 +1,17 @@
 """
 Two-factor authentication with time-based one-time passwords (TOTP), and recovery codes.
 
-Every user may turn it on. A deployment can require it of agents and administrators
-(PORTAL_REQUIRE_TWO_FACTOR, on in production settings): such a user who has not set it
-up is sent to set it up before anything else. A user with a confirmed device must enter
-a code after the password before reaching any page.
+Every user may turn it on. A deployment can require it of everyone holding an Agent's
+powers (PORTAL_REQUIRE_TWO_FACTOR, on in production settings): decided by the access rule
+(:func:`portal.access.holds_agent_powers`: a user of a party that is Agent or Collateral
+Agent in some agreement, whatever their membership says, or an administrator), so it
+applies from the moment a user's party becomes an Agent. Such a user who has not set it up
+is sent to set it up before anything else, and their API tokens issued without a code stop
+working. A user with a confirmed device must enter a code after the password before
+reaching any page.
+
+Turning it on (or a device being removed) revokes the user's tokens and ends their other
+sessions (:mod:`portal.models`).
 """
 
 from __future__ import annotations
@@ -25,9 +32,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 from parties.choices import MembershipRole
-from portal.access import memberships_of
+from portal import login_throttle
+from portal.access import holds_agent_powers, memberships_of
+from portal.models import TokenSecondFactor, lock_account, restamp_session
 
 RECOVERY_CODE_COUNT = 10
 SETUP_DEVICE_NAME = "Authenticator app"
@@ -38,12 +49,18 @@ def user_has_device(user) -> bool:
 
 
 def two_factor_required(user) -> bool:
-    """Whether this deployment requires two-factor authentication of this user."""
+    """Whether this deployment requires two-factor authentication of this user: staff, and
+    anyone holding an Agent's powers by the access rule (and, as before, anyone whose
+    membership says Agent or Administrator, powers or not)."""
     if not getattr(settings, "PORTAL_REQUIRE_TWO_FACTOR", False):
+        return False
+    if not user.is_authenticated:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return any(role in (MembershipRole.AGENT, MembershipRole.ADMINISTRATOR) for _, role in memberships_of(user))
+    if any(role in (MembershipRole.AGENT, MembershipRole.ADMINISTRATOR) for _, role in memberships_of(user)):
+        return True
+    return holds_agent_powers(user)
 
 
 def verify_code(user, code: str) -> bool:
@@ -78,6 +95,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = django_otp.match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))
         if device is not None:
             django_otp.login(request, device)
+            # Password and code both right: the sign-in counts start afresh.
+            login_throttle.record_success(request.user.get_username(), request)
             return redirect(_safe_next(request))
         form.add_error("code", "That code is not valid. Codes change every 30 seconds; try the current one.")
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _safe_next(request)})
@@ -97,6 +116,8 @@ def setup(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["code"].strip()):
             codes = _confirm(request.user, device)
             django_otp.login(request, device)
+            # Turning it on ended every other session and revoked every token; this one goes on.
+            restamp_session(request)
             return render(request, "registration/two_factor_recovery_codes.html", {"codes": codes})
         form.add_error("code", "That code does not match. Check the time on your phone and enter the current code.")
     context = {
@@ -110,7 +131,9 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 @transaction.atomic
 def _confirm(user, device: TOTPDevice) -> list[str]:
-    """Make the new device the user's only one and issue fresh recovery codes."""
+    """Make the new device the user's only one and issue fresh recovery codes. Confirming it
+    revokes the user's tokens and ends their sessions (receivers in :mod:`portal.models`)."""
+    lock_account(user)
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -165,7 +188,7 @@ class TwoFactorMiddleware:
     def _exempt(self, request: HttpRequest) -> bool:
         if request.path.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/static/"):
             return True
-        # Token-authenticated API calls are checked when the token is issued.
+        # Token-authenticated API calls are checked by PortalTokenAuthentication, on every request.
         if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Token "):
             return True
         match = getattr(request, "resolver_match", None)
@@ -177,3 +200,19 @@ class TwoFactorMiddleware:
             except Resolver404:
                 return False
         return match.url_name in self.ALWAYS_ALLOWED
+
+
+class PortalTokenAuthentication(TokenAuthentication):
+    """The API's tokens (knox's: expiring, stored hashed), refused once their user must use
+    two-factor authentication (their party became an Agent, or the deployment started to
+    require it) unless the token was issued after a verified code. Asks nothing more of a
+    user the requirement does not apply to."""
+
+    def validate_user(self, auth_token):
+        user, auth_token = super().validate_user(auth_token)
+        if two_factor_required(user) and not TokenSecondFactor.objects.filter(token=auth_token).exists():
+            raise AuthenticationFailed(
+                "This token was issued without two-factor authentication, which this account now requires: "
+                "set it up in the portal, then request a new token with the code."
+            )
+        return user, auth_token

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends sessions signed in before their account's last security change (2FA on or reset).
+    "portal.security.SessionStampMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -108,7 +110,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: revokes the user's API tokens whenever their password changes.
+    {"NAME": "portal.security.RevokeTokensOnPasswordChange"},
 ]
+# Every password check is counted first by the sign-in throttle (portal.login_throttle).
+AUTHENTICATION_BACKENDS = ["portal.login_throttle.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -120,12 +126,25 @@ SESSION_SAVE_EVERY_REQUEST = False
 PORTAL_SESSION_RENEWAL_SECONDS = env.int("PORTAL_SESSION_RENEWAL_SECONDS", default=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# Two-factor authentication is open to every user; a deployment may require it of agents
-# and administrators (production does). The demo leaves it optional.
+# Two-factor authentication is open to every user; a deployment may require it of everyone
+# holding an Agent's powers (a user of a party that is Agent or Collateral Agent in some
+# agreement, whatever their membership says) and administrators: production does. The demo
+# leaves it optional.
 PORTAL_REQUIRE_TWO_FACTOR = env.bool("PORTAL_REQUIRE_TWO_FACTOR", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Lender portal")
+# Sign-in throttling (portal.login_throttle): failed attempts per username from one client
+# address, and per username from every address, before the username is locked for the
+# lockout period. Never per address alone: behind a proxy every user shares one. If the
+# cache holding the counts does not answer, signing in is refused until it does.
 PORTAL_LOGIN_FAILURE_LIMIT = env.int("PORTAL_LOGIN_FAILURE_LIMIT", default=5)
+PORTAL_LOGIN_USERNAME_FAILURE_LIMIT = env.int("PORTAL_LOGIN_USERNAME_FAILURE_LIMIT", default=PORTAL_LOGIN_FAILURE_LIMIT)
 PORTAL_LOGIN_LOCKOUT_SECONDS = env.int("PORTAL_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# The client's address for those counts: REMOTE_ADDR, unless the portal runs behind trusted
+# reverse proxies, named here by the header they append the client's address to (e.g.
+# X-Forwarded-For) and how many of them there are: the client is that many entries from the
+# right. Set it only when every request comes through them, or clients could name any address.
+PORTAL_TRUSTED_PROXY_HEADER = env.str("PORTAL_TRUSTED_PROXY_HEADER", default="")
+PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=1)
 # The history of terms, figures, waivers and parties is a record: never reverted in the admin.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
@@ -275,7 +294,8 @@ CACHES = {
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's tokens, refused once their user must use 2FA unless issued with a code.
+        "portal.two_factor.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON numbers become Decimal, never float: money stays exact from the request on.

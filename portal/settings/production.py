@@ -43,8 +43,13 @@ STORAGES = {
 # --- Mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
-# Agents and administrators must use two-factor authentication.
+# Everyone holding an Agent's powers, and administrators, must use two-factor authentication.
 PORTAL_REQUIRE_TWO_FACTOR = env.bool("PORTAL_REQUIRE_TWO_FACTOR", default=True)
+
+# Production runs behind one reverse proxy (see SECURE_PROXY_SSL_HEADER), which appends the
+# client's address to X-Forwarded-For: sign-in throttling counts per username and that address.
+PORTAL_TRUSTED_PROXY_HEADER = env.str("PORTAL_TRUSTED_PROXY_HEADER", default="X-Forwarded-For")
+PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=1)
 
 # Never create demo accounts in production.
 PORTAL_ALLOW_DEMO_ACCOUNTS = False

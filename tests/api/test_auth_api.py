@@ -136,13 +136,123 @@ def test_the_schema_and_its_docs_are_served_by_the_app_itself(client):
     assert not re.search(r"(?i)https?://(?!localhost|testserver)", script.content.decode())
 
 
-def test_requests_go_through_when_the_throttling_cache_does_not_answer(world):
+def test_requests_go_through_but_sign_in_waits_when_the_throttling_cache_does_not_answer(world):
     client = world.client("borrower")
     # A Redis that is not there: nothing listens on port 1.
     unreachable = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
     }
+    tokens = AuthToken.objects.filter(user__username="kmc.api").count()
     with override_settings(CACHES=unreachable):
         assert client.get(AGREEMENTS).status_code == 200
-        response = sign_in("kmc.api")  # the sign-in lockout's counters are in the cache too
-        assert response.status_code == 200
+        # The sign-in lockout's counters are in the cache too: without them no password is
+        # checked (fail closed), rather than letting unlimited guesses through.
+        response = sign_in("kmc.api")
+        assert response.status_code == 503
+        assert response.json()["detail"] == "Signing in is unavailable for a moment: try again shortly."
+        assert int(response["Retry-After"]) > 0
+        assert AuthToken.objects.filter(user__username="kmc.api").count() == tokens
+    assert sign_in("kmc.api").status_code == 200
+
+
+# --- Two-factor follows the powers held; tokens end with security changes -------------
+
+
+def otp_for(device: TOTPDevice, drift: int = 0) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
+
+
+def waiver_payload(world) -> dict:
+    return {"covenant": world.seed.covenants["7.01(c)(i)"].pk, "test_date": "2000-03-31", "instrument": "Waiver No. 5"}
+
+
+def test_a_lender_membership_in_the_agent_party_needs_two_factor_for_agent_powers(world, settings):
+    """The attack: a user whose membership in First Union (the seed's Agent) says Lender got a
+    token with no code under production settings, then recorded a waiver as the Agent."""
+    from parties.choices import MembershipRole
+    from tests.factories import member
+
+    settings.PORTAL_REQUIRE_TWO_FACTOR = True
+    first_union = world.seed.agreement.roles.get(role="agent").party
+    member("firstunion.lender", MembershipRole.LENDER, first_union)
+    response = sign_in("firstunion.lender")
+    assert response.status_code == 400, response.content
+    assert "two-factor" in response.json()["non_field_errors"][0]
+    assert not AuthToken.objects.filter(user__username="firstunion.lender").exists()
+
+
+def test_a_token_issued_before_two_factor_was_required_stops_working(world, settings):
+    """Under production settings, a Lender's user gets a token without a code; once their bank
+    becomes Agent of a deal, that token no longer works, for reads or the Agent's writes."""
+    from covenants.choices import Role
+    from covenants.models import AgreementRole
+
+    settings.PORTAL_REQUIRE_TWO_FACTOR = True
+    response = sign_in("cibc.api")
+    assert response.status_code == 200
+    client = with_token(response.json()["token"])
+    assert client.get(AGREEMENTS).status_code == 200
+    cibc = world.users["lender"].memberships.get().party
+    AgreementRole.objects.create(agreement=world.seed.agreement, party=cibc, role=Role.AGENT, defined_term="Agent")
+    response = client.get(AGREEMENTS)
+    assert response.status_code == 401
+    assert "two-factor" in response.json()["detail"]
+    assert client.post(reverse("api:waiver-list"), waiver_payload(world), format="json").status_code == 401
+    # An Agent's token made before the deployment required the second factor: the same.
+    agent = world.client("agent")
+    assert agent.get(AGREEMENTS).status_code == 401
+    assert agent.post(reverse("api:waiver-list"), waiver_payload(world), format="json").status_code == 401
+
+
+def test_a_token_issued_with_the_second_factor_keeps_working_where_it_is_required(world, settings):
+    settings.PORTAL_REQUIRE_TWO_FACTOR = True
+    device = TOTPDevice.objects.create(user=world.users["agent"], name="phone", confirmed=True)
+    response = sign_in("firstunion.api", otp=otp_for(device))
+    assert response.status_code == 200, response.content
+    assert with_token(response.json()["token"]).get(AGREEMENTS).status_code == 200
+
+
+def test_a_password_change_revokes_every_token(world):
+    tokens = [sign_in("kmc.api").json()["token"] for _ in range(2)]
+    assert all(with_token(token).get(AGREEMENTS).status_code == 200 for token in tokens)
+    user = world.users["borrower"]
+    user.set_password("a-new-portal-password-2")
+    user.save()
+    assert [with_token(token).get(AGREEMENTS).status_code for token in tokens] == [401, 401]
+    assert sign_in("kmc.api", password="a-new-portal-password-2").status_code == 200
+
+
+def test_a_password_changed_on_the_page_revokes_every_token(world, client):
+    token = sign_in("kmc.api").json()["token"]
+    client.force_login(world.users["borrower"])
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-portal-password-2",
+            "new_password2": "a-new-portal-password-2",
+        },
+    )
+    assert response.status_code == 302
+    assert with_token(token).get(AGREEMENTS).status_code == 401
+    assert client.get(reverse("home")).status_code == 200  # the session that changed it goes on
+
+
+def test_turning_on_two_factor_revokes_every_token(world, client):
+    token = sign_in("cibc.api").json()["token"]
+    user = world.users["lender"]
+    client.force_login(user)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert client.post(reverse("two_factor_setup"), {"code": otp_for(device)}).status_code == 200
+    assert TOTPDevice.objects.get(user=user).confirmed
+    assert with_token(token).get(AGREEMENTS).status_code == 401
+
+
+def test_resetting_two_factor_revokes_every_token(world):
+    user = world.users["agent"]
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    token = sign_in("firstunion.api", otp=otp_for(device)).json()["token"]
+    assert with_token(token).get(AGREEMENTS).status_code == 200
+    device.delete()  # an administrator resets it (the phone was lost)
+    assert with_token(token).get(AGREEMENTS).status_code == 401

@@ -35,16 +35,80 @@ def test_five_failures_lock_the_account_even_with_the_right_password(client, set
     assert "_auth_user_id" not in client.session
 
 
-def test_failures_from_one_address_lock_other_account_names_too(settings):
-    first = Client(REMOTE_ADDR="10.0.0.7")
+def test_failures_for_other_usernames_from_one_address_lock_nobody_else(settings):
+    """The attack: one wrong password for each of five usernames from one address locked the
+    next users out, although their passwords were right. Behind a reverse proxy every user
+    shares that address."""
+    proxy = Client(REMOTE_ADDR="10.0.0.7")
     for attempt in range(settings.PORTAL_LOGIN_FAILURE_LIMIT):
-        sign_in(first, f"guess{attempt}", "wrong-password")
-    user = outsider("other.user")
-    response = sign_in(first, user.username, PASSWORD)
+        sign_in(proxy, f"guess{attempt}", "wrong-password")
+    for name in ("first.user", "second.user", "third.user"):
+        user = outsider(name)
+        response = sign_in(Client(REMOTE_ADDR="10.0.0.7"), user.username, PASSWORD)
+        assert response.status_code == 302, response.content.decode()
+
+
+def test_failures_lock_the_username_from_every_address(settings):
+    user = outsider("targeted.user")
+    for attempt in range(settings.PORTAL_LOGIN_FAILURE_LIMIT):
+        sign_in(Client(REMOTE_ADDR=f"10.0.2.{attempt}"), user.username, "wrong-password")
+    response = sign_in(Client(REMOTE_ADDR="10.0.2.99"), user.username, PASSWORD)
     assert "Too many failed sign-in attempts" in response.content.decode()
-    # Another address is not locked out of the same account.
-    second = Client(REMOTE_ADDR="10.0.0.8")
-    assert sign_in(second, user.username, PASSWORD).status_code == 302
+
+
+def test_behind_the_trusted_proxy_each_client_address_has_its_own_count(settings):
+    """Per username and address: with a per-username limit set higher, failures from one
+    client (named by the proxy's header) lock that client, not another behind the same proxy."""
+    settings.PORTAL_TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 1
+    settings.PORTAL_LOGIN_USERNAME_FAILURE_LIMIT = 50
+    user = outsider("shared.proxy.user")
+    guesser = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for _ in range(settings.PORTAL_LOGIN_FAILURE_LIMIT):
+        sign_in(guesser, user.username, "wrong-password")
+    assert "Too many failed sign-in attempts" in sign_in(guesser, user.username, PASSWORD).content.decode()
+    owner = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.20")
+    assert sign_in(owner, user.username, PASSWORD).status_code == 302
+
+
+def test_the_client_address_comes_from_the_configured_proxy_header_only(settings, rf):
+    from portal.login_throttle import client_address
+
+    spoofed = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.7"}
+    settings.PORTAL_TRUSTED_PROXY_HEADER = ""
+    assert client_address(rf.post("/", **spoofed)) == "10.0.0.1"  # no proxy configured: header ignored
+    settings.PORTAL_TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 1
+    # The proxy appends the address it saw: what the client wrote before it is not trusted.
+    assert client_address(rf.post("/", **spoofed)) == "198.51.100.7"
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 2
+    assert client_address(rf.post("/", **spoofed)) == "1.2.3.4"
+    # Fewer hops than trusted proxies: the request did not come through them.
+    assert client_address(rf.post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")) == "10.0.0.1"
+
+
+def test_sign_in_is_refused_with_a_clear_message_when_the_cache_does_not_answer(client):
+    from django.test import override_settings
+
+    user = outsider("cache.down.user")
+    unreachable = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    with override_settings(CACHES=unreachable):
+        response = sign_in(client, user.username, PASSWORD)
+    assert response.status_code == 200
+    assert "Signing in is unavailable for a moment: try again shortly." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert sign_in(client, user.username, PASSWORD).status_code == 302
+
+
+def test_the_admin_sign_in_counts_towards_the_same_lock(settings):
+    """Every password check goes through the throttle, not only the sign-in page's."""
+    user = outsider("admin.page.user")
+    for _ in range(settings.PORTAL_LOGIN_FAILURE_LIMIT):
+        Client().post(reverse("admin:login"), {"username": user.username, "password": "wrong-password"})
+    response = sign_in(Client(), user.username, PASSWORD)
+    assert "Too many failed sign-in attempts" in response.content.decode()
 
 
 def test_a_success_before_the_limit_resets_the_account_count(settings):
@@ -130,3 +194,23 @@ def test_a_session_in_use_is_renewed_at_most_once_a_minute(client, settings):
     assert _stored_expiry(client) == soon  # renewed less than a minute ago: not written again
     assert settings.SESSION_COOKIE_NAME not in response.cookies
     assert soon > timezone.now()
+
+
+def test_with_two_factor_the_counts_start_afresh_only_once_the_code_is_right(settings):
+    """A right password alone does not reset the counts of an account with a device: guesses
+    of the code must not be free. The right code does."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = outsider("coded.user")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client(REMOTE_ADDR="10.0.3.1")
+    for _ in range(settings.PORTAL_LOGIN_FAILURE_LIMIT - 2):
+        sign_in(client, user.username, "wrong-password")
+    assert sign_in(client, user.username, PASSWORD).status_code == 302  # to the code step
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    assert client.post(reverse("two_factor_verify"), {"code": code, "next": "/"}).status_code == 302
+    client.logout()
+    for _ in range(settings.PORTAL_LOGIN_FAILURE_LIMIT - 1):
+        sign_in(client, user.username, "wrong-password")
+    assert sign_in(client, user.username, PASSWORD).status_code == 302
