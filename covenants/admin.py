@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -24,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from parties.admin import ReadOnlyMixin, SignatureBlockInline, admin_link
 
-from .choices import UploadFormat
+from .choices import AmendmentStatus, UploadFormat
 from .models import (
     Agreement,
     AgreementRole,
@@ -42,6 +44,7 @@ from .models import (
     ThresholdStep,
     Waiver,
 )
+from .terms_services import effectiveness_refusal
 
 ALL_SIGNED = "Every party to this document has signed."
 NO_SIGNATURE_PAGES = "No signature blocks are recorded for this document, so its execution cannot be checked."
@@ -148,10 +151,27 @@ class AgreementRoleAdmin(SimpleHistoryAdmin):
     list_select_related = ("party", "agreement", "added_by__agreement")
 
 
+class ConditionsPrecedentFormSet(BaseInlineFormSet):
+    """An amendment is effective only once every condition precedent is satisfied: checked here
+    with the conditions as submitted, by the same rule as the API."""
+
+    def clean(self) -> None:
+        super().clean()
+        amendment = self.instance
+        if amendment.status != AmendmentStatus.EFFECTIVE:
+            return
+        kept = [form for form in self.forms if not (self.can_delete and self._should_delete_form(form))]
+        conditions = [form.instance for form in kept if form.instance.pk or form.has_changed()]
+        refusal = effectiveness_refusal(amendment, conditions)
+        if refusal:
+            raise forms.ValidationError(refusal)
+
+
 class ConditionPrecedentInline(admin.TabularInline):
     """What the amendment's effectiveness waits on; a deadline left blank in the document stays unknown."""
 
     model = ConditionPrecedent
+    formset = ConditionsPrecedentFormSet
     extra = 0
     fields = ("description", "deadline", "deadline_as_printed", "satisfied_on")
 

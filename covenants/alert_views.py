@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,7 +21,7 @@ from portal.access import agreements_administered_by, may_administer
 from . import alerts, services
 from .alert_forms import PreferencesForm, WaiverForm, WebhookSubscriptionForm
 from .choices import AlertKind
-from .models import AlertDelivery, Covenant
+from .models import AlertDelivery, Covenant, WebhookSubscription
 
 PAGE_SIZE = 50
 
@@ -115,12 +116,20 @@ def webhooks(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/webhooks.html", context)
 
 
+def _secret_once(request: HttpRequest, subscription: WebhookSubscription, *, created: bool) -> HttpResponse:
+    """The signing secret, on the response to the POST that made it and never again: the list
+    does not show secrets, and a lost one is replaced by rotating it."""
+    response = render(request, "alerts/webhook_secret.html", {"subscription": subscription, "created": created})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_add(request: HttpRequest) -> HttpResponse:
-    """Subscribe a URL of one of the user's parties; the signing secret is shown on the list."""
+    """Subscribe a URL of one of the user's parties; the signing secret is shown once, here."""
     if not alerts.parties_for_webhooks(request.user).exists():
-        raise PermissionDenied("Only a party's own users, its Agents and administrators manage its webhooks.")
+        raise PermissionDenied("Only a party's own users and administrators manage its webhooks.")
     form = WebhookSubscriptionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -134,8 +143,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
         except alerts.AlertRefused as refused:
             form.add_error(None, str(refused))
         else:
-            messages.success(request, f"{subscription.url} now receives alerts for {subscription.party}.")
-            return redirect("alerts:webhooks")
+            return _secret_once(request, subscription, created=True)
     return render(request, "alerts/webhook_form.html", {"form": form})
 
 
@@ -156,6 +164,30 @@ def webhook_pause(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_resume(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = alerts.webhook_subscription_resume(user=request.user, subscription=_subscription_for(request, pk))
     messages.success(request, f"{subscription.url} is resumed; deliveries that waited are being sent.")
+    return redirect("alerts:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = alerts.webhook_subscription_rotate_secret(
+        user=request.user, subscription=_subscription_for(request, pk)
+    )
+    return _secret_once(request, subscription, created=False)
+
+
+@login_required
+@require_POST
+def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = _subscription_for(request, pk)
+    replayed = alerts.webhook_deliveries_replay(user=request.user, subscription=subscription)
+    deliveries = f"{replayed} failed deliver{pluralize(replayed, 'y,ies')} to {subscription.url}"
+    if not replayed:
+        messages.info(request, f"{subscription.url} has no failed deliveries to send again.")
+    elif subscription.receives_alerts:
+        messages.success(request, f"{deliveries} are being sent again.")
+    else:
+        messages.success(request, f"{deliveries} will be sent when it is resumed.")
     return redirect("alerts:webhooks")
 
 

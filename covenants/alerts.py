@@ -29,14 +29,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from parties.choices import MembershipRole
 from parties.models import Membership, Party
 from portal.access import (
     LENDER_SIDE_ROLES,
-    agreements_administered_by,
     agreements_visible_to,
     is_administrator,
     parties_of,
@@ -488,7 +488,9 @@ def _deliveries_create(alerts: Sequence[Alert]) -> None:
     # Paused subscriptions get their deliveries too: they wait, pending, until it is resumed.
     subscriptions: dict[int, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
     for agreement_id, subscription_id, url, kinds in (
+        # One filter() call, so the creator's conditions speak of the same subscription row.
         AgreementRole.objects.filter(
+            _creator_reads_agreement(),
             agreement_id__in=agreement_ids,
             role__in=RECIPIENT_ROLES,
             party__webhook_subscriptions__active=True,
@@ -657,17 +659,16 @@ def notification_preferences_set(*, user: AbstractBaseUser, channels_by_kind: Ma
 
 
 def parties_for_webhooks(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Party]:
-    """The parties whose webhook subscriptions the user may manage: their own parties; for
-    an Agent's users, the parties of the agreements they are Agent in; all for administrators.
-    Only parties that hold a role that is alerted can subscribe."""
+    """The parties whose webhook subscriptions the user may manage: their own parties, all for
+    administrators (``portal.access.may_manage_webhooks_of``). Never an Agent's for the parties
+    of its deals: a bank is a party to other deals too. Only parties that hold a role that is
+    alerted can subscribe."""
     if not user.is_authenticated:
         return Party.objects.none()
     alerted = Party.objects.filter(agreement_roles__role__in=RECIPIENT_ROLES)
-    if is_administrator(user):
-        return alerted.distinct().order_by("legal_name")
-    own = Q(pk__in=parties_of(user).values("pk"))
-    administered = Q(agreement_roles__agreement__in=agreements_administered_by(user))
-    return alerted.filter(own | administered).distinct().order_by("legal_name")
+    if not is_administrator(user):
+        alerted = alerted.filter(pk__in=parties_of(user).values("pk"))
+    return alerted.distinct().order_by("legal_name")
 
 
 def subscriptions_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[WebhookSubscription]:
@@ -675,7 +676,45 @@ def subscriptions_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Webhoo
     return (
         WebhookSubscription.objects.filter(party__in=parties_for_webhooks(user))
         .select_related("party", "created_by")
+        .annotate(
+            failed_deliveries=Count(
+                "deliveries",
+                filter=Q(deliveries__status=DeliveryStatus.FAILED, deliveries__alert__stopped_at__isnull=True),
+            )
+        )
         .order_by("party__legal_name", "url")
+    )
+
+
+def _creator_reads_agreement() -> Q:
+    """On AgreementRole rows joined to their party's subscriptions: the subscription's creator
+    may still read that role's agreement and still manages the party's webhooks. What a
+    subscription receives is scoped by the user who made it, so no subscription carries a
+    deal its managing user could not read (``portal.access``: membership, or administrator)."""
+    creator = "party__webhook_subscriptions__created_by"
+    reads = Exists(
+        AgreementRole.objects.filter(
+            agreement_id=OuterRef("agreement_id"), party__memberships__user_id=OuterRef(f"{creator}_id")
+        )
+    )
+    administrator = Q(**{f"{creator}__is_superuser": True}) | Exists(
+        Membership.objects.filter(user_id=OuterRef(f"{creator}_id"), role=MembershipRole.ADMINISTRATOR)
+    )
+    manages = Exists(Membership.objects.filter(user_id=OuterRef(f"{creator}_id"), party_id=OuterRef("party_id")))
+    return Q(**{f"{creator}__is_active": True}) & (administrator | (reads & manages))
+
+
+def subscription_receives(subscription: WebhookSubscription, agreement_id: int) -> bool:
+    """Whether the subscription may carry this agreement's alerts now: the same rule as the
+    fan-out, asked again just before a POST (the creator may have left the party since)."""
+    return (
+        # One filter() call, so every condition speaks of the same subscription row.
+        AgreementRole.objects.filter(
+            _creator_reads_agreement(),
+            agreement_id=agreement_id,
+            role__in=RECIPIENT_ROLES,
+            party__webhook_subscriptions__pk=subscription.pk,
+        ).exists()
     )
 
 
@@ -780,6 +819,42 @@ def webhook_subscription_resume(*, user: AbstractBaseUser, subscription: Webhook
     if ids:
         transaction.on_commit(partial(queue_deliveries, ids), robust=True)
     return locked
+
+
+@transaction.atomic
+def webhook_subscription_rotate_secret(
+    *, user: AbstractBaseUser, subscription: WebhookSubscription
+) -> WebhookSubscription:
+    """Give the subscription a new signing secret (the old one stops signing at once). The
+    caller shows it once; the portal never displays a secret again."""
+    locked = _managed(user, subscription)
+    locked.secret = secrets.token_hex(32)
+    locked.save(update_fields=["secret", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def webhook_deliveries_replay(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> int:
+    """Send again every delivery to this subscription that failed every retry (an outage of the
+    receiver, say), each with a fresh set of retries; returns how many. The same delivery row is
+    reused, so replaying twice sends nothing twice, and each POST carries the alert's key for the
+    receiver to drop what it already has. Alerts stopped since (a waived breach) are not replayed.
+    A paused subscription keeps them pending until it is resumed."""
+    locked = _managed(user, subscription)
+    now = timezone.now()
+    failed = AlertDelivery.objects.filter(
+        subscription=locked, status=DeliveryStatus.FAILED, alert__stopped_at__isnull=True
+    )
+    ids = list(failed.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    AlertDelivery.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.PENDING, attempts_before_replay=F("attempts"), due_at=now, updated_at=now
+    )
+    if locked.receives_alerts:
+        transaction.on_commit(partial(queue_deliveries, ids), robust=True)
+    logger.info("webhook deliveries replayed", extra={"subscription": locked.pk, "deliveries": len(ids)})
+    return len(ids)
 
 
 @transaction.atomic

@@ -32,7 +32,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .alerts import delivery_figures, long_date, queue_deliveries, webhook_destination_refusal
+from .alerts import (
+    delivery_figures,
+    long_date,
+    queue_deliveries,
+    subscription_receives,
+    webhook_destination_refusal,
+)
 from .choices import AlertChannel, DeliveryStatus
 from .models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
 
@@ -43,6 +49,7 @@ TIMESTAMP_HEADER = "X-Portal-Timestamp"
 DELIVERY_HEADER = "X-Portal-Delivery"
 EVENT_HEADER = "X-Portal-Event"
 ATTEMPT_HEADER = "X-Portal-Attempt"
+ALERT_KEY_HEADER = "X-Portal-Alert-Key"
 USER_AGENT = "lender-portal-webhooks/1"
 # A task that arrives a little before its countdown ends still counts as due.
 DUE_SLACK = dt.timedelta(seconds=5)
@@ -106,6 +113,8 @@ def webhook_payload(delivery: AlertDelivery) -> dict:
         "delivery_id": delivery.pk,
         "alert": {
             "id": alert.pk,
+            # The same for every attempt and every replay of this alert: a receiver drops repeats by it.
+            "key": alert.key,
             "kind": alert.kind,
             "kind_label": alert.get_kind_display(),
             "title": alert.title,
@@ -221,6 +230,11 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> str
             subscription = WebhookSubscription.objects.get(pk=delivery.subscription_id)
             if not subscription.receives_alerts:
                 return "held: subscription paused"
+            if not subscription_receives(subscription, alert.agreement_id):
+                delivery.status = DeliveryStatus.CANCELLED
+                delivery.last_error = "The subscription no longer receives this agreement's alerts."
+                delivery.save(update_fields=["status", "last_error", "updated_at"])
+                return "stopped: not this subscription's agreement"
             delivery.subscription = subscription
 
         delivery.attempts += 1
@@ -233,14 +247,14 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> str
             return "sent"
 
         delivery.last_error = error[:2000]
-        if delivery.attempts >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
+        if delivery.attempts - delivery.attempts_before_replay >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             delivery.save(update_fields=["status", "last_error", "attempts", "updated_at"])
             if delivery.channel == AlertChannel.WEBHOOK:
                 _count_failed_delivery(delivery.subscription_id, now)
             logger.warning("alert delivery %s failed after %s attempts: %s", delivery.pk, delivery.attempts, error)
             return "failed"
-        retry_in = retry_delay(delivery.attempts)
+        retry_in = retry_delay(delivery.attempts - delivery.attempts_before_replay)
         delivery.due_at = now + dt.timedelta(seconds=retry_in)
         delivery.save(update_fields=["last_error", "attempts", "due_at", "updated_at"])
         # The retry is queued once this is committed; if it never arrives, the sweep re-queues it.
@@ -267,6 +281,7 @@ def _send(delivery: AlertDelivery, now: dt.datetime) -> str:
         DELIVERY_HEADER: str(delivery.pk),
         EVENT_HEADER: delivery.alert.kind,
         ATTEMPT_HEADER: str(delivery.attempts),
+        ALERT_KEY_HEADER: delivery.alert.key,
     }
     refusal = webhook_destination_refusal(subscription.url)
     if refusal:

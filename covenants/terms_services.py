@@ -24,7 +24,16 @@ from parties.models import Party
 from portal.access import may_administer
 
 from .choices import AmendmentStatus, Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
-from .models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, LineItem, ThresholdStep
+from .models import (
+    Agreement,
+    AgreementRole,
+    Amendment,
+    ConditionPrecedent,
+    Covenant,
+    CovenantTerms,
+    LineItem,
+    ThresholdStep,
+)
 
 __all__ = [
     "ScheduleRowData",
@@ -162,6 +171,20 @@ def covenant_terms_create(
     return terms
 
 
+def effectiveness_refusal(amendment: Amendment, conditions: Sequence[ConditionPrecedent]) -> str:
+    """Why the amendment cannot be effective yet, or "" when every condition precedent is
+    satisfied: the one rule the API, the pages and the admin apply."""
+    open_conditions = [c for c in conditions if c.satisfied_on is None]
+    if not open_conditions:
+        return ""
+    listed = "; ".join(f"“{c.description[:120]}”" for c in open_conditions)
+    return (
+        f"{amendment.title} cannot be marked effective: {len(open_conditions)} of its conditions precedent "
+        f"{'is' if len(open_conditions) == 1 else 'are'} not satisfied ({listed}). "
+        "Record the date each was satisfied first."
+    )
+
+
 @transaction.atomic
 def amendment_status_set(*, user: AbstractBaseUser, amendment: Amendment, status: str) -> Amendment:
     """Mark an amendment effective (its conditions precedent satisfied) or pending again.
@@ -171,6 +194,10 @@ def amendment_status_set(*, user: AbstractBaseUser, amendment: Amendment, status
     _require_administrator(user, amendment.agreement)
     if status not in AmendmentStatus.values:
         raise ValidationError({"status": [f"{status!r} is not a status; use one of {', '.join(AmendmentStatus)}."]})
+    if status == AmendmentStatus.EFFECTIVE and amendment.status != status:
+        refusal = effectiveness_refusal(amendment, list(amendment.conditions_precedent.all()))
+        if refusal:
+            raise ValidationError({"status": [refusal]})
     if amendment.status != status:
         amendment.status = status
         amendment.save(update_fields=["status", "updated_at"])

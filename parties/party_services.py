@@ -1,7 +1,8 @@
 """
-Writes to the parties and the people who sign for them. Only administrators and the users
-of an agent may make them (``portal.access.may_manage_parties``). Each service is
-keyword-only and runs in one transaction; the history of each change records who made it.
+Writes to the parties and the people who sign for them. A party or person sits in many deals,
+so a change is allowed per deal (``portal.access.may_change_party`` / ``may_change_person``):
+an Agent changes only what no other deal shares. Each service is keyword-only and runs in one
+transaction; the history of each change records who made it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from portal.access import may_manage_parties
+from portal.access import may_change_party, may_change_person, may_manage_parties
 
 from .models import Party, Person
 
 __all__ = ["party_create", "party_update", "person_create", "person_update"]
 
 REFUSED = "Only administrators and the Agents' users may create or change parties and signatories."
+SHARED_PARTY = (
+    "{party} is also a party to agreements you do not administer: only an administrator or "
+    "{party}'s own users may change its record."
+)
+SHARED_PERSON = (
+    "{person} also signs documents of agreements you do not administer: only an administrator may change "
+    "this signatory's record."
+)
 PARTY_FIELDS = ("legal_name", "kind", "jurisdiction")
 PERSON_FIELDS = ("full_name", "email")
 
@@ -52,7 +61,8 @@ def party_create(*, user: AbstractBaseUser, legal_name: str, kind: str = "other"
 def party_update(*, user: AbstractBaseUser, party: Party, changes: Mapping[str, Any]) -> Party:
     """Change a party's legal name, kind or jurisdiction (the former name is not kept here:
     record it as a former name)."""
-    _require_manager(user)
+    if not may_change_party(user, party):
+        raise PermissionDenied(SHARED_PARTY.format(party=party.legal_name))
     _apply(party, changes, PARTY_FIELDS)
     party.full_clean()
     party.save()
@@ -73,7 +83,8 @@ def person_create(*, user: AbstractBaseUser, full_name: str, email: str = "") ->
 @transaction.atomic
 def person_update(*, user: AbstractBaseUser, person: Person, changes: Mapping[str, Any]) -> Person:
     """Change a person's name or e-mail."""
-    _require_manager(user)
+    if not may_change_person(user, person):
+        raise PermissionDenied(SHARED_PERSON.format(person=person.full_name))
     _apply(person, changes, PERSON_FIELDS)
     person.full_clean()
     person.save()

@@ -12,12 +12,13 @@ from collections.abc import Iterable
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
 
 from covenants.choices import Role
-from covenants.models import Agreement, AgreementRole
+from covenants.models import Agreement, AgreementRole, Amendment, Reaffirmation
 from parties.choices import MembershipRole
-from parties.models import Party
+from parties.models import Party, Person, Signature, SignatureBlock
 
 # Membership roles and the agreement roles they act for.
 LENDER_SIDE_ROLES = (Role.LENDER, Role.AGENT, Role.COLLATERAL_AGENT)
@@ -114,10 +115,74 @@ def may_administer(user: AbstractBaseUser | AnonymousUser, agreement: Agreement)
 
 
 def may_manage_parties(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Create and edit parties and signatories: administrators and users of an agent."""
+    """Record parties and signatories at all: whoever holds an Agent's powers somewhere
+    (:func:`holds_agent_powers`: the powers, not the membership's label). Which existing party
+    or person they may change is :func:`may_change_party` / :func:`may_change_person`: per deal."""
+    return holds_agent_powers(user)
+
+
+def belongs_to(user: AbstractBaseUser | AnonymousUser, party_id: int) -> bool:
+    """The user is one of the party's own users (any membership role)."""
+    return any(pk == party_id for pk, _ in memberships_of(user))
+
+
+def may_change_party(user: AbstractBaseUser | AnonymousUser, party: Party) -> bool:
+    """Change a party's own record (legal name, kind, jurisdiction), which every deal it is in
+    shares: administrators, the party's own users, or an Agent's user only where every
+    agreement the party holds a role in is one they administer. A bank that is a Lender in
+    another deal is not an Agent's to rename."""
     if not user.is_authenticated:
         return False
-    return is_administrator(user) or any(role == MembershipRole.AGENT for _, role in memberships_of(user))
+    if is_administrator(user) or belongs_to(user, party.pk):
+        return True
+    if not may_manage_parties(user):
+        return False
+    deals = AgreementRole.objects.filter(party=party).values("agreement_id")
+    return not deals.exclude(agreement_id__in=agreements_administered_by(user).values("pk")).exists()
+
+
+def signature_blocks_on(agreements: QuerySet[Agreement]) -> QuerySet[SignatureBlock]:
+    """Signature blocks on the documents of these agreements: the agreements themselves, their
+    amendments, and the reaffirmations of guaranties given under them."""
+    types = ContentType.objects.get_for_models(Agreement, Amendment, Reaffirmation)
+    return SignatureBlock.objects.filter(
+        Q(document_type=types[Agreement], document_id__in=agreements.values("pk"))
+        | Q(
+            document_type=types[Amendment],
+            document_id__in=Amendment.objects.filter(agreement__in=agreements).values("pk"),
+        )
+        | Q(
+            document_type=types[Reaffirmation],
+            document_id__in=Reaffirmation.objects.filter(guaranty__in=agreements).values("pk"),
+        )
+    )
+
+
+def may_change_person(user: AbstractBaseUser | AnonymousUser, person: Person) -> bool:
+    """Change a signatory's name or e-mail, which every document they sign shares:
+    administrators, or an Agent's user only where every document the person signs belongs to
+    an agreement they administer (a person who signs nothing yet: any Agent's user)."""
+    if not user.is_authenticated:
+        return False
+    if is_administrator(user):
+        return True
+    if not may_manage_parties(user):
+        return False
+    administered = signature_blocks_on(agreements_administered_by(user))
+    # Every signature, not the person's related manager: a page may have prefetched only the
+    # signatures this user sees, and the rule is about the ones they do not.
+    signatures = Signature.objects.filter(person_id=person.pk)
+    return not signatures.exclude(block__in=administered.values("pk")).exists()
+
+
+def may_manage_webhooks_of(user: AbstractBaseUser | AnonymousUser, party: Party | int) -> bool:
+    """A party's webhook subscriptions (its integration, its signing secrets) are managed by
+    the party's own users and administrators only: never by the Agent of a deal the party is
+    in, since the party is in other deals too."""
+    if not user.is_authenticated:
+        return False
+    party_id = party if isinstance(party, int) else party.pk
+    return is_administrator(user) or belongs_to(user, party_id)
 
 
 def agreements_administered_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Agreement]:

@@ -25,7 +25,6 @@ from typing import Any, ClassVar, TypeVar
 from django.contrib.auth import authenticate
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
@@ -51,13 +50,12 @@ from covenants.models import (
     CovenantTestResult,
     FinancialStatement,
     LineItem,
-    Reaffirmation,
     StatementUpload,
     ThresholdStep,
     Waiver,
 )
 from parties.models import Party, PartyRelationship, Person, Signature, SignatureBlock
-from portal.access import agreements_administered_by, agreements_visible_to, is_administrator
+from portal.access import agreements_administered_by, agreements_visible_to, is_administrator, signature_blocks_on
 from portal.two_factor import PortalTokenAuthentication
 
 User = AbstractBaseUser | AnonymousUser
@@ -133,19 +131,7 @@ register_scope(Waiver)(lambda user: Waiver.objects.filter(_in_visible_agreements
 @register_scope(SignatureBlock)
 def signature_blocks_visible_to(user: User) -> QuerySet[SignatureBlock]:
     """Signature blocks on the documents the user may see: agreements, their amendments, reaffirmations."""
-    agreements = visible(Agreement, user)
-    types = ContentType.objects.get_for_models(Agreement, Amendment, Reaffirmation)
-    return SignatureBlock.objects.filter(
-        Q(document_type=types[Agreement], document_id__in=agreements.values("pk"))
-        | Q(
-            document_type=types[Amendment],
-            document_id__in=Amendment.objects.filter(agreement__in=agreements).values("pk"),
-        )
-        | Q(
-            document_type=types[Reaffirmation],
-            document_id__in=Reaffirmation.objects.filter(guaranty__in=agreements).values("pk"),
-        )
-    )
+    return signature_blocks_on(visible(Agreement, user))
 
 
 register_scope(Signature)(lambda user: Signature.objects.filter(block__in=visible(SignatureBlock, user).values("pk")))

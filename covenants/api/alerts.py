@@ -3,15 +3,16 @@ API resources for alerts (each user's inbox) and webhooks (a party's subscriptio
 
 An alert is read through its inbox entry: a user lists, reads and acknowledges only the
 entries addressed to them, for agreements they may still see. Webhook subscriptions are
-managed by the party's own users, its Agents and administrators; the signing secret is
-shown once, when the subscription is created.
+managed by the party's own users and administrators only (a party sits in many deals, so no
+deal's Agent manages them); the signing secret is shown once, when the subscription is
+created or its secret rotated.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -96,18 +97,21 @@ class WebhookSerializer(serializers.ModelSerializer):
     """A party's subscription of a URL to kinds of alert."""
 
     party = serializers.PrimaryKeyRelatedField(read_only=True)
+    failed_deliveries = serializers.IntegerField(
+        read_only=True, help_text="Deliveries that failed every retry: POST replay/ to send them again."
+    )
 
     class Meta:
         model = WebhookSubscription
         fields = [
             "id", "party", "url", "description", "kinds", "active", "paused_at", "pause_reason",
-            "consecutive_failures", "created_at",
+            "consecutive_failures", "failed_deliveries", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class WebhookCreatedSerializer(WebhookSerializer):
-    """As created: with the secret that signs each delivery (shown only now)."""
+    """As created or given a new secret: with the secret that signs each delivery (shown only now)."""
 
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
@@ -131,6 +135,15 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
     ordering_fields = ["id", "created_at"]
     ordering = ["id"]
 
+    def _respond(
+        self,
+        subscription: WebhookSubscription,
+        serializer: type[WebhookSerializer] = WebhookSerializer,
+        code: int = status.HTTP_200_OK,
+    ) -> Response:
+        # Read back through the scope, which counts the replayable failed deliveries.
+        return Response(serializer(self.get_queryset().get(pk=subscription.pk)).data, status=code)
+
     @extend_schema(request=WebhookWriteSerializer, responses={201: WebhookCreatedSerializer})
     def create(self, request: Request) -> Response:
         """Subscribe a URL; the response carries the signing secret, shown only once."""
@@ -149,7 +162,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
             )
         except alert_services.AlertRefused as exc:
             raise serializers.ValidationError({"url": [str(exc)]}) from None
-        return Response(WebhookCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
+        return self._respond(subscription, WebhookCreatedSerializer, status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: WebhookSubscription) -> None:
         try:
@@ -165,7 +178,33 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
             subscription = alert_services.webhook_subscription_pause(user=request.user, subscription=self.get_object())
         except alert_services.AlertRefused as exc:
             raise PermissionDenied(str(exc)) from None
-        return Response(self.get_serializer(subscription).data)
+        return self._respond(subscription)
+
+    @extend_schema(request=None, responses={200: WebhookCreatedSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
+        """Replace the signing secret; the response carries the new one, shown only now."""
+        try:
+            subscription = alert_services.webhook_subscription_rotate_secret(
+                user=request.user, subscription=self.get_object()
+            )
+        except alert_services.AlertRefused as exc:
+            raise PermissionDenied(str(exc)) from None
+        return self._respond(subscription, WebhookCreatedSerializer)
+
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("WebhookReplay", {"replayed": serializers.IntegerField()})},
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        """Send again the deliveries that failed every retry (each carries its alert's key, so a
+        receiver drops what it already has); a paused subscription sends them when resumed."""
+        try:
+            replayed = alert_services.webhook_deliveries_replay(user=request.user, subscription=self.get_object())
+        except alert_services.AlertRefused as exc:
+            raise PermissionDenied(str(exc)) from None
+        return Response({"replayed": replayed})
 
     @extend_schema(request=None, responses={200: WebhookSerializer})
     @action(detail=True, methods=["post"])
@@ -175,7 +214,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
             subscription = alert_services.webhook_subscription_resume(user=request.user, subscription=self.get_object())
         except alert_services.AlertRefused as exc:
             raise PermissionDenied(str(exc)) from None
-        return Response(self.get_serializer(subscription).data)
+        return self._respond(subscription)
 
 
 __all__ = ["AlertViewSet", "WebhookViewSet"]

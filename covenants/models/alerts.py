@@ -149,6 +149,9 @@ class AlertDelivery(models.Model):
     address = models.CharField(max_length=500, blank=True, help_text="The e-mail address or URL it went to.")
     status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    attempts_before_replay = models.PositiveIntegerField(
+        default=0, help_text="Attempts made before it was last replayed: a replay gets a full set of retries."
+    )
     last_error = models.TextField(blank=True)
     due_at = models.DateTimeField(help_text="When the next attempt is due; the sweep re-queues what is overdue.")
     sent_at = models.DateTimeField(null=True, blank=True)

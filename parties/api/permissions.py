@@ -1,7 +1,8 @@
 """
-Rights by role in the parties API: everyone reads what their scope holds; only
-administrators and the users of an agent create or change parties and signatories
-(``portal.access.may_manage_parties``).
+Rights in the parties API: everyone reads what their scope holds. Recording a new party or
+signatory takes agent powers (``portal.access.may_manage_parties``); changing an existing
+one is decided per record by the service (``may_change_party`` / ``may_change_person``),
+since a party or signatory is shared by every deal it is in.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from portal.access import may_manage_parties
 
 
 class ManagesParties(BasePermission):
-    """Writes only by administrators and agents' users."""
+    """New parties and signatories only by administrators and the users of an Agent."""
 
-    message = "Only administrators and the Agents' users may create or change parties and signatories."
+    message = "Only administrators and the Agents' users may record parties and signatories."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method in SAFE_METHODS or may_manage_parties(request.user)
+        if request.method in SAFE_METHODS or getattr(view, "action", None) != "create":
+            return True
+        return may_manage_parties(request.user)

@@ -194,12 +194,14 @@ def test_a_partys_user_adds_pauses_resumes_and_deletes_its_webhook(client, harbo
         reverse("alerts:webhook_add"),
         {"party": harbor.lender.pk, "url": "https://hooks.harbor-life.example/portal", "kinds": ["breach", "cure"]},
     )
-    assert response.status_code == 302, response.content.decode()
+    assert response.status_code == 200, response.content.decode()
     subscription = WebhookSubscription.objects.get()
     assert subscription.party == harbor.lender and subscription.kinds == ["breach", "cure"]
     assert len(subscription.secret) == 64 and subscription.created_by == user
+    # The secret is shown once, on the answer to the POST that made it, and never cached.
+    assert subscription.secret in response.content.decode() and response["Cache-Control"] == "no-store"
     listing = client.get(reverse("alerts:webhooks")).content.decode()
-    assert "https://hooks.harbor-life.example/portal" in listing and subscription.secret in listing
+    assert "https://hooks.harbor-life.example/portal" in listing and subscription.secret not in listing
 
     client.post(reverse("alerts:webhook_pause", args=[subscription.pk]))
     subscription.refresh_from_db()
@@ -209,6 +211,21 @@ def test_a_partys_user_adds_pauses_resumes_and_deletes_its_webhook(client, harbo
     assert subscription.paused_at is None
     client.post(reverse("alerts:webhook_delete", args=[subscription.pk]))
     assert not WebhookSubscription.objects.exists()
+
+
+def test_a_lost_secret_is_replaced_and_shown_once(client, harbor):
+    client.force_login(harbor.users["lender"])
+    client.post(
+        reverse("alerts:webhook_add"),
+        {"party": harbor.lender.pk, "url": "https://hooks.harbor-life.example/portal", "kinds": ["breach"]},
+    )
+    subscription = WebhookSubscription.objects.get()
+    old = subscription.secret
+    response = client.post(reverse("alerts:webhook_rotate_secret", args=[subscription.pk]))
+    subscription.refresh_from_db()
+    assert subscription.secret != old and len(subscription.secret) == 64
+    assert subscription.secret in response.content.decode() and old not in response.content.decode()
+    assert subscription.secret not in client.get(reverse("alerts:webhooks")).content.decode()
 
 
 def test_a_user_cannot_subscribe_or_see_another_partys_webhooks(client, harbor):
@@ -232,19 +249,28 @@ def test_a_user_cannot_subscribe_or_see_another_partys_webhooks(client, harbor):
     assert client.get(reverse("alerts:webhook_add")).status_code == 403
 
 
-def test_the_agent_manages_the_webhooks_of_its_agreements_parties(client, harbor):
+def test_an_agent_does_not_manage_the_webhooks_of_its_agreements_other_parties(client, harbor):
+    """A Lender of this deal is a party to other deals too: its integration is its own."""
+    theirs = WebhookSubscription.objects.create(
+        party=harbor.lender, url="https://hooks.harbor-life.example/portal", secret="s" * 64, kinds=["breach"]
+    )
     client.force_login(harbor.users["agent"])
     response = client.post(
         reverse("alerts:webhook_add"),
-        {"party": harbor.lender.pk, "url": "https://hooks.harbor-life.example/portal", "kinds": ["breach"]},
-    )
-    assert response.status_code == 302
-    cove = second_facility("Cove")
-    response = client.post(
-        reverse("alerts:webhook_add"),
-        {"party": cove.lender.pk, "url": "https://hooks.cove.example/portal", "kinds": ["breach"]},
+        {"party": harbor.lender.pk, "url": "https://hooks.evil.example/portal", "kinds": ["breach"]},
     )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    listing = client.get(reverse("alerts:webhooks")).content.decode()
+    assert theirs.url not in listing and theirs.secret not in listing
+    for action in ("webhook_pause", "webhook_delete", "webhook_rotate_secret", "webhook_replay"):
+        assert client.post(reverse(f"alerts:{action}", args=[theirs.pk])).status_code == 404
+    assert WebhookSubscription.objects.get() == theirs and theirs.paused_at is None
+    # Its own party's webhooks it manages.
+    response = client.post(
+        reverse("alerts:webhook_add"),
+        {"party": harbor.agent.pk, "url": "https://hooks.harbor-agent.example/portal", "kinds": ["breach"]},
+    )
+    assert response.status_code == 200 and WebhookSubscription.objects.filter(party=harbor.agent).exists()
 
 
 def test_a_webhook_url_must_be_http_and_the_same_url_only_once(client, harbor):
@@ -252,7 +278,8 @@ def test_a_webhook_url_must_be_http_and_the_same_url_only_once(client, harbor):
     data = {"party": harbor.lender.pk, "url": "ftp://hooks.example/portal", "kinds": ["breach"]}
     assert "Enter a valid URL" in client.post(reverse("alerts:webhook_add"), data).content.decode()
     data["url"] = "https://hooks.example/portal"
-    assert client.post(reverse("alerts:webhook_add"), data).status_code == 302
+    assert client.post(reverse("alerts:webhook_add"), data).status_code == 200
+    assert WebhookSubscription.objects.filter(url="https://hooks.example/portal").exists()
     again = client.post(reverse("alerts:webhook_add"), data).content.decode()
     assert "Harbor Life Insurance Company already subscribes https://hooks.example/portal." in again
     data["kinds"] = []

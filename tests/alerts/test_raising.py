@@ -268,19 +268,35 @@ def test_each_user_chooses_the_channels_per_kind(harbor):
 
 def test_webhook_subscriptions_of_the_agreements_parties_get_the_kinds_they_chose(harbor):
     lender_hook = WebhookSubscription.objects.create(
-        party=harbor.lender, url="https://lender.example/hook", secret="s" * 64, kinds=["breach"]
+        party=harbor.lender,
+        url="https://lender.example/hook",
+        secret="s" * 64,
+        kinds=["breach"],
+        created_by=harbor.users["lender"],
     )
     WebhookSubscription.objects.create(
-        party=harbor.borrowers[0], url="https://borrower.example/hook", secret="s" * 64, kinds=["cure"]
+        party=harbor.borrowers[0],
+        url="https://borrower.example/hook",
+        secret="s" * 64,
+        kinds=["cure"],
+        created_by=harbor.users["borrower"],
     )
     paused = WebhookSubscription.objects.create(
-        party=harbor.agent, url="https://agent.example/hook", secret="s" * 64, kinds=["breach"]
+        party=harbor.agent,
+        url="https://agent.example/hook",
+        secret="s" * 64,
+        kinds=["breach"],
+        created_by=harbor.users["agent"],
     )
     paused.paused_at = paused.created_at
     paused.save()
     cove = second_facility("Cove")
     WebhookSubscription.objects.create(
-        party=cove.lender, url="https://cove.example/hook", secret="s" * 64, kinds=["breach"]
+        party=cove.lender,
+        url="https://cove.example/hook",
+        secret="s" * 64,
+        kinds=["breach"],
+        created_by=cove.users["lender"],
     )
 
     revenues(harbor, Q3_2019, 900_000)
@@ -296,7 +312,11 @@ def test_raising_takes_a_fixed_number_of_queries(harbor, django_assert_num_queri
     """Whatever the number of events, recipients and subscriptions: covenants, keys taken,
     alerts, their ids, recipients, preferences, subscriptions, deliveries, pending ids."""
     WebhookSubscription.objects.create(
-        party=harbor.lender, url="https://lender.example/hook", secret="s" * 64, kinds=["breach"]
+        party=harbor.lender,
+        url="https://lender.example/hook",
+        secret="s" * 64,
+        kinds=["breach"],
+        created_by=harbor.users["lender"],
     )
     for quarter in [Q3_2019, Q4_2019, D(2020, 3, 31)][:quarters]:
         submit(harbor, revenue_rows(harbor, quarter, 900_000))

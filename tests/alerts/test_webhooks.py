@@ -37,7 +37,11 @@ def harbor():
 @pytest.fixture
 def subscription(harbor, webhook_server):
     return WebhookSubscription.objects.create(
-        party=harbor.lender, url=webhook_server.url, secret=SECRET, kinds=[AlertKind.BREACH, AlertKind.CURE]
+        party=harbor.lender,
+        url=webhook_server.url,
+        secret=SECRET,
+        kinds=[AlertKind.BREACH, AlertKind.CURE],
+        created_by=harbor.users["lender"],
     )
 
 

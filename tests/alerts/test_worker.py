@@ -31,7 +31,11 @@ DELIVER = "covenants.tasks.deliver_alert"
 def harbor(webhook_server):
     facility = second_facility("Harbor")
     facility.subscription = WebhookSubscription.objects.create(
-        party=facility.lender, url=webhook_server.url, secret="x" * 64, kinds=[AlertKind.BREACH]
+        party=facility.lender,
+        url=webhook_server.url,
+        secret="x" * 64,
+        kinds=[AlertKind.BREACH],
+        created_by=facility.users["lender"],
     )
     return facility
 

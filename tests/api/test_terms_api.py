@@ -99,6 +99,15 @@ def test_marking_amendment_no_4_effective_makes_its_results_final(world, django_
     assert CovenantTestResult.objects.filter(agreement=agreement, is_current=True, provisional=True).exists()
     url = reverse("api:amendment-detail", args=[amendment.pk])
     assert world.client("lender").patch(url, {"status": "effective"}, format="json").status_code == 403
+    # Its condition precedent (originals executed by the Borrowers, the Requisite Lenders and the
+    # Agents) is not satisfied yet: refused, with the condition named, and nothing changed.
+    response = world.client("collateral_agent").patch(url, {"status": "effective"}, format="json")
+    assert response.status_code == 400
+    message = response.json()["status"][0]
+    assert message.startswith("Amendment No. 4") and "not satisfied" in message
+    amendment.refresh_from_db()
+    assert amendment.status == AmendmentStatus.PENDING
+    amendment.conditions_precedent.update(satisfied_on=dt.date(2000, 2, 1))
     with django_capture_on_commit_callbacks(execute=True):
         response = world.client("collateral_agent").patch(url, {"status": "effective"}, format="json")
     assert response.status_code == 200
@@ -153,14 +162,21 @@ def test_an_agent_creates_a_party_and_gives_it_a_role(world):
 
 
 def test_a_party_update_by_a_lender_is_refused_and_by_an_agent_recorded_with_history(world):
+    harbor_borrower = world.harbor.borrowers[0]
+    url = reverse("api:party-detail", args=[harbor_borrower.pk])
+    assert world.client("harbor_borrower").patch(url, {"jurisdiction": "Maine"}, format="json").status_code == 200
+    response = world.client("harbor_agent").patch(url, {"jurisdiction": "New Jersey"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["jurisdiction"] == "New Jersey"
+    harbor_borrower.refresh_from_db()
+    assert harbor_borrower.history.latest().history_user == world.users["harbor_agent"]
+    # KMC is a party to the KMC-Lucent General Agreement too, which First Union does not
+    # administer: its record is its own users' and the administrators' to change.
     kmc = world.seed.borrowers["KMC"]
     url = reverse("api:party-detail", args=[kmc.pk])
     assert world.client("lender").patch(url, {"jurisdiction": "New York"}, format="json").status_code == 403
-    response = world.client("agent").patch(url, {"jurisdiction": "New Jersey"}, format="json")
-    assert response.status_code == 200
-    assert response.json()["jurisdiction"] == "New Jersey"
-    kmc.refresh_from_db()
-    assert kmc.history.latest().history_user == world.users["agent"]
+    assert world.client("agent").patch(url, {"jurisdiction": "New Jersey"}, format="json").status_code == 403
+    assert world.client("borrower").patch(url, {"jurisdiction": "Georgia"}, format="json").status_code == 200
     duplicate = world.client("admin").patch(url, {"legal_name": "KMC Telecom II, Inc."}, format="json")
     assert duplicate.status_code == 400 and "legal_name" in duplicate.json()
 

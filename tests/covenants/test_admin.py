@@ -474,6 +474,28 @@ def test_signature_blocks_at_one_position_are_refused_with_a_sentence(client: Cl
     assert world.amendment.signature_blocks.count() == 2
 
 
+def test_an_amendment_is_marked_effective_only_once_its_conditions_are_satisfied(
+    client: Client, world: SimpleNamespace
+) -> None:
+    url = admin_url(Amendment, "change", world.amendment.pk)
+    response = client.get(url)
+    data = change_form_data(response)
+    prefix = inline_prefix(response, ConditionPrecedent)
+    data["status"] = AmendmentStatus.EFFECTIVE
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    text = html.unescape(refused.content.decode())
+    assert "cannot be marked effective: 1 of its conditions precedent is not satisfied" in text
+    world.amendment.refresh_from_db()
+    assert world.amendment.status == AmendmentStatus.PENDING
+
+    # Satisfied in the same save: accepted.
+    data[f"{prefix}-0-satisfied_on"] = "2000-02-01"
+    assert client.post(url, data).status_code == 302
+    world.amendment.refresh_from_db()
+    assert world.amendment.status == AmendmentStatus.EFFECTIVE
+
+
 def test_agreement_change_is_in_its_history_with_the_user(client: Client, world: SimpleNamespace) -> None:
     url = admin_url(Agreement, "change", world.loan.pk)
     data = change_form_data(client.get(url))
