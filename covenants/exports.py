@@ -3,8 +3,9 @@ Exports of an agreement's compliance: the compliance table as CSV and XLSX, and 
 compliance certificate for one test date.
 
 Spreadsheets run a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return as a formula, so every text cell that does is neutralised with a leading
-apostrophe; numbers stay numbers (a negative headroom is a number, not text). Amounts are
+carriage return as a formula, so every text cell goes through the one escaping function of
+every file the portal writes, :func:`covenants.spreadsheet_safety.neutralise` (a leading
+apostrophe); numbers stay numbers (a negative headroom is a number, not text). Amounts are
 Decimals from the database to the file, never floats.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .page_selectors import STATUS_LABELS, CertificateItem, ResultView
+from .spreadsheet_safety import neutralise, write_text
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
@@ -46,14 +48,7 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "Explanation",
 )
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Cell = str | Decimal | dt.date | None
-
-
-def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will show as text: a leading apostrophe before a formula start."""
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 def _number(value: Decimal | None) -> Decimal | None:
@@ -131,8 +126,7 @@ def compliance_xlsx(rows: Sequence[Sequence[Cell]]) -> bytes:
         for index, value in enumerate(row, start=1):
             cell = sheet.cell(row=number, column=index)
             if isinstance(value, str):
-                cell.value = neutralise(value)
-                cell.data_type = "s"
+                write_text(cell, value)
             else:
                 cell.value = value
             if isinstance(value, dt.date):

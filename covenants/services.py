@@ -40,6 +40,7 @@ from .models import (
     StatementUpload,
     Waiver,
 )
+from .upload_limits import upload_limits_for
 from .uploads import (
     ParsedUpload,
     UploadContext,
@@ -58,7 +59,8 @@ logger = logging.getLogger(__name__)
 
 def upload_context_for(agreement: Agreement) -> UploadContext:
     """What a file for this agreement may name: its Borrowers (by legal name or defined
-    term), its line items, and the fiscal calendar. Three queries."""
+    term), its line items, the fiscal calendar, and the limits it is held to (the quarters
+    it may cover, statements per file, workbook reading). Five queries."""
     roles = AgreementRole.objects.filter(agreement=agreement, role=Role.BORROWER).select_related("party")
     entities: dict[str, int] = {}
     entity_names: dict[int, str] = {}
@@ -83,6 +85,7 @@ def upload_context_for(agreement: Agreement) -> UploadContext:
         fiscal_year_end_month=agreement.fiscal_year_end_month,
         max_bytes=settings.STATEMENT_UPLOAD_MAX_BYTES,
         max_rows=settings.STATEMENT_UPLOAD_MAX_ROWS,
+        **upload_limits_for(agreement),
     )
 
 

@@ -4,13 +4,14 @@ with each error placed on its row and column.
 
 The figures themselves are checked by :func:`covenants.services.statement_file_parse`;
 this module only reads the cells back for display, with the same readers the parser uses
-(so row numbers agree) and the same guards against hostile files. Nothing is saved.
+(so row numbers agree) and the same guards and limits against hostile files (a workbook is
+read by the bounded streaming reader, with the limits the parser used). A cell is shown cut
+to :data:`MAX_CELL_CHARS` characters. Nothing is saved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ __all__ = ["PreviewRow", "PreviewTable", "preview_table"]
 
 #: Rows without errors shown at most; rows with errors are always shown.
 MAX_CLEAN_ROWS_SHOWN = 200
+#: Characters of a cell shown; a statement's cells are short, and a page need not carry more.
+MAX_CELL_CHARS = 200
 
 
 @dataclass
@@ -68,7 +71,8 @@ def _shown(value: object) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    text = uploads._str(value)
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
 
 def _csv_cells(content: bytes, filename: str) -> Iterator[tuple[int, Sequence[object]]]:
@@ -76,23 +80,17 @@ def _csv_cells(content: bytes, filename: str) -> Iterator[tuple[int, Sequence[ob
     yield from uploads._csv_rows(text)
 
 
-def _xlsx_cells(content: bytes) -> Iterator[tuple[int, Sequence[object]]]:
-    import openpyxl
-
-    uploads._check_archive(content)
-    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True, keep_links=False)
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(min_row=1, max_col=uploads.MAX_XLSX_COLUMNS, values_only=True)
-        yield from enumerate(rows, start=1)
-    finally:
-        workbook.close()
+def _xlsx_cells(content: bytes, limits: uploads.XlsxLimits) -> Iterator[tuple[int, Sequence[object]]]:
+    yield from uploads.xlsx_rows(content, limits)
 
 
 def _read(parsed: ParsedUpload, content: bytes, max_rows: int) -> tuple[dict[int, dict[str, str]], int | None]:
     """Row number -> {column: text} for the data rows, and the header's row number."""
-    cells = _xlsx_cells(content) if parsed.format == "xlsx" else _csv_cells(content, parsed.filename)
+    if parsed.format == "xlsx":
+        limits = parsed.xlsx_limits or uploads.XlsxLimits(max_columns=uploads.MAX_XLSX_COLUMNS)
+        cells = _xlsx_cells(content, limits)
+    else:
+        cells = _csv_cells(content, parsed.filename)
     header: dict[int, str] | None = None
     header_row = None
     table: dict[int, dict[str, str]] = {}

@@ -8,9 +8,12 @@ builds from the database: no queries, no clock, no I/O beyond the bytes handed i
 
 Every row is checked and every error reported at once, each naming the row and column
 as the user sees them in the file (the header is row 1). A file that is not what it claims
-to be, that is too large, or that is built to exhaust memory (a zip bomb, XML entity
-expansion) is refused quickly and as a whole. :func:`parse_statement_file` never raises:
-anything unexpected becomes a file-level error.
+to be, that is too large, or that is built to exhaust memory or time (a zip bomb, XML entity
+expansion, millions of styles or of cells in a row) is refused quickly and as a whole:
+workbooks are read by the bounded streaming reader of :mod:`covenants.xlsx_reader`, never
+by openpyxl. A period outside the window around the agreement's life that the caller gives,
+or more statements in one file than it allows, is refused too. :func:`parse_statement_file`
+never raises: anything unexpected becomes a file-level error.
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import PureWindowsPath
 from typing import cast
+
+from .spreadsheet_safety import FORMULA_STARTS, neutralise, write_text
+from .xlsx_reader import XlsxDamaged, XlsxEntities, XlsxLimits, XlsxRefused, read_first_sheet
 
 __all__ = [
     "COLUMNS",
@@ -37,6 +43,7 @@ __all__ = [
     "ParsedUpload",
     "UploadContext",
     "UploadError",
+    "XlsxLimits",
     "build_template",
     "canonical_json",
     "is_fiscal_quarter_end",
@@ -66,7 +73,7 @@ MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 #: Members smaller than this cannot expand to harm, whatever their ratio.
 _RATIO_CHECK_FROM = 1024 * 1024
-#: XML parts other than worksheets are parsed whole into memory: a statement needs little.
+#: XML parts other than worksheets are read whole before the sheet: a statement needs little.
 MAX_XLSX_PART = 25 * 1024 * 1024
 #: A statement workbook has a handful of parts; thousands mean a hostile archive.
 MAX_XLSX_MEMBERS = 1_000
@@ -113,10 +120,20 @@ class UploadContext:
     fiscal_year_end_month: int = 12
     max_bytes: int = 10 * 1024 * 1024
     max_rows: int = 20_000
+    #: The fiscal quarters a statement may be for, both ends included: a window around the
+    #: agreement's life (None: no bound on that side).
+    earliest_period: date | None = None
+    latest_period: date | None = None
+    #: Statements (one per Borrower and fiscal quarter) one file may carry.
+    max_statements: int = 500
+    #: How much of a workbook is read before it is refused (rows follow ``max_rows``).
+    xlsx_limits: XlsxLimits = field(default_factory=XlsxLimits)
 
     def __post_init__(self) -> None:
         if not 1 <= self.fiscal_year_end_month <= 12:
             raise ValueError("The fiscal year must end in a month from 1 to 12.")
+        if self.earliest_period and self.latest_period and self.earliest_period > self.latest_period:
+            raise ValueError("The earliest period a statement may cover must not be after the latest.")
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,8 @@ class ParsedUpload:
     content_type: str
     rows: list[ParsedRow] = field(default_factory=list)
     errors: list[UploadError] = field(default_factory=list)
+    #: The limits a workbook was read within, for reading it again (the preview).
+    xlsx_limits: XlsxLimits | None = None
 
     @property
     def ok(self) -> bool:
@@ -326,7 +345,8 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-_NEUTRALISED = re.compile(r"'[=+\-@\t\r]")
+# The guard neutralise() puts before a formula start, as the templates and exports write it.
+_NEUTRALISED = re.compile("'[" + re.escape("".join(FORMULA_STARTS)) + "]")
 _EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"})
 
 
@@ -483,7 +503,23 @@ class _Validator:
                 f"{day.isoformat()} is not the last day of a fiscal quarter "
                 f"(quarters end on {quarter_ends_description(self.context.fiscal_year_end_month)})"
             )
-        return day, None
+        outside = self._outside_window(day)
+        return (None, outside) if outside else (day, None)
+
+    def _outside_window(self, day: date) -> str | None:
+        earliest, latest = self.context.earliest_period, self.context.latest_period
+        if (earliest is None or day >= earliest) and (latest is None or day <= latest):
+            return None
+        if earliest and latest:
+            allowed = f"fiscal quarters ending from {earliest.isoformat()} to {latest.isoformat()}"
+        elif earliest:
+            allowed = f"fiscal quarters ending on or after {earliest.isoformat()}"
+        else:
+            allowed = f"fiscal quarters ending on or before {latest}"
+        return (
+            f"{day.isoformat()} is outside the periods this agreement's statements may cover: {allowed}, "
+            "a window around the agreement's life"
+        )
 
     def _check_line_item(self, value: object) -> _Checked:
         if _is_blank(value):
@@ -515,6 +551,16 @@ class _Validator:
         """What only the whole file shows: statements lacking a required line item, no figures."""
         if not self.figures:
             raise _Refused(UploadError(None, None, "The file has no figures: there are no rows below the header"))
+        count, cap = len(self._statement_first_row), self.context.max_statements
+        if count > cap:
+            raise _Refused(
+                UploadError(
+                    None,
+                    None,
+                    f"The file holds {count:,} statements (one for each Borrower and fiscal quarter), and a file may "
+                    f"hold at most {cap:,}; split it into files of at most {cap:,} statements",
+                )
+            )
         required = self.context.required_line_items
         for statement, first_row in self._statement_first_row.items():
             party_id, period_end = statement
@@ -964,19 +1010,6 @@ def _short(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _is_entity_attack(exc: BaseException) -> bool:
-    from defusedxml import DefusedXmlException
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, DefusedXmlException):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
 def _damaged(exc: BaseException) -> _Refused:
     """A workbook the reader chokes on: the user gets a sentence, the log gets the reason."""
     logger.info("Refused a damaged workbook: %s", _short(exc, 500))
@@ -995,53 +1028,47 @@ _ENTITY_MESSAGE = (
 )
 
 
-def _read_xlsx(content: bytes, context: UploadContext) -> _Validator:
-    import openpyxl
+def xlsx_limits_for(context: UploadContext) -> XlsxLimits:
+    """The workbook reader's limits for this context: its own, with the sheet's rows (blank or
+    not, the header and anything above it included) bounded by the rows of figures allowed."""
+    physical = max(context.max_rows * _PHYSICAL_ROWS_FACTOR, 1_000)
+    return replace(context.xlsx_limits, max_rows=physical + 1_000, max_columns=MAX_XLSX_COLUMNS)
+
+
+def xlsx_rows(content: bytes, limits: XlsxLimits) -> Iterator[tuple[int, Sequence[object]]]:
+    """(row number, values) of the workbook's first worksheet, read within ``limits``; a workbook
+    that goes past them, is damaged or declares XML entities raises :class:`_Refused`."""
+    _check_archive(content)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except Exception as exc:
+        raise _damaged(exc) from None
+    with archive:
+        try:
+            yield from read_first_sheet(archive, limits)
+        except XlsxRefused as exc:
+            raise _Refused(UploadError(None, None, str(exc))) from None
+        except XlsxEntities:
+            raise _Refused(UploadError(None, None, _ENTITY_MESSAGE)) from None
+        except XlsxDamaged as exc:
+            raise _damaged(exc) from None
+
+
+def _read_xlsx(content: bytes, context: UploadContext, limits: XlsxLimits) -> _Validator:
     from openpyxl.utils import get_column_letter
 
-    if not openpyxl.DEFUSEDXML:  # pragma: no cover -- defusedxml is a requirement
-        raise _Refused(UploadError(None, None, "Excel workbooks cannot be read safely here; upload the figures as CSV"))
-    _check_archive(content)
     validator = _Validator(context, "xlsx")
-    workbook = None
+
+    def extra(row: int, index: int, value: object) -> str:
+        cell = f"{get_column_letter(index + 1)}{row}"
+        return f"Cell {cell} holds {_quote(_text(value), 20)}, but its column has no header"
+
     try:
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True, keep_links=False)
-        except Exception as exc:
-            if _is_entity_attack(exc):
-                raise _Refused(UploadError(None, None, _ENTITY_MESSAGE))
-            raise _damaged(exc)
-        if not workbook.worksheets:
-            raise _Refused(UploadError(None, None, "The workbook has no sheets"))
-        sheet = workbook.worksheets[0]
-        if not hasattr(sheet, "iter_rows"):
-            raise _Refused(
-                UploadError(
-                    None, None, "The first sheet of the workbook is a chart; put the figures on the first sheet"
-                )
-            )
-        # The recorded size may be wrong or hostile (A1:XFD1048576): read what is there.
-        sheet.reset_dimensions()
-
-        def numbered() -> Iterator[tuple[int, Sequence[object]]]:
-            rows = sheet.iter_rows(min_row=1, max_col=MAX_XLSX_COLUMNS, values_only=True)
-            yield from enumerate(rows, start=1)
-
-        def extra(row: int, index: int, value: object) -> str:
-            cell = f"{get_column_letter(index + 1)}{row}"
-            return f"Cell {cell} holds {_quote(_text(value), 20)}, but its column has no header"
-
-        try:
-            _parse_table(numbered(), validator, describe_extra=extra)
-        except _Refused:
-            raise
-        except Exception as exc:
-            if _is_entity_attack(exc):
-                raise _Refused(UploadError(None, None, _ENTITY_MESSAGE))
-            raise _damaged(exc)
-    finally:
-        if workbook is not None:
-            workbook.close()
+        _parse_table(xlsx_rows(content, limits), validator, describe_extra=extra)
+    except _Refused:
+        raise
+    except Exception as exc:
+        raise _damaged(exc) from None
     return validator
 
 
@@ -1082,7 +1109,13 @@ def parse_statement_file(
         if not data.strip():
             raise _Refused(UploadError(None, None, "The file has no figures: it is empty"))
         upload.format = _decide_format(name, suffix, _sniff(data))
-        validator = _read_xlsx(data, context) if upload.format == "xlsx" else _read_csv(data, name, context)
+        if upload.format == "xlsx":
+            upload.xlsx_limits = xlsx_limits_for(context)
+        validator = (
+            _read_xlsx(data, context, upload.xlsx_limits)
+            if upload.xlsx_limits is not None
+            else _read_csv(data, name, context)
+        )
         upload.rows = validator.rows
         upload.errors = _finished_errors(validator.errors)
     except _Refused as refused:
@@ -1189,11 +1222,6 @@ def parse_statement_records(
 # --- The template ---------------------------------------------------------------------------------
 
 
-def _csv_safe(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula; the parser strips the guard again."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def build_template(
     *, context: UploadContext, borrowers: Sequence[tuple[int, str]], period_end: date, fmt: str
 ) -> bytes:
@@ -1201,7 +1229,9 @@ def build_template(
     A statement file to fill in: the long layout with one row per Borrower (legal name)
     and required line item (display name) for the fiscal quarter ending ``period_end``,
     amounts empty. ``fmt`` is "csv" (UTF-8 with a byte-order mark, for Excel) or "xlsx".
-    Filled in and saved, it is accepted back as it is.
+    Filled in and saved, it is accepted back as it is. Names are written as text a
+    spreadsheet will not run (:func:`covenants.spreadsheet_safety.neutralise`, which the
+    parser undoes): a party's name is set by people other than the Borrower.
     """
     if not is_fiscal_quarter_end(period_end, context.fiscal_year_end_month):
         raise ValueError(
@@ -1215,7 +1245,7 @@ def build_template(
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for name, day, item in rows:
-            writer.writerow([_csv_safe(name), day.isoformat(), _csv_safe(item), ""])
+            writer.writerow([neutralise(name), day.isoformat(), neutralise(item), ""])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx_template(rows)
@@ -1234,9 +1264,11 @@ def _xlsx_template(rows: Sequence[tuple[str, date, str]]) -> bytes:
         cell.font = Font(bold=True)
     amount_format = "#,##0.00"
     for number, (name, day, item) in enumerate(rows, start=2):
-        sheet.cell(row=number, column=1, value=name).number_format = "@"
+        for column, text in ((1, name), (3, item)):
+            cell = sheet.cell(row=number, column=column)
+            write_text(cell, text)
+            cell.number_format = "@"
         sheet.cell(row=number, column=2, value=day).number_format = "yyyy-mm-dd"
-        sheet.cell(row=number, column=3, value=item).number_format = "@"
         sheet.cell(row=number, column=4).number_format = amount_format
     widths = {
         "A": max([len("entity"), *(len(r[0]) for r in rows)]) + 2,

@@ -1,4 +1,6 @@
-"""Site URLs: the admin, sign-in, the home page and the apps' pages."""
+"""Site URLs: the admin, sign-in, the home page and the apps' pages.
+
+The error handlers answer JSON under /api/ and Django's pages elsewhere (portal.api_conventions)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -24,3 +26,8 @@ urlpatterns = [
     path("api/", include("portal.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "portal.api_conventions.bad_request"
+handler403 = "portal.api_conventions.permission_denied"
+handler404 = "portal.api_conventions.page_not_found"
+handler500 = "portal.api_conventions.server_error"

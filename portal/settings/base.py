@@ -169,6 +169,20 @@ MEDIA_URL = "media/"
 # (Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not limit files).
 STATEMENT_UPLOAD_MAX_BYTES = env.int("STATEMENT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 STATEMENT_UPLOAD_MAX_ROWS = env.int("STATEMENT_UPLOAD_MAX_ROWS", default=20_000)
+# Statements (one per Borrower and fiscal quarter) one file or one API submission may carry.
+STATEMENT_UPLOAD_MAX_STATEMENTS = env.int("STATEMENT_UPLOAD_MAX_STATEMENTS", default=500)
+# A statement's quarter must end within a window around the agreement's life: from this many
+# years before the earliest of its dates (its own, its amendments', its terms' and test dates)
+# to this many years after the latest (covenants.upload_limits).
+STATEMENT_PERIOD_YEARS_BEFORE = env.int("STATEMENT_PERIOD_YEARS_BEFORE", default=10)
+STATEMENT_PERIOD_YEARS_AFTER = env.int("STATEMENT_PERIOD_YEARS_AFTER", default=10)
+# A workbook is streamed and counted before anything is built from it (covenants.xlsx_reader):
+# these bound the work one upload can cost, whatever its byte size.
+STATEMENT_XLSX_MAX_STYLE_ENTRIES = env.int("STATEMENT_XLSX_MAX_STYLE_ENTRIES", default=100_000)
+STATEMENT_XLSX_MAX_SHARED_STRINGS = env.int("STATEMENT_XLSX_MAX_SHARED_STRINGS", default=50_000)
+STATEMENT_XLSX_MAX_CELLS_PER_ROW = env.int("STATEMENT_XLSX_MAX_CELLS_PER_ROW", default=1_000)
+STATEMENT_XLSX_MAX_CELLS = env.int("STATEMENT_XLSX_MAX_CELLS", default=250_000)
+STATEMENT_UPLOAD_MAX_PARSE_SECONDS = env.float("STATEMENT_UPLOAD_MAX_PARSE_SECONDS", default=20.0)
 
 # --- E-mail -----------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -297,3 +297,130 @@ def test_results_read_back_with_their_filters(world, django_capture_on_commit_ca
     )
     bad = client.get(RESULTS, {"test_date_after": "31/03/2000"})
     assert bad.status_code == 400 and "test_date" in bad.json()
+
+
+# --- Periods and statements per submission ---------------------------------------------------------
+
+OUTSIDE_SEED = (
+    "is outside the periods this agreement's statements may cover: fiscal quarters ending from 1988-12-31 to "
+    "2011-03-31, a window around the agreement's life"
+)
+
+
+def test_the_seed_agreements_window_runs_from_ten_years_before_it_to_ten_after_its_last_test_date(world):
+    from covenants.upload_limits import statement_period_window
+
+    # Dated 1998-12-22; its schedules' last test date is 2001-03-31.
+    assert statement_period_window(world.seed.agreement) == (D(1988, 12, 31), D(2011, 3, 31))
+
+
+def test_quarters_a_thousand_years_off_are_refused_and_nothing_is_saved(world):
+    before = FinancialStatement.objects.count()
+    records = [
+        {"entity": "KMC", "period_end": day, "line_item": item, "amount": "1"}
+        for day in ("0001-03-31", "9999-12-31")
+        for item in ("Revenues", "EBITDA")
+    ]
+    response = world.client("borrower").post(
+        STATEMENTS, {"agreement": world.seed.agreement.pk, "records": records}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": row, "column": "period_end", "message": f"{day} {OUTSIDE_SEED}"}
+        for row, day in ((1, "0001-03-31"), (2, "0001-03-31"), (3, "9999-12-31"), (4, "9999-12-31"))
+    ]
+    assert FinancialStatement.objects.count() == before
+
+
+def test_a_file_of_ten_thousand_future_statements_is_refused_and_nothing_is_saved(world):
+    """The attack: one CSV (about 900 KB) with every quarter of the years 2100-3349 for two
+    Borrowers, which recorded 10,000 statements and 15,015 results."""
+    borrowers = [world.seed.borrowers["KMC"].legal_name, world.seed.borrowers["KMC II"].legal_name]
+    rows = [
+        (name, D(year, month, day).isoformat(), item, "1")
+        for year in range(2100, 3350)
+        for month, day in ((3, 31), (6, 30), (9, 30), (12, 31))
+        for name in borrowers
+        for item in ("Revenues", "EBITDA")
+    ]
+    content = csv_bytes(rows)
+    assert len(rows) == 20_000 and len(content) < 1024 * 1024
+    before = (StatementUpload.objects.count(), FinancialStatement.objects.count(), CovenantTestResult.objects.count())
+    response = world.client("borrower").post(
+        STATEMENTS,
+        {"agreement": world.seed.agreement.pk, "file": SimpleUploadedFile("future.csv", content)},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors[0] == {"row": 2, "column": "period_end", "message": f"2100-03-31 {OUTSIDE_SEED}"}
+    assert errors[-1]["message"] == "…and 19,800 more errors"
+    after = (StatementUpload.objects.count(), FinancialStatement.objects.count(), CovenantTestResult.objects.count())
+    assert after == before
+
+
+def test_more_statements_than_a_submission_may_carry_are_refused(world, settings):
+    settings.STATEMENT_UPLOAD_MAX_STATEMENTS = 9
+    response = world.client("borrower").post(
+        STATEMENTS,
+        {"agreement": world.seed.agreement.pk, "file": SimpleUploadedFile("q.csv", csv_bytes(figures(world)))},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "row": None,
+            "column": None,
+            "message": "The file holds 10 statements (one for each Borrower and fiscal quarter), and a file may hold "
+            "at most 9; split it into files of at most 9 statements",
+        }
+    ]
+    assert not StatementUpload.objects.filter(source="api").exists()
+
+
+# --- Errors are JSON, whatever fails ----------------------------------------------------------------
+
+
+def test_a_database_lost_mid_upload_answers_json_in_the_apis_error_shape(world, monkeypatch):
+    from django.db import OperationalError
+
+    from covenants import services
+
+    def connection_lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "statements_record", connection_lost)
+    client = world.client("borrower")
+    client.raise_request_exception = False
+    response = client.post(
+        STATEMENTS,
+        {"agreement": world.seed.agreement.pk, "file": SimpleUploadedFile("q1.csv", csv_bytes(figures(world)))},
+        format="multipart",
+    )
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "Server error: the request could not be completed and nothing it changed was saved; "
+        "try again in a moment."
+    }
+    assert not StatementUpload.objects.filter(source="api").exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/no-such-resource/", "/api/v1/financial-statements/1/nothing/", "/api/", "/api"]
+)
+def test_an_unknown_api_address_answers_json_404(world, path):
+    for method in ("get", "post", "delete"):
+        response = getattr(world.client("borrower"), method)(path)
+        assert response.status_code == 404, (method, path)
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {
+            "detail": "Not found: no API endpoint answers at this address; the endpoints are listed at /api/docs/."
+        }
+
+
+def test_pages_keep_their_html_error_pages(world, client):
+    client.force_login(world.users["borrower"])
+    response = client.get("/agreements/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -949,6 +949,155 @@ def test_a_borrower_name_that_looks_like_a_formula_is_guarded_in_the_csv_templat
     assert {row.party_id for row in parsed.rows} == {6}
 
 
+def test_a_borrower_name_that_looks_like_a_formula_is_text_in_the_xlsx_template_and_read_back():
+    """openpyxl writes any string beginning with = as a live formula: the template must not."""
+    name = '=HYPERLINK("http://example.com","Plus Capital LLC")'
+    context = make_context({6: (name, "Plus")})
+    template = build_template(context=context, borrowers=[(6, name)], period_end=Q1, fmt="xlsx")
+    with zipfile.ZipFile(io.BytesIO(template)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml and b"HYPERLINK" in sheet_xml
+    workbook = openpyxl.load_workbook(io.BytesIO(template))
+    sheet = workbook.active
+    assert (sheet["A2"].value, sheet["A2"].data_type) == ("'" + name, "s")
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=4).value = 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = parse(buffer.getvalue(), "statement-template.xlsx", context=context)
+    assert parsed.ok, messages(parsed)
+    assert {row.party_id for row in parsed.rows} == {6}
+
+
+# --- Workbooks as Excel writes them ---------------------------------------------------------------
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def excel_style_workbook() -> bytes:
+    """What openpyxl does not write but Excel does: shared strings (one in rich text with a
+    phonetic reading), prefixed namespaces, dates counted from 1904 in a custom date format,
+    cells without references, a formula's saved text, a cell far to the right."""
+    serial = (date(2000, 3, 31) - date(1904, 1, 1)).days
+    workbook_xml = (
+        f'<x:workbook xmlns:x="{MAIN}" xmlns:r="{RELS}"><x:workbookPr date1904="1"/>'
+        '<x:sheets><x:sheet name="Figures" sheetId="1" r:id="rId1"/></x:sheets></x:workbook>'
+    )
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{RELS}/sharedStrings" Target="/xl/sharedStrings.xml"/>'
+        f'<Relationship Id="rId3" Type="{RELS}/styles" Target="styles.xml"/></Relationships>'
+    )
+    styles = (
+        f'<styleSheet xmlns="{MAIN}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/>'
+        '</numFmts><cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs><cellXfs count="3">'
+        '<xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="4"/></cellXfs></styleSheet>'
+    )
+    texts = ["entity", "period_end", "line_item", "amount", None, "Revenues"]
+    shared = "".join(
+        '<si><r><t xml:space="preserve">KMC </t></r><r><rPr><b/></rPr><t>Telecom Inc.</t></r>'
+        '<rPh sb="0" eb="3"><t>ケーエムシー</t></rPh></si>'
+        if text is None
+        else f"<si><t>{text}</t></si>"
+        for text in texts
+    )
+    sheet = (
+        f'<worksheet xmlns="{MAIN}"><sheetData>'
+        '<row r="1"><c t="s"><v>0</v></c><c t="s"><v>1</v></c><c t="s"><v>2</v></c><c t="s"><v>3</v></c></row>'
+        f'<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" s="1"><v>{serial}</v></c><c r="C2" t="s"><v>5</v></c>'
+        '<c r="D2" s="2"><v>24000000</v></c><c r="XFD2" s="2"/></row>'
+        '<row r="3"><c r="A3" t="inlineStr"><is><t>KMC</t></is></c><c r="B3" t="d"><v>2000-03-31T00:00:00</v></c>'
+        '<c r="C3" t="str"><f>"EBIT"&amp;"DA"</f><v>EBITDA</v></c><c r="D3" s="2"><v>-1000000.5</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+    parts = {
+        "[Content_Types].xml": "<Types/>",
+        "xl/workbook.xml": workbook_xml,
+        "xl/_rels/workbook.xml.rels": rels,
+        "xl/styles.xml": styles,
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{shared}</sst>',
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text.encode())
+    return buffer.getvalue()
+
+
+def test_a_workbook_as_excel_writes_it_is_read_cell_for_cell():
+    parsed = parse(excel_style_workbook(), "figures.xlsx")
+    assert parsed.ok, messages(parsed)
+    assert parsed.rows == [
+        ParsedRow(2, 1, Q1, "revenues", Decimal("24000000.00")),
+        ParsedRow(3, 1, Q1, "ebitda", Decimal("-1000000.50")),
+    ]
+
+
+def test_a_workbook_whose_only_sheet_is_a_chart_is_refused():
+    content = rezip(
+        excel_style_workbook(),
+        {
+            "xl/_rels/workbook.xml.rels": (
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                f'<Relationship Id="rId1" Type="{RELS}/chartsheet" Target="worksheets/sheet1.xml"/></Relationships>'
+            ).encode()
+        },
+    )
+    assert only_error(parse(content, "figures.xlsx")).message == (
+        "The first sheet of the workbook is a chart; put the figures on the first sheet"
+    )
+
+
+# --- Periods and statements per file --------------------------------------------------------------
+
+
+def window() -> UploadContext:
+    """The seed agreement's window: from 1988-12-31 to 2011-03-31."""
+    return make_context(earliest_period=date(1988, 12, 31), latest_period=date(2011, 3, 31))
+
+
+OUTSIDE = (
+    "is outside the periods this agreement's statements may cover: fiscal quarters ending from 1988-12-31 to "
+    "2011-03-31, a window around the agreement's life"
+)
+
+
+def test_the_window_around_the_agreement_includes_its_first_and_last_quarter():
+    parsed = parse(csv_bytes(quarter_rows(date(1988, 12, 31)) + quarter_rows(date(2011, 3, 31))), context=window())
+    assert parsed.ok, messages(parsed)
+    assert {period for _party, period in parsed.statements()} == {date(1988, 12, 31), date(2011, 3, 31)}
+
+
+@pytest.mark.parametrize("day", [date(1, 3, 31), date(1988, 9, 30), date(2011, 6, 30), date(9999, 12, 31)])
+def test_a_period_outside_the_window_is_refused_on_every_row_naming_the_period_and_the_window(day):
+    parsed = parse(csv_bytes(quarter_rows(day)), context=window())
+    assert not parsed.rows
+    assert {(e.row, e.column) for e in parsed.errors} == {(row, "period_end") for row in range(2, 12)}
+    assert {e.message for e in parsed.errors} == {f"{day.isoformat()} {OUTSIDE}"}
+
+
+def test_json_records_are_held_to_the_same_window():
+    records = [
+        {"entity": "KMC", "period_end": "9999-12-31", "line_item": "revenues", "amount": 1},
+        {"entity": "KMC", "period_end": "9999-12-31", "line_item": "ebitda", "amount": 1},
+    ]
+    parsed = parse_statement_records(records, window())
+    assert [str(e) for e in parsed.errors] == [f"Row {n}, column period_end: 9999-12-31 {OUTSIDE}" for n in (1, 2)]
+
+
+def test_more_statements_than_a_file_may_hold_are_refused_counting_them():
+    rows = [row for year in range(2000, 2005) for q in ((3, 31), (6, 30)) for row in quarter_rows(date(year, *q))]
+    parsed = parse(csv_bytes(rows), context=make_context(max_statements=49))
+    assert only_error(parsed).message == (
+        "The file holds 50 statements (one for each Borrower and fiscal quarter), and a file may hold at most 49; "
+        "split it into files of at most 49 statements"
+    )
+    assert parse(csv_bytes(rows), context=make_context(max_statements=50)).ok
+
+
 # --- JSON records from the API ------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import html
 import io
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -81,6 +82,48 @@ def test_the_xlsx_export_keeps_numbers_numeric_and_text_inert(client, lender, lo
     assert breach["Headroom"].data_type == "n" and Decimal(str(breach["Headroom"].value)) == Decimal("-738000")
     assert breach["Value"].value == 53940000
     assert all(not (isinstance(c.value, str) and c.value.startswith("=")) for r in rows for c in r.values())
+
+
+def sheets_xml(content: bytes) -> list[bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")]
+
+
+def test_every_spreadsheet_the_portal_writes_escapes_text_with_one_function(client, loan):
+    """A Borrower's legal name and a covenant's are set by others (an Agent): in the statement
+    templates and the compliance exports, as CSV and as XLSX, they are inert text, never a live
+    formula."""
+    from covenants import spreadsheet_safety, uploads
+
+    assert uploads.neutralise is exports.neutralise is spreadsheet_safety.neutralise
+    Party.objects.filter(legal_name="KMC Telecom Inc.").update(legal_name=FORMULA)  # in the templates
+    Covenant.objects.filter(pk=loan.covenants["7.01(b)"].pk).update(name=FORMULA)  # in the exports
+    client.force_login(member("kmc.finance", MembershipRole.BORROWER, *loan.borrowers.values()))
+    pk = loan.agreement.pk
+    template_url = reverse("covenants:statement_template", args=[pk])
+    files = {
+        "template.xlsx": client.get(template_url, {"format": "xlsx", "period_end": "2001-03-31"}),
+        "template.csv": client.get(template_url, {"format": "csv", "period_end": "2001-03-31"}),
+        "compliance.xlsx": client.get(reverse("covenants:compliance_xlsx", args=[pk])),
+        "compliance.csv": client.get(reverse("covenants:compliance_csv", args=[pk])),
+    }
+    assert {name: r.status_code for name, r in files.items()} == dict.fromkeys(files, 200)
+    for name, response in files.items():
+        if name.endswith(".xlsx"):
+            assert all(b"<f>" not in xml and b"<f " not in xml for xml in sheets_xml(response.content)), name
+            cells = [c for row in openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows() for c in row]
+            guarded = [c for c in cells if c.value == "'" + FORMULA]
+            assert guarded and all(c.data_type == "s" for c in guarded), name
+            assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in cells), name
+        else:
+            rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+            assert any("'" + FORMULA in row for row in rows), name
+            assert not any(
+                cell.startswith(spreadsheet_safety.FORMULA_STARTS)
+                for row in rows
+                for cell in row
+                if cell and not cell.lstrip("-").replace(".", "").isdigit()
+            ), name
 
 
 def test_the_certificate_lists_each_covenants_computation_and_the_certifying_officer(client, loan):

@@ -1,0 +1,89 @@
+"""
+The limits a statement upload for an agreement is held to, from the settings and the
+agreement's own dates: the fiscal quarters its statements may cover, the statements one
+file may carry, and how much of a workbook is read before it is refused.
+
+The period window stops a file (or JSON records) from writing statements for 0001-03-31 or
+for a thousand years to come: each statement is evaluated and shown on the agreement's
+pages, so one file of far-off quarters costs every viewer. The window runs from
+``STATEMENT_PERIOD_YEARS_BEFORE`` years before the earliest date the agreement is known by
+to ``STATEMENT_PERIOD_YEARS_AFTER`` years after the latest: its date (as of, effective),
+its amendments' dates, the dates its covenants' terms take effect and its schedules' test
+dates. Statements already on file do not widen it, so an upload cannot move it. An
+agreement with none of these dates is dated by the day it was recorded in the portal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from . import engine
+from .models import Agreement, Amendment, CovenantTerms
+from .xlsx_reader import XlsxLimits
+
+__all__ = ["statement_period_window", "upload_limits_for", "xlsx_limits_from_settings"]
+
+# date() arithmetic stays clear of year 1 and year 9999 whatever the agreement's dates say.
+_FIRST_YEAR, _LAST_YEAR = 2, 9990
+
+
+def _years_from(day: dt.date, years: int) -> dt.date:
+    year = min(max(day.year + years, _FIRST_YEAR), _LAST_YEAR)
+    return day.replace(year=year, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=year)
+
+
+def _known_dates(agreement: Agreement) -> list[dt.date]:
+    """Every date the agreement is known by. Two queries."""
+    dates = [d for d in (agreement.dated_as_of, agreement.effective_on) if d]
+    amendments = Amendment.objects.filter(agreement=agreement).aggregate(
+        Min("dated_as_of"), Max("dated_as_of"), Min("effective_on"), Max("effective_on")
+    )
+    terms = CovenantTerms.objects.filter(covenant__agreement=agreement).aggregate(
+        Min("effective_from"), Max("effective_from"), Min("schedule__test_date"), Max("schedule__test_date")
+    )
+    dates.extend(d for d in (*amendments.values(), *terms.values()) if d)
+    return dates
+
+
+def statement_period_window(agreement: Agreement) -> tuple[dt.date, dt.date]:
+    """The first and last fiscal quarter ends a statement for this agreement may be for."""
+    dates = _known_dates(agreement)
+    if not dates:
+        recorded = agreement.created_at or timezone.now()
+        dates = [timezone.localdate(recorded) if timezone.is_aware(recorded) else recorded.date()]
+    month = agreement.fiscal_year_end_month
+    start = _years_from(min(dates), -settings.STATEMENT_PERIOD_YEARS_BEFORE)
+    end = _years_from(max(dates), settings.STATEMENT_PERIOD_YEARS_AFTER)
+    earliest = engine.quarter_end_on_or_after(start, month)
+    latest = engine.quarter_end_on_or_after(end, month)
+    if latest > end:
+        latest = engine.previous_quarter_end(end, month)
+    return earliest, latest
+
+
+def xlsx_limits_from_settings() -> XlsxLimits:
+    """How much of a workbook is read before it is refused, as the settings say."""
+    return XlsxLimits(
+        max_style_entries=settings.STATEMENT_XLSX_MAX_STYLE_ENTRIES,
+        max_shared_strings=settings.STATEMENT_XLSX_MAX_SHARED_STRINGS,
+        max_cells_per_row=settings.STATEMENT_XLSX_MAX_CELLS_PER_ROW,
+        max_cells=settings.STATEMENT_XLSX_MAX_CELLS,
+        max_seconds=settings.STATEMENT_UPLOAD_MAX_PARSE_SECONDS,
+    )
+
+
+def upload_limits_for(agreement: Agreement) -> dict[str, Any]:
+    """The :class:`~covenants.uploads.UploadContext` arguments that bound an upload for this
+    agreement: its period window, the statements per file, the workbook reader's limits."""
+    earliest, latest = statement_period_window(agreement)
+    return {
+        "earliest_period": earliest,
+        "latest_period": latest,
+        "max_statements": settings.STATEMENT_UPLOAD_MAX_STATEMENTS,
+        "xlsx_limits": xlsx_limits_from_settings(),
+    }
