@@ -843,11 +843,22 @@ class _Loader:
             self.report.counts[str(model._meta.verbose_name_plural)] = model._default_manager.count()
         return self.report
 
-    def load_parties(self) -> None:
-        for data in PARTIES:
-            party = self.upsert(
+    def seeded_party(self, data: PartyData) -> Party:
+        """The party the seed names, found by its legal name or, once renamed in the portal, by
+        the former name the rename recorded: a rename stands, and a second load creates no
+        second party under the old name."""
+        renamed = None
+        if not Party.objects.filter(legal_name=data.legal_name).exists():
+            renamed = Party.objects.filter(former_names__name=data.legal_name).order_by("pk").first()
+        if renamed is None:
+            return self.upsert(
                 Party, {"legal_name": data.legal_name}, {"kind": data.kind, "jurisdiction": data.jurisdiction}
             )
+        return self.upsert(Party, {"pk": renamed.pk}, {"kind": data.kind, "jurisdiction": data.jurisdiction})
+
+    def load_parties(self) -> None:
+        for data in PARTIES:
+            party = self.seeded_party(data)
             self.parties[data.legal_name] = party
             for name in data.former_names:
                 self.upsert(FormerName, {"party": party, "name": name}, {})

@@ -16,9 +16,9 @@ from django.db import transaction
 
 from portal.access import may_change_party, may_change_person, may_manage_parties
 
-from .models import Party, Person
+from .models import FormerName, Party, Person
 
-__all__ = ["party_create", "party_update", "person_create", "person_update"]
+__all__ = ["party_create", "party_former_name_record", "party_update", "person_create", "person_update"]
 
 REFUSED = "Only administrators and the Agents' users may create or change parties and signatories."
 SHARED_PARTY = (
@@ -63,10 +63,19 @@ def party_update(*, user: AbstractBaseUser, party: Party, changes: Mapping[str, 
     record it as a former name)."""
     if not may_change_party(user, party):
         raise PermissionDenied(SHARED_PARTY.format(party=party.legal_name))
+    old_name = Party.objects.filter(pk=party.pk).values_list("legal_name", flat=True).get()
     _apply(party, changes, PARTY_FIELDS)
     party.full_clean()
     party.save()
+    party_former_name_record(party=party, old_name=old_name)
     return party
+
+
+def party_former_name_record(*, party: Party, old_name: str) -> None:
+    """A renamed party keeps its old name as a former name ("formerly known as"), so documents
+    that print it, and a second load of the seed documents, still find the party."""
+    if old_name and old_name != party.legal_name:
+        FormerName.objects.get_or_create(party=party, name=old_name)
 
 
 @transaction.atomic

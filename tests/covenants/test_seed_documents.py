@@ -28,6 +28,8 @@ from covenants.models import (
 )
 from covenants.seed_documents import load_seed_documents
 from parties.models import Party, Signature, SignatureBlock
+from parties.party_services import party_update
+from tests.factories import administrator
 
 pytestmark = pytest.mark.django_db
 
@@ -799,3 +801,23 @@ def test_the_command_loads_and_then_reports_nothing_changed():
     call_command("load_seed_documents", stdout=out)
     assert "parties: 28 rows (0 created, 0 updated, 0 removed)" in out.getvalue()
     assert "nothing changed" in out.getvalue()
+
+
+def test_a_party_renamed_in_the_portal_stays_one_party_when_the_seed_is_loaded_again(seeded):
+    """Union Bank of California, N.A. renamed "Union Bank, N.A.": the rename records the old name
+    as a former name, and a second load finds the party by it: no second Lender, its role and
+    signature block stay with it, and the rename stands."""
+    bank = Party.objects.get(legal_name="Union Bank of California, N.A.")
+    party_update(user=administrator(), party=bank, changes={"legal_name": "Union Bank, N.A."})
+    assert list(bank.former_names.values_list("name", flat=True)) == ["Union Bank of California, N.A."]
+    before = dump_every_table()
+
+    report = load_seed_documents()
+
+    assert not report.changed and report.counts == {**seeded.counts, "former names": 2}
+    assert dump_every_table() == before
+    assert not Party.objects.filter(legal_name="Union Bank of California, N.A.").exists()
+    bank.refresh_from_db()
+    assert bank.legal_name == "Union Bank, N.A."
+    assert bank.agreement_roles.filter(role="lender").exists()
+    assert bank.signature_blocks.exists()
