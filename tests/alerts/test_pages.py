@@ -3,7 +3,11 @@ notification preferences; a party's webhook subscriptions; the Agents' waiver fo
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
 from django.urls import reverse
@@ -356,3 +360,10 @@ def test_the_agent_of_another_agreement_cannot_waive_harbors_covenant(client, ha
     response = client.post(reverse("alerts:waiver_new"), waiver_data(harbor))
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert not Waiver.objects.exists()
+
+
+def test_every_kind_of_alert_has_its_colour():
+    """The inbox labels each alert with ``status alert-<kind>``: each kind needs its rule."""
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "portal.css").read_text()
+    for kind in AlertKind.values:
+        assert re.search(rf"\.alert-{kind}\b[^{{]*\{{[^}}]*color:", css), kind
