@@ -4,17 +4,39 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Test processes (pytest-xdist): one per core by default.
+PYTEST_WORKERS ?= auto
 export DJANGO_SETTINGS_MODULE ?= portal.settings.base
 
-.PHONY: run setup install migrate seed test lint format check clean bench loadtest
+# requirements.txt (the runtime set: a production install) and requirements-dev.txt (that and
+# every dependency group of pyproject.toml: tests, browser, load, development tools) are
+# exported from uv.lock by `make lock`; never edited by hand.
+EXPORT = $(BIN)/uv export --frozen --quiet --no-hashes --no-emit-project --no-header
+export-runtime = { echo "\# The runtime set, exported from uv.lock by make lock (do not edit): what production installs."; $(EXPORT) --no-default-groups; }
+export-dev = { echo "\# Everything make install installs, exported from uv.lock by make lock (do not edit): the runtime set and every dependency group."; $(EXPORT) --all-groups; }
 
-$(BIN)/activate: requirements.txt
+.PHONY: run setup install lock lock-check migrate seed test lint typecheck format check clean bench loadtest
+
+$(BIN)/activate: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(BIN)/activate
 
 install: $(BIN)/activate
+
+## Resolve pyproject.toml's dependencies again into uv.lock and export both requirements files.
+## `make lock LOCK_ARGS=--upgrade` moves every pin to its newest release.
+lock: install
+	$(BIN)/uv lock $(LOCK_ARGS)
+	$(export-runtime) > requirements.txt
+	$(export-dev) > requirements-dev.txt
+
+## uv.lock matches pyproject.toml, and both requirements files match uv.lock (no network needed).
+lock-check: install
+	$(BIN)/uv lock --check --offline --quiet
+	diff -u requirements.txt <($(export-runtime))
+	diff -u requirements-dev.txt <($(export-dev))
 
 ## Set everything up and serve the portal with the seed data and demo accounts.
 run: setup
@@ -28,14 +50,19 @@ setup: install
 	EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend $(BIN)/python manage.py load_demo_figures
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 
-## The whole suite: PostgreSQL and Redis where DATABASE_URL / REDIS_URL point, SQLite otherwise.
+## The whole suite, on every core: PostgreSQL and Redis where DATABASE_URL / REDIS_URL point,
+## SQLite otherwise. Tests sharing a service run on one process (tests/conftest.py).
 test: install
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-lint: install
+lint: install lock-check typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## mypy, strict, on the modules listed in pyproject.toml ([tool.mypy] files).
+typecheck: install
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .
@@ -52,4 +79,4 @@ loadtest: install
 	loadtest/run.sh
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 .celerybeat-schedule*
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache db.sqlite3 .celerybeat-schedule*

@@ -96,7 +96,7 @@ def _split(total: int, weights: list[float], cents: bool) -> list[Decimal | int]
     """Split a combined amount over the Borrowers, exactly (the remainder on the first)."""
     if cents:
         shares: list[Decimal | int] = [(Decimal(total) * Decimal(repr(w))).quantize(CENT) for w in weights[1:]]
-        first = Decimal(total) - sum(shares, Decimal(0))  # type: ignore[arg-type]
+        first = Decimal(total) - sum(shares, Decimal(0))
         return [first, *shares]
     ints = [int(total * w) for w in weights[1:]]
     return [total - sum(ints), *ints]

@@ -22,7 +22,7 @@ class PreferencesForm(forms.Form):
     """One row of channel checkboxes per kind of alert."""
 
     def __init__(self, *args: object, current: dict[str, list[str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         for kind in AlertKind:
             self.fields[kind.value] = forms.MultipleChoiceField(
                 label=kind.label,
@@ -53,9 +53,9 @@ class WebhookSubscriptionForm(forms.Form):
     )
 
     def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         parties = parties_for_webhooks(user)
-        self.fields["party"].queryset = parties  # type: ignore[attr-defined]
+        self.fields["party"].queryset = parties
         if parties.count() == 1:
             self.fields["party"].initial = parties.first()
 
@@ -77,21 +77,21 @@ class WaiverForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         agreements = agreements_administered_by(user)
         covenants: QuerySet[Covenant] = (
             Covenant.objects.filter(agreement__in=agreements)
             .select_related("agreement")
             .order_by("agreement__name", "section")
         )
-        self.fields["covenant"].queryset = covenants  # type: ignore[attr-defined]
-        self.fields["covenant"].label_from_instance = lambda c: f"{c.agreement.name}: {c.section} {c.name}"  # type: ignore[attr-defined]
-        self.fields["borrower"].queryset = (  # type: ignore[attr-defined]
+        self.fields["covenant"].queryset = covenants
+        self.fields["covenant"].label_from_instance = lambda c: f"{c.agreement.name}: {c.section} {c.name}"
+        self.fields["borrower"].queryset = (
             Party.objects.filter(agreement_roles__agreement__in=agreements, agreement_roles__role=Role.BORROWER)
             .distinct()
             .order_by("legal_name")
         )
-        self.fields["amendment"].queryset = (  # type: ignore[attr-defined]
+        self.fields["amendment"].queryset = (
             Amendment.objects.filter(agreement__in=agreements)
             .select_related("agreement")
             .order_by("agreement", "number")

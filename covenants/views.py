@@ -305,7 +305,7 @@ class CertificateForm(forms.Form):
     )
 
     def __init__(self, *args: object, test_dates: list[dt.date], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["test_date"].choices = [(d.isoformat(), d.strftime("%B %-d, %Y")) for d in test_dates]
 
 
