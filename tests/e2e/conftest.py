@@ -51,13 +51,22 @@ def _orm_allowed_under_playwright() -> Iterator[None]:
 
 
 @pytest.fixture(scope="package")
-def chromium(_orm_allowed_under_playwright: None):
-    """The system Chromium (Playwright cannot download browsers here)."""
+def chromium_installed() -> None:
+    """Skip the test unless the system Chromium is installed, saying how to install it; in CI,
+    where the browser tests must run, fail instead."""
     if not Path(CHROMIUM).exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)."
+        message = (
+            f"Chromium is not installed at {CHROMIUM}: install it (apt-get install chromium)"
+            " or point CHROMIUM at one to run the browser tests."
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="package")
+def chromium(chromium_installed: None, _orm_allowed_under_playwright: None):
+    """The system Chromium (Playwright cannot download browsers here)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

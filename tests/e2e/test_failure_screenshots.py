@@ -24,8 +24,9 @@ def test_passes(page):
 """
 
 
-def test_a_failing_browser_test_saves_its_last_page(tmp_path: Path):
-    # The suite's own browser fixtures and hook, run on two tests of their own in a separate pytest.
+def test_a_failing_browser_test_saves_its_last_page(tmp_path: Path, chromium_installed: None):
+    # The suite's own browser fixtures and hook, run on two tests of their own in a separate pytest
+    # (with no Chromium, both would be skipped there: this test is skipped here instead).
     (tmp_path / "conftest.py").write_text((Path(__file__).parent / "conftest.py").read_text())
     (tmp_path / "test_inner.py").write_text(INNER_TESTS)
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}

@@ -13,6 +13,10 @@ pointing at it). Each prints JSON on its last line.
 - ``upload-page AGREEMENT FILE USERNAME``: send a file through the upload page and confirm it.
 - ``upload-api AGREEMENT FILE USERNAME``: post a file to the API with a token.
 - ``serve-uploads``: a long-lived process making page uploads read from stdin.
+- ``manage COMMAND [ARG...]``: a management command, as ``manage.py`` runs it.
+
+Uploads and ``manage`` also say how many connections to Redis (broker, result backend, cache)
+the process opened or tried to open meanwhile: with Redis down, that is how long it kept trying.
 """
 
 from __future__ import annotations
@@ -77,6 +81,25 @@ def csv_for(quarter: dt.date, revenues: Decimal, ebitda: Decimal) -> str:
     return "\n".join(lines) + "\n"
 
 
+class RedisConnections:
+    """Counts the connections to Redis this process opens or tries to open (each attempt of
+    every retry, by the broker, the result backend or the cache)."""
+
+    opened = 0
+
+    @classmethod
+    def install(cls) -> None:
+        from redis.connection import Connection
+
+        connect = Connection._connect
+
+        def counted(self, *args, **kwargs):
+            cls.opened += 1
+            return connect(self, *args, **kwargs)
+
+        Connection._connect = counted
+
+
 def _setup() -> None:
     import os
 
@@ -84,6 +107,7 @@ def _setup() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
     django.setup()
+    RedisConnections.install()
 
 
 def build(count: int) -> dict:
@@ -293,6 +317,7 @@ def upload_page(agreement_name: str, path: str, username: str) -> dict:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
     started = time.monotonic()
+    connections = RedisConnections.opened
     content = Path(path).read_bytes()
     upload = SimpleUploadedFile(Path(path).name, content, content_type="text/csv")
     checked = client.post(reverse("covenants:statement_upload", args=[agreement.pk]), {"file": upload})
@@ -306,6 +331,7 @@ def upload_page(agreement_name: str, path: str, username: str) -> dict:
         "confirmed": confirmed.status_code,
         "location": confirmed.get("Location", ""),
         "seconds": round(time.monotonic() - started, 3),
+        "redis_connections": RedisConnections.opened - connections,
     }
 
 
@@ -328,6 +354,16 @@ def upload_api(agreement_name: str, path: str, username: str) -> dict:
         HTTP_AUTHORIZATION=f"Token {token}",
     )
     return {"status": response.status_code, "seconds": round(time.monotonic() - started, 3)}
+
+
+def manage(*args: str) -> dict:
+    """A management command (its output as it prints it), then the connections it made to Redis."""
+    from django.core.management import execute_from_command_line
+
+    connections = RedisConnections.opened
+    execute_from_command_line(["manage.py", *args])
+    sys.stdout.flush()
+    return {"redis_connections": RedisConnections.opened - connections}
 
 
 def serve_uploads() -> None:
@@ -358,6 +394,8 @@ def main(argv: list[str]) -> None:
         out = upload_page(*args)
     elif command == "upload-api":
         out = upload_api(*args)
+    elif command == "manage":
+        out = manage(*args)
     else:
         raise SystemExit(f"unknown command {command}")
     print(json.dumps(out))

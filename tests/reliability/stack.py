@@ -36,6 +36,9 @@ TIME_LIMIT = 12
 SOFT_TIME_LIMIT = 10
 #: How often a running worker looks for messages whose visibility timeout has passed.
 RESTORE_INTERVAL = 1
+#: The sweep queues evaluations requested this many seconds ago (30 in production): a test
+#: need not wait half a minute for an evaluation to be old enough.
+SWEEP_AFTER = 1
 
 T = TypeVar("T")
 
@@ -291,6 +294,7 @@ class Stack:
             CELERY_TASK_TIME_LIMIT=str(TIME_LIMIT),
             CELERY_TASK_SOFT_TIME_LIMIT=str(SOFT_TIME_LIMIT),
             CELERY_UNACKED_RESTORE_INTERVAL=str(RESTORE_INTERVAL),
+            EVALUATION_SWEEP_AFTER_SECONDS=str(SWEEP_AFTER),
             CELERY_BEAT_SCHEDULE_FILENAME=str(self.root / "celerybeat-schedule"),
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",

@@ -15,6 +15,7 @@ from decimal import Decimal
 from threading import Thread
 
 import pytest
+from django.conf import settings
 
 from .conftest import PORTFOLIO, last_json, snapshot
 from .scenario import BORROWER_USER, NAME, QUARTERS, combined_figures, csv_for, minimum_revenues
@@ -136,6 +137,14 @@ LAST = QUARTERS[-1]
 LAST_MINIMUM = minimum_revenues(len(QUARTERS) - 1)
 
 
+def giving_up_quickly() -> int:
+    """The connections to Redis queuing a task may try while Redis is down: a first attempt and
+    the retries the portal's policies allow, for the message and for the result backend."""
+    publish = settings.CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"]
+    backend = settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["retry_policy"]["max_retries"]
+    return (1 + publish) + (1 + backend)
+
+
 def statement_file(tmp_path, name: str, revenues: Decimal, ebitda: Decimal = Decimal(-900_000)) -> str:
     path = tmp_path / f"{name}.csv"
     path.write_text(csv_for(LAST, revenues, ebitda))
@@ -202,19 +211,19 @@ def test_uploads_are_saved_while_redis_is_down_and_evaluated_once_it_is_back(sta
     page = web.upload(0, statement_file(tmp_path, "page", LAST_MINIMUM - 1))
     # ...and a restatement from the command line.
     started = time.monotonic()
-    command = stack.manage(
-        "import_statement", "--agreement", NAME.format(1), statement_file(tmp_path, "command", LAST_MINIMUM + 7)
-    )
+    restatement = statement_file(tmp_path, "command", LAST_MINIMUM + 7)
+    command = stack.script("manage", "import_statement", "--agreement", NAME.format(1), restatement)
     outage_command = time.monotonic() - started
-    last_upload = time.monotonic()
     report("page upload and confirmation with Redis down", page["seconds"])
     report(f"import_statement with Redis down (with Redis up: {baseline:.1f} s)", outage_command)
 
-    # Accepted and saved, without waiting long for the broker.
+    # Accepted and saved, without waiting long for the broker: queuing the evaluation tried
+    # Redis as often as the publish and result-backend retry policies allow, and gave up
+    # (Celery's own policies try 22 times over 19 s).
     assert page["checked"] == 200 and page["confirmed"] == 302, page
-    assert page["seconds"] < 3
-    assert "Recorded restatement (version 2)" in command.stdout
-    assert outage_command < baseline + 2
+    assert 0 < page["redis_connections"] <= giving_up_quickly(), page
+    assert "Recorded restatement (version 2)" in command
+    assert 0 < last_json(command)["redis_connections"] <= giving_up_quickly(), command
     assert current_revenues(stack, 0) == LAST_MINIMUM - 1
     assert current_revenues(stack, 1) == LAST_MINIMUM + 7
     assert requested(stack, 0) and requested(stack, 1)
@@ -228,14 +237,15 @@ def test_uploads_are_saved_while_redis_is_down_and_evaluated_once_it_is_back(sta
     # The evaluations asked for during the outage were never sent; nobody uploads again.
     assert requested(stack, 0) and requested(stack, 1)
 
-    # The sweep (beat sends it every minute) queues what waited more than 30 seconds.
-    time.sleep(max(0.0, 31 - (time.monotonic() - last_upload)))
-    stack.call_task("covenants.tasks.sweep_evaluation_requests")
-    wait_for(
-        lambda: not requested(stack, 0) and not requested(stack, 1),
-        timeout=90,
-        what="the swept evaluations",
-    )
+    # The sweep (beat sends it every minute) queues what has waited EVALUATION_SWEEP_AFTER_SECONDS
+    # (SWEEP_AFTER here): sent, as beat would, until the evaluations have run.
+    def swept() -> bool:
+        if not requested(stack, 0) and not requested(stack, 1):
+            return True
+        stack.call_task("covenants.tasks.sweep_evaluation_requests")
+        return False
+
+    wait_for(swept, timeout=90, interval=1, what="the swept evaluations")
     assert revenue_result(stack, 0) == ("breach", LAST_MINIMUM - 1)
     assert revenue_result(stack, 1) == ("compliant", LAST_MINIMUM + 7)
     breach = "Breach of Section 6.1 (Minimum revenues) as of December 31, 2024"
