@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from . import services
@@ -61,7 +62,8 @@ def reevaluate_all_agreements() -> int:
 @shared_task(name="covenants.tasks.sweep_evaluation_requests")
 def sweep_evaluation_requests() -> int:
     """Queue evaluations that were requested but have not run (e.g. the broker was down)."""
-    ids = services.agreements_needing_evaluation(older_than=dt.timedelta(seconds=30))
+    waited = dt.timedelta(seconds=settings.EVALUATION_SWEEP_AFTER_SECONDS)
+    ids = services.agreements_needing_evaluation(older_than=waited)
     services.queue_evaluations(ids)
     return len(ids)
 

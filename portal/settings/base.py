@@ -150,6 +150,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Date-time display with its zone, in one place (portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -197,8 +199,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lender portal <porta
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Alerts -----------------------------------------------------------------------
-# Links in e-mails and webhook bodies point here (the e-mail has no request to build them from).
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Links in e-mails and webhook bodies point here (the e-mail has no request to build them from);
+# by default the port `make run` serves (bin/run-portal sets PORTAL_PORT).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.int('PORTAL_PORT', default=8000)}")
 # A delivery that fails is retried with exponential backoff and jitter, up to this many
 # attempts in all. The longest wait stays well below the broker's visibility timeout (900 s),
 # or Redis would hand the waiting task to a second worker.
@@ -257,6 +260,8 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# The sweep (every minute) queues evaluations requested this many seconds ago or more and not run.
+EVALUATION_SWEEP_AFTER_SECONDS = env.int("EVALUATION_SWEEP_AFTER_SECONDS", default=30)
 # Keep Django's logging (and its redaction filter) in the worker.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
