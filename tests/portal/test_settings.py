@@ -1,11 +1,13 @@
 """Settings come from the environment, and production refuses unsafe defaults."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.template import Context, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,3 +81,23 @@ def test_alert_tasks_are_scheduled_once_and_retries_wait_less_than_the_visibilit
     assert app.conf.task_soft_time_limit > settings.ALERT_WEBHOOK_TIMEOUT_SECONDS + settings.EMAIL_TIMEOUT
     processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
     assert processors.count("covenants.context_processors.unread_alerts") == 1
+
+
+def test_links_in_alerts_point_at_the_port_the_portal_serves():
+    """``PORT=8001 make run`` serves on 8001 (bin/run-portal exports PORTAL_PORT): e-mail and
+    webhook links must point there, not at 8000."""
+    code = "import django; django.setup(); from django.conf import settings; print(settings.PORTAL_BASE_URL)"
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_BASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings.base", PORTAL_PORT="8123")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "http://127.0.0.1:8123"
+    assert "PORTAL_PORT=$port" in (ROOT / "bin" / "run-portal").read_text()
+
+
+def test_times_are_written_with_their_zone():
+    """Readers sit in several time zones: a moment on a page says which zone it is in."""
+    moment = dt.datetime(2000, 1, 14, 17, 5, tzinfo=dt.UTC)
+    rendered = Template('{{ t|date:"DATETIME_FORMAT" }} / {{ t|date:"SHORT_DATETIME_FORMAT" }}').render(
+        Context({"t": moment})
+    )
+    assert rendered == "January 14, 2000, 12:05 EST / 2000-01-14 12:05 EST"
