@@ -281,6 +281,7 @@ def _subscription_url(name: str) -> Callable[[World, str | None], str]:
 
 CASES: dict[str, Case] = {
     "home": Case(_plain("home"), everyone(200), per_agreement=False),
+    "favicon": Case(_plain("favicon"), everyone(301), per_agreement=False),
     "login": Case(_plain("login"), everyone(302), per_agreement=False),
     "logout": Case(_plain("logout"), everyone(405), per_agreement=False),
     "password_change": Case(_plain("password_change"), everyone(200), per_agreement=False),
@@ -384,7 +385,7 @@ def test_a_submission_is_reached_only_through_its_own_agreement(client, world):
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, world):
     for name, case in CASES.items():
-        if name in ("login", "logout") or case.method == "post":
+        if name in ("login", "logout", "favicon") or case.method == "post":
             continue
         url = case.url(world, SEED if case.per_agreement else None)
         response = client.get(url)
