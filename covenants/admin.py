@@ -1,6 +1,12 @@
 """
 The admin for agreements, amendments, covenants and their terms, and the records of fact.
 
+Every admin here derives from ``portal.access.admin.ScopedModelAdmin``: a staff user who is
+not an administrator sees and changes only the rows of their agreements that the access
+rule allows, and only where their model permissions allow as well. Waivers are recorded by
+the waiver service, with its checks; an upload's original is downloaded only by whom
+``may(user, "download", upload)`` allows.
+
 Agreements, roles, amendments, covenants, terms and schedules keep history, so they are
 registered with ``SimpleHistoryAdmin``: the "History" page shows who changed what, when,
 before and after. Financial statements, their lines and uploads, test results and compliance
@@ -25,7 +31,10 @@ from django.utils.http import content_disposition_header
 from simple_history.admin import SimpleHistoryAdmin
 
 from parties.admin import ReadOnlyMixin, SignatureBlockInline, admin_link
+from portal.access import may
+from portal.access.admin import ScopedInlineMixin, ScopedModelAdmin
 
+from . import services
 from .choices import AmendmentStatus, UploadFormat
 from .models import (
     Agreement,
@@ -77,7 +86,7 @@ class ExecutionCheckMixin:
 
 
 @admin.register(LineItem)
-class LineItemAdmin(admin.ModelAdmin):
+class LineItemAdmin(ScopedModelAdmin, admin.ModelAdmin):
     """The figures borrowers report: revenues, EBITDA, total debt, interest."""
 
     list_display = ("name", "code", "description")
@@ -88,7 +97,7 @@ class LineItemAdmin(admin.ModelAdmin):
 # --- Agreements, roles, amendments ------------------------------------------------
 
 
-class AgreementRoleInline(admin.TabularInline):
+class AgreementRoleInline(ScopedInlineMixin, admin.TabularInline):
     """The parties to the agreement and the roles they hold, with the dates they hold them."""
 
     model = AgreementRole
@@ -100,7 +109,7 @@ class AgreementRoleInline(admin.TabularInline):
         return super().get_queryset(request).select_related("party", "added_by__agreement")
 
 
-class AmendmentInline(admin.TabularInline):
+class AmendmentInline(ScopedInlineMixin, admin.TabularInline):
     """The agreement's amendments; conditions precedent and signatures are on each amendment's page."""
 
     model = Amendment
@@ -110,7 +119,7 @@ class AmendmentInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ExecutionCheckMixin, SimpleHistoryAdmin):
+class AgreementAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
     """Agreements with their parties' roles, amendments and signature blocks."""
 
     list_display = ("name", "kind", "title", "dated_as_of", "effective_on", "governing_law", "party_count")
@@ -141,7 +150,7 @@ class AgreementAdmin(ExecutionCheckMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AgreementRole)
-class AgreementRoleAdmin(SimpleHistoryAdmin):
+class AgreementRoleAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Every role of every party, searchable across agreements."""
 
     list_display = ("party", "role", "agreement", "defined_term", "holds_from", "holds_to", "added_by")
@@ -167,7 +176,7 @@ class ConditionsPrecedentFormSet(BaseInlineFormSet):
             raise forms.ValidationError(refusal)
 
 
-class ConditionPrecedentInline(admin.TabularInline):
+class ConditionPrecedentInline(ScopedInlineMixin, admin.TabularInline):
     """What the amendment's effectiveness waits on; a deadline left blank in the document stays unknown."""
 
     model = ConditionPrecedent
@@ -177,7 +186,7 @@ class ConditionPrecedentInline(admin.TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ExecutionCheckMixin, SimpleHistoryAdmin):
+class AmendmentAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
     """Amendments with their conditions precedent, signature blocks and execution check."""
 
     list_display = ("title", "agreement", "number", "dated_as_of", "effective_on", "status", "fully_executed")
@@ -206,7 +215,7 @@ class AmendmentAdmin(ExecutionCheckMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ConditionPrecedent)
-class ConditionPrecedentAdmin(SimpleHistoryAdmin):
+class ConditionPrecedentAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Conditions precedent across amendments: which are still open, and by when."""
 
     list_display = ("__str__", "amendment", "deadline", "deadline_as_printed", "satisfied_on")
@@ -217,7 +226,7 @@ class ConditionPrecedentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Reaffirmation)
-class ReaffirmationAdmin(ExecutionCheckMixin, SimpleHistoryAdmin):
+class ReaffirmationAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
     """A guarantor's reaffirmation of its guaranty, with its signature blocks."""
 
     list_display = ("title", "guaranty", "amendment", "dated_as_of")
@@ -234,7 +243,7 @@ class ReaffirmationAdmin(ExecutionCheckMixin, SimpleHistoryAdmin):
 # --- Covenants, terms, schedules ----------------------------------------------------
 
 
-class CovenantTermsListInline(ReadOnlyMixin, admin.TabularInline):
+class CovenantTermsListInline(ReadOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """The versions of a covenant's terms, listed; each is edited on its own page with its schedule."""
 
     model = CovenantTerms
@@ -257,7 +266,7 @@ class CovenantTermsListInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Covenant)
-class CovenantAdmin(SimpleHistoryAdmin):
+class CovenantAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Covenants by section, with the warning band and the versions of their terms."""
 
     list_display = ("section", "name", "agreement", "warning_band_percent", "terms_count")
@@ -284,7 +293,7 @@ class CovenantAdmin(SimpleHistoryAdmin):
         return format_html('<a href="{}?covenant={}">Add a version of the terms</a>', url, obj.pk)
 
 
-class ThresholdStepInline(admin.TabularInline):
+class ThresholdStepInline(ScopedInlineMixin, admin.TabularInline):
     """The schedule: one row per test date, or a row that holds "and thereafter"."""
 
     model = ThresholdStep
@@ -293,7 +302,7 @@ class ThresholdStepInline(admin.TabularInline):
 
 
 @admin.register(CovenantTerms)
-class CovenantTermsAdmin(SimpleHistoryAdmin):
+class CovenantTermsAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """A version of a covenant's terms, in force from its date, with its schedule rows."""
 
     list_display = (
@@ -335,7 +344,7 @@ class CovenantTermsAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ThresholdStep)
-class ThresholdStepAdmin(SimpleHistoryAdmin):
+class ThresholdStepAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Schedule rows on their own, for search and for their history."""
 
     list_display = ("terms", "test_date", "applies_thereafter", "threshold", "threshold_state", "amount_as_printed")
@@ -347,7 +356,7 @@ class ThresholdStepAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Waiver)
-class WaiverAdmin(SimpleHistoryAdmin):
+class WaiverAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Waivers of a covenant's test on a test date; each covers only what it names."""
 
     list_display = ("covenant", "agreement", "test_date", "borrower", "instrument", "recorded_by", "recorded_at")
@@ -369,21 +378,68 @@ class WaiverAdmin(SimpleHistoryAdmin):
         "recorded_at",
     )
 
+    fk_actions = {"covenant": "waive"}
+
+    def get_form(self, request: HttpRequest, obj: Waiver | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+
+        class NewWaiverForm(form):  # type: ignore[misc, valid-type]
+            """Says before saving what the waiver service would refuse (beyond who may waive,
+            which the service decides): the same sentences as the page and the API."""
+
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                covenant, agreement = data.get("covenant"), data.get("agreement")
+                if covenant is None or data.get("test_date") is None:
+                    return data
+                if agreement is not None and covenant.agreement_id != agreement.pk:
+                    raise forms.ValidationError(f"{covenant.section} is not a covenant of {agreement}.")
+                refusal = services.waiver_refusal(
+                    covenant=covenant,
+                    test_date=data["test_date"],
+                    instrument=data.get("instrument") or "",
+                    borrower_id=data["borrower"].pk if data.get("borrower") else None,
+                    amendment_id=data["amendment"].pk if data.get("amendment") else None,
+                )
+                if refusal:
+                    raise forms.ValidationError(refusal)
+                return data
+
+        return NewWaiverForm
+
     def save_model(self, request: HttpRequest, obj: Waiver, form: Any, change: bool) -> None:
-        # The agent who records the waiver is the user saving it, never a choice in the form.
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new waiver is recorded by the service, which checks who may waive (once) and what
+        # it covers; the agent who records it is the user saving it, never a choice in the form.
+        try:
+            waiver = services.waiver_record(
+                covenant_id=obj.covenant_id,
+                test_date=obj.test_date,
+                instrument=obj.instrument,
+                recorded_by=request.user,
+                borrower_id=obj.borrower_id,
+                amendment_id=obj.amendment_id,
+                note=obj.note,
+            )
+        except services.WaiverRefused as refused:
+            raise PermissionDenied(str(refused)) from None
+        obj.pk, obj.agreement_id, obj.recorded_by = waiver.pk, waiver.agreement_id, waiver.recorded_by
+        obj.recorded_at, obj.instrument = waiver.recorded_at, waiver.instrument
+        obj._state.adding = False
 
 
 # --- Records of fact: shown, never added, changed or deleted here ---------------------
 
 
-class RecordOfFactAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RecordOfFactAdmin(ReadOnlyMixin, ScopedModelAdmin, admin.ModelAdmin):
     """Read-only for everyone, superusers included: these rows are changed only by the services."""
 
 
-class RecordOfFactInline(ReadOnlyMixin, admin.TabularInline):
+class RecordOfFactInline(ReadOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """A read-only inline for records of fact."""
 
     extra = 0
@@ -446,12 +502,17 @@ class StatementUploadAdmin(RecordOfFactAdmin):
         return [download, *super().get_urls()]
 
     def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The original file, byte for byte, under its original name; for users who may view uploads."""
+        """The original file, byte for byte, under its original name: for staff with the permission
+        to view uploads, and only the files the access rule lets them download."""
         if not object_id.isdigit():
             raise Http404("No such upload.")
-        upload = get_object_or_404(StatementUpload.objects.all(), pk=int(object_id))
-        if not self.has_view_permission(request, upload):
+        upload = get_object_or_404(StatementUpload.objects.defer("content"), pk=int(object_id))
+        # The model permission decides whether this staff user works on uploads at all; the
+        # access rule, which files (another agreement's is not disclosed).
+        if not self.has_view_permission(request):
             raise PermissionDenied
+        if not may(request.user, "download", upload):
+            raise Http404("No such upload.")
         response = HttpResponse(
             bytes(upload.content), content_type=DOWNLOAD_CONTENT_TYPES.get(upload.format, "application/octet-stream")
         )
@@ -644,8 +705,10 @@ class WebhookAttemptAdmin(RecordOfFactAdmin):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(ScopedModelAdmin, admin.ModelAdmin):
     """Parties' webhook subscriptions; pausing and resuming are also on the alerts pages."""
+
+    fk_actions = {"party": "manage_webhooks"}
 
     list_display = ("party", "url", "active", "paused_at", "consecutive_failures", "created_by", "created_at")
     list_filter = ("active", ("paused_at", admin.EmptyFieldListFilter))
@@ -675,7 +738,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(ScopedModelAdmin, admin.ModelAdmin):
     """Users' chosen channels per kind of alert; without one, the defaults apply."""
 
     list_display = ("user", "kind", "channels", "updated_at")

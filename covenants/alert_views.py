@@ -16,7 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.access import agreements_administered_by, may_administer
+from portal.access import may, may_administer
 
 from . import alerts, services
 from .alert_forms import PreferencesForm, WaiverForm, WebhookSubscriptionForm
@@ -204,8 +204,9 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def waiver_new(request: HttpRequest) -> HttpResponse:
-    """Record the Lenders' waiver of a breach: the Agents and administrators only."""
-    if not agreements_administered_by(request.user).exists():
+    """Record the Lenders' waiver of a breach: the Agents and administrators only. The page asks
+    whether the user may waive any covenant; the covenant chosen is checked once, by the service."""
+    if not may(request.user, "waive", Covenant):
         raise PermissionDenied("Only the Agents and administrators may record a waiver.")
     initial = {key: request.GET[key] for key in ("covenant", "test_date", "borrower") if request.GET.get(key)}
     form = WaiverForm(request.POST or None, user=request.user, initial=initial)

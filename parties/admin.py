@@ -5,6 +5,12 @@ Every model that keeps history is registered with ``SimpleHistoryAdmin``, so its
 page shows who changed what, when, and the values before and after. Signature blocks are
 edited where they stand: inline on the document (``SignatureBlockInline``, used by the
 agreements' admin) and, with their "By:" lines, on the block's own page.
+
+Every admin here derives from ``portal.access.admin.ScopedModelAdmin``: a staff user who is
+not an administrator sees the parties, people and signature pages of their agreements, and
+changes a party or person only where the access rule allows (a party shared with a deal they
+do not administer is not theirs to change). Users and memberships decide what everyone sees:
+only administrators change them.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+
+from portal.access.admin import ScopedInlineMixin, ScopedModelAdmin
 
 from .models import (
     Address,
@@ -81,14 +89,14 @@ def signed_document_types() -> QuerySet[ContentType]:
 # --- Inlines on a party -----------------------------------------------------------
 
 
-class FormerNameInline(admin.TabularInline):
+class FormerNameInline(ScopedInlineMixin, admin.TabularInline):
     """Names the party was formerly known as ("f/k/a")."""
 
     model = FormerName
     extra = 0
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(ScopedInlineMixin, admin.TabularInline):
     """The party's office addresses, as the documents give them."""
 
     model = Address
@@ -96,18 +104,19 @@ class AddressInline(admin.TabularInline):
     fields = ("label", "street", "suite", "city", "region", "postal_code", "country")
 
 
-class PartyRelationshipInline(admin.TabularInline):
+class PartyRelationshipInline(ScopedInlineMixin, admin.TabularInline):
     """How this party stands to others: read as "<this party> is <kind> <other party>"."""
 
     model = PartyRelationship
     fk_name = "party"
     extra = 0
     autocomplete_fields = ("other",)
+    fk_actions = {"other": "change"}
     verbose_name = "relationship"
     verbose_name_plural = "relationships (this party is … the other party)"
 
 
-class PartyMembershipInline(admin.TabularInline):
+class PartyMembershipInline(ScopedInlineMixin, admin.TabularInline):
     """Portal users who belong to this party, and in which role."""
 
     model = Membership
@@ -119,7 +128,7 @@ class PartyMembershipInline(admin.TabularInline):
 
 
 @admin.register(Party)
-class PartyAdmin(SimpleHistoryAdmin):
+class PartyAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Parties: search by legal name or a former name; filter by kind and jurisdiction."""
 
     list_display = ("legal_name", "kind", "jurisdiction", "formerly_known_as", "updated_at")
@@ -147,20 +156,22 @@ class PartyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FormerName)
-class FormerNameAdmin(SimpleHistoryAdmin):
+class FormerNameAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Former names on their own, for search across every party and for their history."""
 
     list_display = ("name", "party")
+    fk_actions = {"party": "change"}
     search_fields = ("name", "party__legal_name")
     autocomplete_fields = ("party",)
     list_select_related = ("party",)
 
 
 @admin.register(Address)
-class AddressAdmin(SimpleHistoryAdmin):
+class AddressAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Office addresses on their own, for search by city or state and for their history."""
 
     list_display = ("party", "label", "street", "suite", "city", "region", "postal_code", "country")
+    fk_actions = {"party": "change"}
     list_filter = ("region", "country")
     search_fields = ("party__legal_name", "street", "city", "region", "postal_code")
     autocomplete_fields = ("party",)
@@ -168,10 +179,11 @@ class AddressAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PartyRelationship)
-class PartyRelationshipAdmin(SimpleHistoryAdmin):
+class PartyRelationshipAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Relationships between parties, read as "<party> is <kind> <other>"."""
 
     list_display = ("party", "kind", "other")
+    fk_actions = {"party": "change", "other": "change"}
     list_filter = ("kind",)
     search_fields = ("party__legal_name", "other__legal_name")
     autocomplete_fields = ("party", "other")
@@ -181,7 +193,7 @@ class PartyRelationshipAdmin(SimpleHistoryAdmin):
 # --- People and what they signed --------------------------------------------------
 
 
-class PersonSignatureInline(ReadOnlyMixin, admin.TabularInline):
+class PersonSignatureInline(ReadOnlyMixin, ScopedInlineMixin, admin.TabularInline):
     """The signatures a person made: a record of the documents, listed here, edited on the block."""
 
     model = Signature
@@ -226,7 +238,7 @@ class PersonSignatureInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """People who sign for parties, with every signature they made."""
 
     list_display = ("full_name", "email", "signature_count")
@@ -263,7 +275,7 @@ class SignatureBlockFormSet(BaseGenericInlineFormSet):
             raise ValidationError(f"Two signature blocks stand at the same position on the document: {listed}.")
 
 
-class SignatureBlockInline(GenericTabularInline):
+class SignatureBlockInline(ScopedInlineMixin, GenericTabularInline):
     """The signature blocks of a document (agreement, amendment, reaffirmation), as printed."""
 
     model = SignatureBlock
@@ -299,7 +311,7 @@ class SignatureBlockInline(GenericTabularInline):
         return "; ".join(str(signature) for signature in obj.signatures.all()) or "no signature lines"
 
 
-class SignatureInline(admin.TabularInline):
+class SignatureInline(ScopedInlineMixin, admin.TabularInline):
     """The "By:" lines of a block; a blank line is kept, since it is part of the document as executed."""
 
     model = Signature
@@ -310,7 +322,7 @@ class SignatureInline(admin.TabularInline):
 
 
 @admin.register(SignatureBlock)
-class SignatureBlockAdmin(SimpleHistoryAdmin):
+class SignatureBlockAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """One party's block on an executed document, with its signature lines."""
 
     list_display = ("party_name_as_printed", "party", "document", "position", "through_party", "signature_lines")
@@ -354,7 +366,7 @@ class SignatureBlockAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(SimpleHistoryAdmin):
+class SignatureAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Signature lines on their own: search by signer, title or block."""
 
     list_display = ("__str__", "person", "block_party", "title_as_printed", "for_party", "conformed")
@@ -373,7 +385,7 @@ class SignatureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Which user belongs to which party, and in which role: this scopes what they see."""
 
     list_display = ("user", "party", "role", "created_at")
@@ -384,7 +396,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
     date_hierarchy = "created_at"
 
 
-class UserMembershipInline(admin.TabularInline):
+class UserMembershipInline(ScopedInlineMixin, admin.TabularInline):
     """The parties a user belongs to, on the user's page."""
 
     model = Membership
@@ -395,7 +407,7 @@ class UserMembershipInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(ScopedModelAdmin, UserAdmin):
     """Django's user admin, with the user's memberships in parties."""
 
     inlines = (*UserAdmin.inlines, UserMembershipInline)

@@ -1,9 +1,9 @@
 """
 The API's shared machinery: the access rule applied once, NetBox style.
 
-Every model the API serves has a *scope*: a function ``user -> QuerySet`` of the rows that
-user may see, built on :func:`portal.access.agreements_visible_to`. Everything the API
-reads starts from a scope:
+Every model the API serves has a *scope*: the rows that user may see, from the one access
+rule (:func:`portal.access.visible`, registered per model and action in
+:mod:`portal.access.scopes`). Everything the API reads starts from a scope:
 
 - :class:`PortalViewSet` (the base of every resource) starts ``get_queryset`` from the
   scope of its ``model``, so lists, details and custom actions are scoped before any
@@ -14,7 +14,8 @@ reads starts from a scope:
 - nested rows are prefetched through :func:`visible` as well (see each viewset's ``optimize``).
 
 A model with no registered scope cannot be served at all (fail closed). A new resource
-registers its scope with :func:`register_scope` and derives from :class:`PortalViewSet`.
+registers its scope in :mod:`portal.access.scopes` and derives from :class:`PortalViewSet`;
+writes ask ``portal.access.may`` once, in the service they call.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
@@ -40,154 +41,27 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.viewsets import GenericViewSet
 
-from covenants.models import (
-    Agreement,
-    AgreementRole,
-    Amendment,
-    ConditionPrecedent,
-    Covenant,
-    CovenantTerms,
-    CovenantTestResult,
-    FinancialStatement,
-    LineItem,
-    StatementUpload,
-    ThresholdStep,
-    Waiver,
+from portal import access
+from portal.access import (  # noqa: F401  (the API's names for the rule's scopes)
+    parties_attachable_by,
+    parties_visible_to,
+    people_visible_to,
+    register_scope,
+    signature_blocks_visible_to,
 )
-from parties.models import Party, PartyRelationship, Person, Signature, SignatureBlock
-from portal.access import agreements_administered_by, agreements_visible_to, is_administrator, signature_blocks_on
 from portal.two_factor import PortalTokenAuthentication
 
 User = AbstractBaseUser | AnonymousUser
 M = TypeVar("M", bound=Model)
 Scope = Callable[[Any], QuerySet]
 
-# --- Scopes: what each user may see, per model ---------------------------------------
-
-_SCOPES: dict[type[Model], Scope] = {}
+# --- Scopes: what each user may see, per model (the one rule, portal.access) -----------
 
 
-def register_scope(model: type[Model]) -> Callable[[Scope], Scope]:
-    """Register ``scope(user) -> QuerySet`` as the one place deciding which rows of ``model`` a user sees."""
-
-    def decorator(scope: Scope) -> Scope:
-        if model in _SCOPES and _SCOPES[model] is not scope:
-            raise ImproperlyConfigured(f"{model.__name__} already has an access scope.")
-        _SCOPES[model] = scope
-        return scope
-
-    return decorator
-
-
-def visible(model: type[M], user: User) -> QuerySet[M]:
-    """The rows of ``model`` the user may see. Fails closed for a model without a scope."""
-    try:
-        scope = _SCOPES[model]
-    except KeyError:
-        raise ImproperlyConfigured(
-            f"No access scope is registered for {model.__name__}: add one with portal.api.register_scope."
-        ) from None
-    if user is None or not user.is_authenticated:
-        return model._default_manager.none()
-    # Memoised on the user object (one per request): a request asks for the same scope for its
-    # queryset, related fields, filter choices and prefetches, and each would repeat the access
-    # rule's membership checks. The querysets are lazy, so reuse reads current rows.
-    cache = user.__dict__.setdefault("_portal_scopes", {})
-    if model not in cache:
-        cache[model] = scope(user)
-    return cache[model].all()
-
-
-def _in_visible_agreements(lookup: str) -> Callable[[Any], Q]:
-    return lambda user: Q(**{f"{lookup}__in": visible(Agreement, user)})
-
-
-register_scope(Agreement)(agreements_visible_to)
-register_scope(LineItem)(lambda user: LineItem.objects.all())  # reference data: revenues, EBITDA, ...
-register_scope(AgreementRole)(lambda user: AgreementRole.objects.filter(_in_visible_agreements("agreement")(user)))
-register_scope(Amendment)(lambda user: Amendment.objects.filter(_in_visible_agreements("agreement")(user)))
-register_scope(ConditionPrecedent)(
-    lambda user: ConditionPrecedent.objects.filter(_in_visible_agreements("amendment__agreement")(user))
-)
-register_scope(Covenant)(lambda user: Covenant.objects.filter(_in_visible_agreements("agreement")(user)))
-register_scope(CovenantTerms)(
-    lambda user: CovenantTerms.objects.filter(_in_visible_agreements("covenant__agreement")(user))
-)
-register_scope(ThresholdStep)(
-    lambda user: ThresholdStep.objects.filter(_in_visible_agreements("terms__covenant__agreement")(user))
-)
-# The same rule as covenants.selectors.statements_visible_to / results_visible_to, through
-# the memoised agreement scope.
-register_scope(FinancialStatement)(
-    lambda user: FinancialStatement.objects.filter(_in_visible_agreements("agreement")(user))
-)
-register_scope(StatementUpload)(lambda user: StatementUpload.objects.filter(_in_visible_agreements("agreement")(user)))
-register_scope(CovenantTestResult)(
-    lambda user: CovenantTestResult.objects.filter(_in_visible_agreements("agreement")(user))
-)
-register_scope(Waiver)(lambda user: Waiver.objects.filter(_in_visible_agreements("agreement")(user)))
-
-
-@register_scope(SignatureBlock)
-def signature_blocks_visible_to(user: User) -> QuerySet[SignatureBlock]:
-    """Signature blocks on the documents the user may see: agreements, their amendments, reaffirmations."""
-    return signature_blocks_on(visible(Agreement, user))
-
-
-register_scope(Signature)(lambda user: Signature.objects.filter(block__in=visible(SignatureBlock, user).values("pk")))
-
-
-def _orphan_parties() -> QuerySet[Party]:
-    """Parties no agreement, signature or relationship names yet: just created, to be attached."""
-    return Party.objects.exclude(pk__in=AgreementRole.objects.values("party_id")).exclude(
-        Q(pk__in=SignatureBlock.objects.values("party_id"))
-        | Q(pk__in=SignatureBlock.objects.filter(through_party__isnull=False).values("through_party_id"))
-        | Q(pk__in=Signature.objects.filter(for_party__isnull=False).values("for_party_id"))
-        | Q(pk__in=PartyRelationship.objects.values("party_id"))
-        | Q(pk__in=PartyRelationship.objects.values("other_id"))
-    )
-
-
-@register_scope(Party)
-def parties_visible_to(user: User) -> QuerySet[Party]:
-    """
-    Parties the user may see: those holding a role in an agreement they see, those named
-    on its signature pages, and those related to them (an affiliate, a sole member).
-    """
-    if is_administrator(user):
-        return Party.objects.all()
-    in_agreements = visible(AgreementRole, user).values("party_id")
-    blocks = visible(SignatureBlock, user)
-    return Party.objects.filter(
-        Q(pk__in=in_agreements)
-        | Q(pk__in=blocks.values("party_id"))
-        | Q(pk__in=blocks.filter(through_party__isnull=False).values("through_party_id"))
-        | Q(pk__in=Signature.objects.filter(block__in=blocks.values("pk"), for_party__isnull=False).values("for_party"))
-        | Q(pk__in=PartyRelationship.objects.filter(party_id__in=in_agreements).values("other_id"))
-        | Q(pk__in=PartyRelationship.objects.filter(other_id__in=in_agreements).values("party_id"))
-    )
-
-
-def parties_attachable_by(user: User) -> QuerySet[Party]:
-    """Parties a user may give a role: those they see, and, for those who administer an agreement,
-    parties nothing names yet (just created: invisible to lists until given a role)."""
-    if user is None or not user.is_authenticated:
-        return Party.objects.none()
-    if is_administrator(user):
-        return Party.objects.all()
-    if not agreements_administered_by(user).exists():
-        return parties_visible_to(user)
-    return Party.objects.filter(
-        Q(pk__in=parties_visible_to(user).values("pk")) | Q(pk__in=_orphan_parties().values("pk"))
-    )
-
-
-@register_scope(Person)
-def people_visible_to(user: User) -> QuerySet[Person]:
-    """People who sign on documents the user may see."""
-    if is_administrator(user):
-        return Person.objects.all()
-    return Person.objects.filter(pk__in=visible(Signature, user).filter(person__isnull=False).values("person_id"))
+def visible(model: type[M], user: User | None, action: str = "view") -> QuerySet[M]:
+    """The rows of ``model`` the user may see (or do ``action`` on): ``portal.access.visible``.
+    Fails closed for a model without a rule."""
+    return access.visible(user, model, action)
 
 
 def scoped_choices(model: type[Model]) -> Callable[[HttpRequest | Request | None], QuerySet]:
@@ -242,9 +116,10 @@ class PortalViewSet(GenericViewSet):
     def user(self) -> User:
         return getattr(self.request, "user", None) or AnonymousUser()
 
-    def visible(self, model: type[M]) -> QuerySet[M]:
-        """Rows of another model the requesting user may see (for nested prefetches)."""
-        return visible(model, self.user)
+    def visible(self, model: type[M], action: str = "view") -> QuerySet[M]:
+        """Rows of another model the requesting user may see, or do ``action`` on (for nested
+        prefetches, and to load a row through the rule, as a file download does)."""
+        return visible(model, self.user, action)
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -1,11 +1,12 @@
 """
 Rights by role in the covenants API. Reading is decided by the scope (``portal.api``):
-what a user may not see is a 404. These classes decide writing, on rows the user sees:
+what a user may not see is a 404. Writing is decided by the access rule's actions
+(``portal.access.may``), on rows the user sees:
 
 - the Agents of an agreement and administrators change its terms, amendments' status and
-  roles, and record waivers (``portal.access.may_administer``);
+  roles (``change``), and record waivers (``waive``, asked by the waiver service);
 - Borrowers' users submit statements for their own entities only, Agents and
-  administrators for any Borrower (checked by the service, per entity).
+  administrators for any Borrower (``submit``, and per entity by the service).
 """
 
 from __future__ import annotations
@@ -16,18 +17,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from portal.access import agreements_administered_by, may_administer
+from portal.access import may
 
 from ..models import Agreement
-
-
-def agreement_of(obj: Any) -> Agreement:
-    """The agreement a covenants row belongs to."""
-    if isinstance(obj, Agreement):
-        return obj
-    if hasattr(obj, "agreement"):
-        return obj.agreement
-    return obj.covenant.agreement
 
 
 class AdministersAgreement(BasePermission):
@@ -41,9 +33,9 @@ class AdministersAgreement(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS or getattr(view, "detail", False):
             return True
-        return agreements_administered_by(request.user).exists()
+        return may(request.user, "administer", Agreement)
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return may_administer(request.user, agreement_of(obj))
+        return may(request.user, "change", obj)

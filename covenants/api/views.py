@@ -27,7 +27,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal.access import borrowers_user_may_submit_for, may_administer
+from portal.access import may
 from portal.api import ERROR, PortalViewSet
 
 from .. import services, terms_services
@@ -278,7 +278,7 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         if not serializer.is_valid():
             return _field_errors(serializer.errors)
         agreement: Agreement = serializer.validated_data["agreement"]
-        if not borrowers_user_may_submit_for(request.user, agreement).exists():
+        if not may(request.user, "submit", agreement):
             raise PermissionDenied(SUBMIT_REFUSED)
         if multipart:
             upload = serializer.validated_data["file"]
@@ -322,7 +322,9 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     def file(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The original file (or JSON records) the statement was submitted in, byte for byte."""
         statement = self.get_object()
-        upload = StatementUpload.objects.only("filename", "format", "content").get(pk=statement.upload_id)
+        # Loaded through the rule's "download" scope: may(user, "download", upload), in the same query.
+        uploads = self.visible(StatementUpload, "download").only("filename", "format", "content")
+        upload = get_object_or_404(uploads, pk=statement.upload_id)
         response = HttpResponse(bytes(upload.content), content_type=FILE_TYPES.get(upload.format, FILE_TYPES["csv"]))
         response["Content-Disposition"] = content_disposition_header(True, upload.filename)
         return response
@@ -364,9 +366,7 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalView
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         covenant: Covenant = data["covenant"]
-        if not may_administer(request.user, covenant.agreement):
-            raise PermissionDenied("Only the Agents of this agreement and administrators may record a waiver.")
-        try:
+        try:  # the service asks may(user, "waive", covenant): refused, a 403
             waiver = services.waiver_record(
                 covenant_id=covenant.pk,
                 test_date=data["test_date"],

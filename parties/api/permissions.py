@@ -1,7 +1,7 @@
 """
 Rights in the parties API: everyone reads what their scope holds. Recording a new party or
-signatory takes agent powers (``portal.access.may_manage_parties``); changing an existing
-one is decided per record by the service (``may_change_party`` / ``may_change_person``),
+signatory takes agent powers (``may(user, "add", Party)``); changing an existing one is
+decided per record by the service (``may(user, "change", party)``, or a person),
 since a party or signatory is shared by every deal it is in.
 """
 
@@ -11,7 +11,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from portal.access import may_manage_parties
+from portal.access import may
+
+from ..models import Party
 
 
 class ManagesParties(BasePermission):
@@ -22,4 +24,4 @@ class ManagesParties(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS or getattr(view, "action", None) != "create":
             return True
-        return may_manage_parties(request.user)
+        return may(request.user, "add", Party)

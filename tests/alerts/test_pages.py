@@ -142,6 +142,18 @@ def test_the_agent_is_offered_the_waiver_form_from_a_breach(client, harbor):
     assert f"{reverse('alerts:waiver_new')}?covenant={covenant.pk}&amp;test_date=2019-09-30" in html
 
 
+def test_the_unread_count_counts_only_what_the_inbox_lists(harbor):
+    """A user who no longer sees an agreement neither reads its alerts nor counts them unread."""
+    from covenants.alerts import inbox_for, unread_count
+
+    user = harbor.users["lender"]
+    assert unread_count(user) == inbox_for(user, unread_only=True).count() > 0
+    user.memberships.all().delete()
+    fresh = type(user).objects.get(pk=user.pk)  # a new request's user
+    assert list(inbox_for(fresh)) == []
+    assert unread_count(fresh) == 0
+
+
 def test_the_unread_count_for_the_header_takes_one_query_and_none_when_unused(harbor, django_assert_num_queries):
     request = RequestFactory().get("/")
     request.user = harbor.users["lender"]

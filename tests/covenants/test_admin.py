@@ -39,8 +39,8 @@ from covenants.models import (
     ThresholdStep,
     Waiver,
 )
-from parties.choices import EntityKind
-from parties.models import Party, Person, Signature, SignatureBlock
+from parties.choices import EntityKind, MembershipRole
+from parties.models import Membership, Party, Person, Signature, SignatureBlock
 from tests.admin_forms import change_form_data, inline_prefix
 
 pytestmark = pytest.mark.django_db
@@ -336,13 +336,21 @@ def test_upload_download_returns_the_original_bytes(client: Client, world: Simpl
     assert response["Content-Type"].startswith("text/csv")
 
 
-def test_upload_download_needs_view_permission(world: SimpleNamespace) -> None:
+def test_upload_download_needs_view_permission_and_the_agreement(world: SimpleNamespace) -> None:
+    """The model permission says the clerk works on uploads; the access rule, whose: a clerk of
+    no party to the agreement gets nothing, whatever their permissions."""
     clerk = User.objects.create_user("clerk", password=None, is_staff=True)
     client = Client()
     client.force_login(clerk)
     url = admin_url(StatementUpload, "download", world.upload.pk)
     assert client.get(url).status_code == 403
     clerk.user_permissions.add(Permission.objects.get(codename="view_statementupload"))
+    clerk = User.objects.get(pk=clerk.pk)  # permissions are cached on the user object
+    client.force_login(clerk)
+    response = client.get(url)
+    assert response.status_code == 404
+    assert CSV_BYTES not in response.content
+    Membership.objects.create(user=clerk, party=world.kmc, role=MembershipRole.BORROWER)
     assert client.get(url).content == CSV_BYTES
     assert client.get(admin_url(StatementUpload, "download", 999999)).status_code == 404
 
@@ -519,3 +527,12 @@ def test_waiver_is_recorded_by_the_user_who_saves_it(client: Client, world: Simp
     )
     assert response.status_code == 302
     assert Waiver.objects.get(test_date=dt.date(2000, 3, 31)).recorded_by == superuser
+
+
+def test_the_waiver_admin_refuses_a_second_waiver_of_the_same_test(client: Client, world: SimpleNamespace) -> None:
+    """Recorded through the waiver service: what it refuses, the admin refuses, in its words."""
+    data = {"agreement": world.loan.pk, "covenant": world.covenant.pk, "test_date": "1999-09-30"}
+    response = client.post(admin_url(Waiver, "add"), {**data, "instrument": "Another letter"})
+    assert response.status_code == 200
+    assert "7.01(b) on 1999-09-30 is already waived." in response.content.decode()
+    assert Waiver.objects.filter(covenant=world.covenant).count() == 1
