@@ -4,9 +4,7 @@ The error handlers answer JSON under /api/ and Django's pages elsewhere (portal.
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import two_factor, views
 from .login_throttle import ThrottledAuthenticationForm
@@ -27,8 +25,7 @@ urlpatterns = [
     path("alerts/", include("covenants.alert_urls")),
     path("api/", include("portal.api_urls")),
     path("admin/", admin.site.urls),
-    # Browsers ask for /favicon.ico on every page that names no icon (the admin's, a file's).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 handler400 = "portal.api_conventions.bad_request"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.forms.utils import flatatt
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -76,3 +77,9 @@ def home(request: HttpRequest) -> HttpResponse:
         late_page=page_selectors.page_number(request.GET.get("late_page")),
     )
     return render(request, "portal/dashboard.html", {"board": board, "form": form, "today": today})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (a file, a JSON answer): send them
+    to the one the pages name. Resolved per request, since the static manifest names the file."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
