@@ -70,8 +70,7 @@ tabled AS MATERIALIZED (
     SELECT c.agreement_id, c.id AS covenant_id, c.section, c.name AS covenant_name, l.id AS result_id, l.terms_id,
            l.test_date, l.borrower_id, l.value, l.threshold, l.headroom, l.headroom_percent, l.provisional,
            CASE WHEN l.id IS NULL THEN NULL
-                WHEN l.status = 'compliant' AND l.headroom IS NOT NULL AND l.threshold <> 0
-                     AND l.headroom * 100 < c.warning_band_percent * ABS(l.threshold) THEN %(near)s
+                WHEN l.status = 'compliant' AND l.near_breach THEN %(near)s
                 ELSE l.status END AS shown_status
     FROM covenants_covenant c
     LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = 'breach')
@@ -266,11 +265,7 @@ quarters AS (
             day="r.test_date",
             name="p.legal_name",
             label="r.explanation",
-            status=(
-                "CASE WHEN r.status = 'compliant' AND r.headroom IS NOT NULL AND r.threshold <> 0 "
-                "AND r.headroom * 100 < c.warning_band_percent * ABS(r.threshold) "
-                "THEN %(near)s ELSE r.status END"
-            ),
+            status=("CASE WHEN r.status = 'compliant' AND r.near_breach THEN %(near)s ELSE r.status END"),
             value="r.value",
             threshold="r.threshold",
             headroom="r.headroom",

@@ -30,7 +30,6 @@ rounded down to two places, so it is under the warning band exactly when the hea
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,11 +39,26 @@ from functools import lru_cache
 
 import orjson
 
+from .fiscal_calendar import (
+    FISCAL_YTD,
+    TRAILING,
+    check_fiscal_year_end_month,
+    is_fiscal_quarter_end,
+    next_quarter_end,
+    previous_quarter_end,
+    quarter_end_on_or_after,
+    quarter_ends_in_window,
+)
+from .formatting import headroom as headroom_words
+from .formatting import long_date, money, ratio
+
 __all__ = [
     "BREACH",
     "COMPLIANT",
+    "FISCAL_YTD",
     "INCOMPLETE",
     "NOT_TESTED",
+    "TRAILING",
     "WAIVED",
     "AgreementInputs",
     "BorrowerSpan",
@@ -56,6 +70,7 @@ __all__ = [
     "WaiverKey",
     "evaluate_agreement",
     "is_fiscal_quarter_end",
+    "is_near_breach",
     "previous_quarter_end",
     "quarter_end_on_or_after",
     "quarter_ends_in_window",
@@ -70,7 +85,6 @@ COMPLIANT, BREACH, INCOMPLETE, NOT_TESTED, WAIVED = "compliant", "breach", "inco
 # Other strings equal the TextChoices values in covenants/choices.py.
 ADD, REPLACE, DELETE = "add", "replace", "delete"
 SUM, RATIO = "sum", "ratio"
-TRAILING, FISCAL_YTD = "trailing", "fiscal_ytd"
 AT_LEAST, AT_MOST = "at_least", "at_most"
 COMBINED, EACH_BORROWER = "combined", "each_borrower"
 THRESHOLD_SET, THRESHOLD_TO_BE_SET, THRESHOLD_REDACTED = "set", "to_be_set", "redacted"
@@ -203,25 +217,27 @@ class Result:
 
     def fingerprint(self) -> str:
         """A digest of everything a stored result keeps of this one (terms, status, figures,
-        explanation, inputs): equal digests mean the stored result says the same. The engine
-        builds every result the same way from the same inputs, so re-evaluating unchanged
-        figures gives the same digest, and the caller compares 32 characters per test instead
-        of reading back and decoding each result's inputs."""
-        text = orjson.dumps(
-            [
-                self.terms_id,
-                self.status,
-                _text(self.value),
-                _text(self.threshold),
-                _text(self.headroom),
-                _text(self.headroom_percent),
-                self.provisional,
-                self.explanation,
-                self.inputs,
-            ],
-            default=str,
-        )
-        return hashlib.blake2b(text, digest_size=16).hexdigest()
+        near breach, explanation, inputs): equal digests mean the stored result says the same.
+        The engine builds every result the same way from the same inputs, so re-evaluating
+        unchanged figures gives the same digest, and the caller compares 32 characters per test
+        instead of reading back and decoding each result's inputs.
+
+        Near breach is part of the digest only when it is true, so that the digests of the
+        results stored before it was (every result that is not near) stay what they were."""
+        parts: list[object] = [
+            self.terms_id,
+            self.status,
+            _text(self.value),
+            _text(self.threshold),
+            _text(self.headroom),
+            _text(self.headroom_percent),
+            self.provisional,
+            self.explanation,
+            self.inputs,
+        ]
+        if self.near_breach:
+            parts.append("near_breach")
+        return hashlib.blake2b(orjson.dumps(parts, default=str), digest_size=16).hexdigest()
 
 
 def _text(amount: Decimal | None) -> str | None:
@@ -230,81 +246,11 @@ def _text(amount: Decimal | None) -> str | None:
 
 
 # ---------------------------------------------------------------------------
-# Fiscal quarters
+# Fiscal quarters: covenants.fiscal_calendar, the one calendar (re-exported here, as before)
 # ---------------------------------------------------------------------------
 
-
-def _check_month(fiscal_year_end_month: int) -> None:
-    if not 1 <= fiscal_year_end_month <= 12:
-        raise ValueError(f"fiscal_year_end_month must be 1 to 12, not {fiscal_year_end_month!r}.")
-
-
-@lru_cache(maxsize=4096)
-def _last_day(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-def _month_end_after(year: int, month: int, months: int) -> date:
-    """The last day of the month ``months`` after (year, month); negative goes back."""
-    index = year * 12 + (month - 1) + months
-    y, m = divmod(index, 12)
-    return date(y, m + 1, _last_day(y, m + 1))
-
-
-def is_fiscal_quarter_end(day: date, fiscal_year_end_month: int = 12) -> bool:
-    """Whether ``day`` is the last day of a fiscal quarter."""
-    _check_month(fiscal_year_end_month)
-    return _is_quarter_end(day, fiscal_year_end_month)
-
-
-# Evaluations ask the same few calendar questions hundreds of thousands of times in a
-# portfolio: the answers are cached (they are pure functions of their arguments).
-@lru_cache(maxsize=8192)
-def _is_quarter_end(day: date, fiscal_year_end_month: int) -> bool:
-    return (day.month - fiscal_year_end_month) % 3 == 0 and day.day == _last_day(day.year, day.month)
-
-
-def quarter_end_on_or_after(day: date, fiscal_year_end_month: int = 12) -> date:
-    """The last day of the fiscal quarter containing ``day``."""
-    _check_month(fiscal_year_end_month)
-    return _month_end_after(day.year, day.month, (fiscal_year_end_month - day.month) % 3)
-
-
-def previous_quarter_end(day: date, fiscal_year_end_month: int = 12) -> date:
-    """The fiscal quarter end strictly before the end of the quarter containing ``day``."""
-    quarter_end = quarter_end_on_or_after(day, fiscal_year_end_month)
-    return _month_end_after(quarter_end.year, quarter_end.month, -3)
-
-
-def _next_quarter_end(quarter_end: date) -> date:
-    return _month_end_after(quarter_end.year, quarter_end.month, 3)
-
-
-def quarter_ends_in_window(
-    test_date: date, quarters: int, *, kind: str = TRAILING, fiscal_year_end_month: int = 12
-) -> tuple[date, ...]:
-    """
-    The fiscal quarter ends a window covers, oldest first, ending on ``test_date``.
-
-    ``trailing``: the ``quarters`` quarter ends ending on the test date. ``fiscal_ytd``: from
-    the first quarter of the fiscal year containing the test date through the test date
-    (``quarters`` is then not used). The test date must be a fiscal quarter end.
-    """
-    return _window_quarter_ends(test_date, quarters, kind, fiscal_year_end_month)
-
-
-@lru_cache(maxsize=8192)
-def _window_quarter_ends(test_date: date, quarters: int, kind: str, fiscal_year_end_month: int) -> tuple[date, ...]:
-    if not is_fiscal_quarter_end(test_date, fiscal_year_end_month):
-        raise ValueError(f"{test_date.isoformat()} is not the last day of a fiscal quarter.")
-    if kind == FISCAL_YTD:
-        # Months from the test date to the fiscal year end: 0, 3, 6 or 9.
-        quarters = 4 - ((fiscal_year_end_month - test_date.month) % 12) // 3
-    elif kind != TRAILING:
-        raise ValueError(f"Unknown window kind {kind!r}.")
-    if quarters < 1:
-        raise ValueError("A window covers at least one fiscal quarter.")
-    return tuple(_month_end_after(test_date.year, test_date.month, -3 * back) for back in range(quarters - 1, -1, -1))
+_check_month = check_fiscal_year_end_month
+_next_quarter_end = next_quarter_end
 
 
 # ---------------------------------------------------------------------------
@@ -396,12 +342,6 @@ _LINE_ITEM_LABELS = {
     "total_debt": "total debt",
     "interest_expense": "interest expense",
 }
-# English month names, whatever the process locale.
-_MONTH_NAMES = (
-    "",
-    *("January", "February", "March", "April", "May", "June"),
-    *("July", "August", "September", "October", "November", "December"),
-)
 _COUNT_WORDS = (
     "zero",
     "one",
@@ -429,29 +369,10 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-@lru_cache(maxsize=8192)
-def _long_date(day: date) -> str:
-    return f"{_MONTH_NAMES[day.month]} {day.day}, {day.year}"
-
-
-def _money(amount: Decimal) -> str:
-    """An amount as the agreements print it: $18,000,000, and negatives in parentheses."""
-    magnitude = abs(amount)
-    if magnitude == magnitude.to_integral_value():
-        text = f"{magnitude:,.0f}"
-    elif magnitude.as_tuple().exponent >= -2:  # type: ignore[operator]
-        text = f"{magnitude:,.2f}"
-    else:
-        text = f"{magnitude.normalize():,f}"
-    return f"(${text})" if amount < 0 else f"${text}"
-
-
-def _ratio_text(value: Decimal) -> str:
-    """A ratio as the agreements print it: 5.75 to 1.00 (at least two places, no trailing zeros beyond)."""
-    shown = value.normalize()
-    if shown.as_tuple().exponent > -2:  # type: ignore[operator]
-        shown = value.quantize(Decimal("0.01"), context=_EXACT)
-    return f"{shown:f} to 1.00"
+# Figures and dates as the agreements print them: covenants.formatting, the one place.
+_long_date = long_date
+_money = money
+_ratio_text = ratio
 
 
 def _window_text(quarters: tuple[date, ...], kind: str, test_date: date) -> str:
@@ -787,14 +708,15 @@ def _evaluate_scope(
             _PERCENT_PLACES, rounding=ROUND_FLOOR, context=_EXACT
         )
     compliant = headroom >= 0
-    near = (
-        compliant
-        and threshold != 0
-        and _EXACT.multiply(headroom, _HUNDRED) < _EXACT.multiply(covenant.warning_band_percent, abs(threshold))
+    near = is_near_breach(
+        status=COMPLIANT if compliant else BREACH,
+        headroom=headroom,
+        threshold=threshold,
+        warning_band_percent=covenant.warning_band_percent,
     )
 
     value_text = _ratio_text(value) if is_ratio else _money(value)
-    headroom_text = f"{headroom.normalize():f}" if is_ratio else _money(headroom)
+    headroom_text = headroom_words(headroom, is_ratio=is_ratio)
     statement = f"{subject} amounted to {value_text} against a {limit_word} of {threshold_text} ({where})."
     percent_text = f" ({headroom_percent}%)" if headroom_percent is not None else ""
     if compliant:
@@ -807,7 +729,7 @@ def _evaluate_scope(
             verdict = f" Compliant{provisional_note}, with headroom of {headroom_text}{percent_text}."
         status = COMPLIANT
     else:
-        shortfall = f"{(-headroom).normalize():f}" if is_ratio else _money(-headroom)
+        shortfall = headroom_words(-headroom, is_ratio=is_ratio)
         verdict = f" Breach{provisional_note}: {'short' if terms.direction == AT_LEAST else 'over'} by {shortfall}."
         status = BREACH
     return result(
@@ -818,6 +740,24 @@ def _evaluate_scope(
         headroom_percent=headroom_percent,
         near_breach=near,
     )
+
+
+def is_near_breach(
+    *, status: str, headroom: Decimal | None, threshold: Decimal | None, warning_band_percent: Decimal
+) -> bool:
+    """
+    The near-breach rule, the only place it is written: compliant, with headroom under the
+    covenant's warning band, a percent of the threshold (strictly under: 10% headroom with a
+    10% band is not near). A threshold of zero has no percent and is never near; a result
+    without headroom (no value, or undecided) is never near.
+
+    The engine decides it with every result (``Result.near_breach``) and the evaluation stores
+    it; pages, exports, alerts and the API read the stored flag. Exact: the headroom percent
+    shown is rounded down, so it is under the band exactly when this is true.
+    """
+    if status != COMPLIANT or headroom is None or threshold is None or threshold == 0:
+        return False
+    return _EXACT.multiply(headroom, _HUNDRED) < _EXACT.multiply(warning_band_percent, abs(threshold))
 
 
 def _ratio(numerator: Decimal, denominator: Decimal, direction: str) -> Decimal:

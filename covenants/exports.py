@@ -18,8 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .page_selectors import STATUS_LABELS, CertificateItem, ResultView
+from .choices import ResultStatus
+from .formatting import figure, headroom, money
+from .page_selectors import CertificateItem, ResultView
 from .spreadsheet_safety import neutralise, write_text
+from .statuses import NEAR_BREACH, status_label
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
@@ -66,8 +69,8 @@ def compliance_rows(agreement_name: str, views: Sequence[ResultView]) -> list[li
     for view in views:
         r = view.result
         warning = ""
-        if view.status == "near_breach":
-            warning = f"Near breach: headroom under the {r.covenant.warning_band_percent.normalize():f}% warning band"
+        if view.status == NEAR_BREACH:
+            warning = f"Headroom under the {r.covenant.warning_band_percent.normalize():f}% warning band"
         rows.append(
             [
                 agreement_name,
@@ -75,7 +78,8 @@ def compliance_rows(agreement_name: str, views: Sequence[ResultView]) -> list[li
                 r.covenant.name,
                 r.test_date,
                 view.borrower_name,
-                r.get_status_display(),
+                # The word the pages, alerts and API use: "Near breach", not "Compliant" beside a warning.
+                status_label(r.status, r.near_breach),
                 warning,
                 _number(r.value),
                 _number(r.threshold),
@@ -144,28 +148,6 @@ def compliance_xlsx(rows: Sequence[Sequence[Cell]]) -> bytes:
     return buffer.getvalue()
 
 
-# --- Amounts as the agreements print them ---------------------------------------------------------
-
-
-def money(amount: Decimal | None) -> str:
-    """$18,000,000, and negatives in parentheses: ($4,157,000). Cents only when there are any."""
-    if amount is None:
-        return ""
-    magnitude = abs(amount)
-    text = f"{magnitude:,.0f}" if magnitude == magnitude.to_integral_value() else f"{magnitude:,.2f}"
-    return f"(${text})" if amount < 0 else f"${text}"
-
-
-def ratio(value: Decimal | None) -> str:
-    """5.75 to 1.00, as the agreements print a ratio."""
-    if value is None:
-        return ""
-    shown = value.normalize()
-    if shown.as_tuple().exponent > -2:  # type: ignore[operator]
-        shown = value.quantize(Decimal("0.01"))
-    return f"{shown:f} to 1.00"
-
-
 # --- The compliance certificate -------------------------------------------------------------------
 
 
@@ -216,15 +198,17 @@ class Certificate:
 
     @property
     def in_compliance(self) -> bool:
-        return bool(self.entries) and all(e.status in ("compliant", "near_breach", "waived") for e in self.entries)
+        return bool(self.entries) and all(
+            e.status in (ResultStatus.COMPLIANT, NEAR_BREACH, ResultStatus.WAIVED) for e in self.entries
+        )
 
     @property
     def breaches(self) -> list[CertificateEntry]:
-        return [e for e in self.entries if e.status == "breach"]
+        return [e for e in self.entries if e.status == ResultStatus.BREACH]
 
     @property
     def undecided(self) -> list[CertificateEntry]:
-        return [e for e in self.entries if e.status == "incomplete"]
+        return [e for e in self.entries if e.status == ResultStatus.INCOMPLETE]
 
 
 def certificate(
@@ -243,7 +227,6 @@ def certificate(
     for item in items:
         view = item.view
         r = view.result
-        shown = ratio if view.is_ratio else money
         terms = item.terms
         entries.append(
             CertificateEntry(
@@ -256,13 +239,11 @@ def certificate(
                     ComputationLine(f.borrower, f.period_end, f.line_item, f.amount, f.version, f.filename)
                     for f in view.figures
                 ],
-                value_text=shown(r.value),
-                threshold_text=item.amount_as_printed or shown(r.threshold),
-                headroom_text=(f"{r.headroom.normalize():f}" if view.is_ratio else money(r.headroom))
-                if r.headroom is not None
-                else "",
+                value_text=figure(r.value, is_ratio=view.is_ratio),
+                threshold_text=item.amount_as_printed or figure(r.threshold, is_ratio=view.is_ratio),
+                headroom_text=headroom(r.headroom, is_ratio=view.is_ratio),
                 status=view.status,
-                status_label=STATUS_LABELS.get(view.status, view.status),
+                status_label=status_label(view.status),
                 explanation=r.explanation,
                 provisional=r.provisional,
                 missing=view.missing,

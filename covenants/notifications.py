@@ -34,12 +34,12 @@ from django.utils import timezone
 
 from .alerts import (
     delivery_figures,
-    long_date,
     queue_deliveries,
     subscription_receives,
     webhook_destination_refusal,
 )
 from .choices import AlertChannel, DeliveryStatus
+from .formatting import long_date
 from .models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
 
 logger = logging.getLogger(__name__)

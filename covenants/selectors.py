@@ -19,7 +19,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from portal.access import agreements_visible_to
 
 from . import engine
-from .choices import AmendmentStatus, Role, StatementStatus
+from .choices import AmendmentStatus, Basis, Direction, Role, StatementStatus
 from .models import (
     Agreement,
     AgreementRole,
@@ -33,8 +33,53 @@ from .models import (
 )
 
 
-def _terms_version(terms: CovenantTerms) -> engine.TermsVersion:
+def terms_version(
+    *,
+    terms_id: int,
+    effective_from: dt.date,
+    action: str,
+    metric_kind: str,
+    line_item: str | None,
+    window_quarters: int,
+    window_kind: str,
+    denominator_line_item: str | None,
+    denominator_window_quarters: int | None,
+    denominator_window_kind: str | None,
+    direction: str = Direction.AT_LEAST,
+    basis: str = Basis.COMBINED,
+    schedule: Iterable[engine.ScheduleRow] = (),
+    amendment_id: int | None = None,
+    amendment_status: str | None = None,
+    amendment_title: str = "",
+) -> engine.TermsVersion:
+    """One version of a covenant's terms as the engine reads it: the one mapping from what is
+    stored to the engine's data, whether the terms were read as models (``covenant_spec``), as
+    rows (``evaluation_inputs``) or as the quarters they need (``covenants.late_financials``).
+
+    Line items are their codes; terms added by an amendment still pending its conditions
+    precedent are provisional, and cite the amendment by its title."""
     return engine.TermsVersion(
+        terms_id=terms_id,
+        effective_from=effective_from,
+        action=action,
+        metric_kind=metric_kind,
+        line_item=line_item,
+        window_quarters=window_quarters,
+        window_kind=window_kind,
+        denominator_line_item=denominator_line_item,
+        denominator_window_quarters=denominator_window_quarters,
+        denominator_window_kind=denominator_window_kind or engine.TRAILING,
+        direction=direction,
+        basis=basis,
+        schedule=tuple(schedule),
+        provisional=bool(amendment_id and amendment_status == AmendmentStatus.PENDING),
+        source=(amendment_title or "") if amendment_id else "",
+    )
+
+
+def _terms_version(terms: CovenantTerms) -> engine.TermsVersion:
+    amendment = terms.amendment if terms.amendment_id else None
+    return terms_version(
         terms_id=terms.pk,
         effective_from=terms.effective_from,
         action=terms.action,
@@ -44,10 +89,10 @@ def _terms_version(terms: CovenantTerms) -> engine.TermsVersion:
         window_kind=terms.window_kind,
         denominator_line_item=terms.denominator_line_item.code if terms.denominator_line_item_id else None,
         denominator_window_quarters=terms.denominator_window_quarters,
-        denominator_window_kind=terms.denominator_window_kind or "trailing",
+        denominator_window_kind=terms.denominator_window_kind,
         direction=terms.direction,
         basis=terms.basis,
-        schedule=tuple(
+        schedule=(
             engine.ScheduleRow(
                 test_date=row.test_date,
                 threshold=row.threshold,
@@ -57,8 +102,9 @@ def _terms_version(terms: CovenantTerms) -> engine.TermsVersion:
             )
             for row in terms.schedule.all()
         ),
-        provisional=bool(terms.amendment_id and terms.amendment.status == AmendmentStatus.PENDING),
-        source=terms.amendment.title if terms.amendment_id else "",
+        amendment_id=terms.amendment_id,
+        amendment_status=amendment.status if amendment else None,
+        amendment_title=amendment.title if amendment else "",
     )
 
 
@@ -191,7 +237,7 @@ def _covenant_specs(agreement_ids: Sequence[int]) -> dict[int, list[engine.Coven
         (denominator, denominator_quarters, denominator_kind, direction, basis) = row[8:13]
         amendment_id, amendment_status, amendment_title = row[13:]
         versions[covenant_id].append(
-            engine.TermsVersion(
+            terms_version(
                 terms_id=pk,
                 effective_from=effective_from,
                 action=action,
@@ -201,12 +247,13 @@ def _covenant_specs(agreement_ids: Sequence[int]) -> dict[int, list[engine.Coven
                 window_kind=window_kind,
                 denominator_line_item=denominator,
                 denominator_window_quarters=denominator_quarters,
-                denominator_window_kind=denominator_kind or "trailing",
+                denominator_window_kind=denominator_kind,
                 direction=direction,
                 basis=basis,
-                schedule=tuple(schedules[pk]),
-                provisional=bool(amendment_id and amendment_status == AmendmentStatus.PENDING),
-                source=amendment_title if amendment_id else "",
+                schedule=schedules[pk],
+                amendment_id=amendment_id,
+                amendment_status=amendment_status,
+                amendment_title=amendment_title,
             )
         )
 

@@ -34,6 +34,7 @@ from decimal import Decimal
 from pathlib import PureWindowsPath
 from typing import cast
 
+from .fiscal_calendar import is_fiscal_quarter_end, quarter_end_months
 from .spreadsheet_safety import FORMULA_STARTS, neutralise, write_text
 from .xlsx_reader import XlsxDamaged, XlsxEntities, XlsxLimits, XlsxRefused, read_first_sheet
 
@@ -317,19 +318,10 @@ def parse_amount(text: str | int | float | Decimal) -> Decimal:
     return _checked_amount(-value if negative else value, shown)
 
 
-def _quarter_end_months(fiscal_year_end_month: int) -> list[int]:
-    return sorted({(fiscal_year_end_month - 1 - 3 * k) % 12 + 1 for k in range(4)})
-
-
-def is_fiscal_quarter_end(day: date, fiscal_year_end_month: int = 12) -> bool:
-    """Whether ``day`` is the last day of every third month counting from the fiscal year end."""
-    return (day.month - fiscal_year_end_month) % 3 == 0 and day.day == calendar.monthrange(day.year, day.month)[1]
-
-
 def quarter_ends_description(fiscal_year_end_month: int = 12) -> str:
     """``"March 31, June 30, September 30 and December 31"`` for a calendar fiscal year."""
     parts = []
-    for month in _quarter_end_months(fiscal_year_end_month):
+    for month in quarter_end_months(fiscal_year_end_month):
         last = calendar.monthrange(2001, month)[1]  # a common year; February is spelt out below
         parts.append("February 28 (29 in a leap year)" if month == 2 else f"{_MONTHS[month - 1]} {last}")
     return ", ".join(parts[:-1]) + " and " + parts[-1]

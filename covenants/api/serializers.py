@@ -469,7 +469,9 @@ class CovenantTestResultSerializer(serializers.ModelSerializer):
     """
     The outcome of testing a covenant on a test date (for one Borrower on an each-Borrower
     basis). ``is_current`` is false once a later evaluation replaced it; ``provisional``
-    when computed under an amendment still pending.
+    when computed under an amendment still pending; ``near_breach`` when compliant with
+    headroom under the covenant's warning band, as the engine decided it (the pages, exports
+    and alerts say "Near breach" for exactly these).
     """
 
     covenant = CovenantRefSerializer(read_only=True)
@@ -490,6 +492,7 @@ class CovenantTestResultSerializer(serializers.ModelSerializer):
             "headroom",
             "headroom_percent",
             "provisional",
+            "near_breach",
             "explanation",
             "inputs",
             "is_current",

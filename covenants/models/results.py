@@ -34,6 +34,12 @@ class CovenantTestResult(models.Model):
     headroom = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
     headroom_percent = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
     provisional = models.BooleanField(default=False)
+    near_breach = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Compliant, with headroom under the covenant's warning band, as the engine decided it "
+        "(engine.is_near_breach). Pages, exports, alerts and the API read this; none decides it again.",
+    )
     explanation = models.TextField(blank=True)
     inputs = models.JSONField(default=dict, blank=True)
     is_current = models.BooleanField(default=True)

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
-from covenants import exports
+from covenants import formatting
 
 if TYPE_CHECKING:
     from covenants.page_selectors import FigureUsed, PageOf, ResultView
@@ -29,33 +29,31 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | None) -> str:
     """$18,000,000; negatives in parentheses: ($4,157,000)."""
-    return exports.money(value) if value is not None else ""
+    return formatting.money(value)
 
 
 @register.filter
 def figure(value: Decimal | None, is_ratio: bool = False) -> str:
     """An amount, or a ratio (5.75 to 1.00) when the covenant tests a ratio."""
-    if value is None:
-        return ""
-    return exports.ratio(value) if is_ratio else exports.money(value)
+    return formatting.figure(value, is_ratio=is_ratio)
 
 
 @register.filter
 def headroom(value: Decimal | None, is_ratio: bool = False) -> str:
     """Headroom as an amount, or for a ratio as a plain number; negative means short of the threshold."""
-    if value is None:
-        return ""
-    if is_ratio:
-        return f"{value.normalize():f}"
-    return exports.money(value)
+    return formatting.headroom(value, is_ratio=is_ratio)
 
 
 @register.filter
 def percent(value: Decimal | None) -> str:
     """12.34%."""
-    if value is None:
-        return ""
-    return f"{value.quantize(Decimal('0.01')):f}%"
+    return formatting.percent(value)
+
+
+@register.filter
+def long_date(value: dt.date | None) -> str:
+    """December 31, 1999, as the agreements (and the alerts, e-mails and explanations) write a date."""
+    return formatting.long_date(value) if isinstance(value, dt.date) else ""
 
 
 @register.filter
@@ -179,7 +177,7 @@ def _figure_row(f: FigureUsed, sources: dict[tuple, str]) -> str:
         sources[key] = source
     return (
         f"<tr><td>{escape(str(f.borrower))}</td><td>{f.period_end.isoformat()}</td><td>{escape(str(f.line_item))}"
-        f'</td><td class="num">{escape(exports.money(f.amount))}</td><td>#{f.statement_id} version {f.version}'
+        f'</td><td class="num">{escape(formatting.money(f.amount))}</td><td>#{f.statement_id} version {f.version}'
         f"{' (restated)' if f.version > 1 else ''}{source}</td></tr>"
     )
 

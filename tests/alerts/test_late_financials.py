@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from covenants.alerts import alerts_raise_late_financials, alerts_raise_overdue_amendments, late_financials_quarters
+from covenants.alerts import alerts_raise_late_financials, alerts_raise_overdue_amendments
 from covenants.choices import AlertKind, AmendmentStatus, Role
+from covenants.late_financials import late_financials, late_quarters
 from covenants.models import AgreementRole, Alert, Amendment, ConditionPrecedent
 from parties.models import Party
 from tests.factories import second_facility
@@ -50,8 +51,7 @@ def test_the_day_after_the_deadline_the_missing_borrower_only_is_named(harbor):
     assert alert.message == (
         'The financial statements of Harbor Parts LLC ("Borrower 2") for the fiscal quarter ending September 30, '
         "2019 were due by November 14, 2019 (45 days after the quarter end under the Credit Agreement) and have "
-        "not been received. Until they are, the covenants tested as of September 30, 2019 on a combined basis "
-        "cannot be decided."
+        "not been received. Until they are, the covenant tests that need them cannot be decided."
     )
     # Every user of the agreement's parties is told, in the inbox at least.
     assert set(alert.deliveries.filter(channel="in_app").values_list("user__username", flat=True)) == {
@@ -93,12 +93,19 @@ def test_a_borrower_is_late_only_for_quarters_it_holds_the_role(harbor):
     }
 
 
-def test_the_look_back_is_bounded_and_starts_at_the_agreements_date(harbor):
-    quarters = late_financials_quarters(harbor.agreement, as_of=D(2019, 11, 15))
-    assert quarters == [Q3_2019, Q2_2019]  # none before June 28, 2019
-    quarters = late_financials_quarters(harbor.agreement, as_of=D(2030, 1, 1))
+def test_only_quarters_a_covenant_needs_are_late_and_the_look_back_is_bounded(harbor):
+    agreement = harbor.agreement
+    # June 30, 2019 ends a quarter after the agreement's date, but no covenant tests it: 6.1 starts
+    # on September 30, 2019, and 6.2's four-quarter EBITDA from June 30, 2020 reaches back to
+    # September 30, 2019 only.
+    late = late_financials([agreement], as_of=D(2019, 11, 15), lookback=8)[agreement.pk]
+    assert [(i.borrower, i.period_end) for i in late] == [("Harbor Parts LLC", Q3_2019)]
+    # Ten years on, only the latest eight quarters the covenants need, oldest first.
+    late = late_financials([agreement], as_of=D(2030, 1, 1), lookback=8)[agreement.pk]
+    quarters = sorted({i.period_end for i in late})
     assert len(quarters) == 8
-    assert quarters[0] == D(2029, 9, 30) and quarters[-1] == D(2027, 12, 31)
+    assert quarters[0] == D(2027, 12, 31) and quarters[-1] == D(2029, 9, 30)
+    assert late_quarters([Q2_2019, Q3_2019], as_of=DEADLINE_Q3, reporting_deadline_days=45) == (Q2_2019,)
 
 
 def test_an_agreement_without_borrowers_is_never_late(harbor):

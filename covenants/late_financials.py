@@ -1,0 +1,342 @@
+"""
+Late financials: the one rule deciding which Borrowers' statements are late, as of a date.
+
+A Borrower's statement for a fiscal quarter is **late** as of a day when all of these hold:
+
+1. a covenant needs it: the quarter is in the window (either side of a ratio) of a test the
+   covenant makes on or before that day, under the terms in force for that test;
+2. its reporting deadline has passed: the quarter end plus the agreement's
+   ``reporting_deadline_days`` is before the day (the deadline day itself is not late);
+3. it is among the latest ``ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS`` (8) such quarters of
+   the agreement: the look-back, counted in quarters the covenants need, so that an agreement
+   whose tests have ended keeps its last missing statements in view without the portal
+   chasing a quarter from decades ago;
+4. the party holds the Borrower role on the quarter end, and has no current statement for it.
+
+A quarter no covenant needs (before the first test, or after the schedules end) is never
+late: nothing waits on it. The portfolio dashboard, a Borrower's home, the agreement page, the
+daily alert task and the API (through those alerts) all read this rule; docs/alerts.md states
+it for users.
+
+Two queries for any number of agreements (one when the caller has read the covenants' terms
+already): the terms' shapes, then only the Borrowers missing one of the quarters their
+agreement needs, each with the quarters it has on file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.db.models import Aggregate, CharField, Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from parties.models import Party
+
+from . import engine, selectors
+from .choices import Role, StatementStatus
+from .models import AgreementRole, CovenantTerms, FinancialStatement
+
+__all__ = ["LateFinancial", "late_financials", "late_quarters", "quarters_needed"]
+
+
+@dataclass(frozen=True)
+class LateFinancial:
+    """A Borrower's statement for a fiscal quarter that a covenant needs and that is past its
+    reporting deadline."""
+
+    agreement_id: int
+    agreement_name: str
+    borrower: str
+    period_end: dt.date
+    due_on: dt.date
+    party_id: int = 0
+    defined_term: str = ""
+
+
+class Calendar(Protocol):
+    """What the rule reads of an agreement (an Agreement, or a row of one)."""
+
+    pk: int
+    name: str
+    fiscal_year_end_month: int
+    reporting_deadline_days: int
+
+
+# --- The pure part: which quarters are needed, and which of them are due -----------------------
+
+
+def quarters_needed(
+    covenants: Iterable[engine.CovenantSpec], *, as_of: dt.date, fiscal_year_end_month: int = 12
+) -> frozenset[dt.date]:
+    """Every quarter of every window the covenants test on or before ``as_of`` (both sides of
+    a ratio), under the terms in force for each test date that has a threshold row."""
+    fye = fiscal_year_end_month
+    needed: set[dt.date] = set()
+    for spec in covenants:
+        for test_date in engine.test_dates_for(spec, as_of=as_of, figure_dates=(), fiscal_year_end_month=fye):
+            terms = engine.terms_in_force(spec.versions, test_date)
+            if terms is None or engine.schedule_row_for(terms, test_date) is None:
+                continue
+            needed.update(
+                engine.quarter_ends_in_window(
+                    test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fye
+                )
+            )
+            if terms.metric_kind == engine.RATIO:
+                needed.update(
+                    engine.quarter_ends_in_window(
+                        test_date,
+                        terms.denominator_window_quarters or terms.window_quarters,
+                        kind=terms.denominator_window_kind or engine.TRAILING,
+                        fiscal_year_end_month=fye,
+                    )
+                )
+    return frozenset(needed)
+
+
+def late_quarters(
+    needed: Iterable[dt.date], *, as_of: dt.date, reporting_deadline_days: int, lookback: int | None = None
+) -> tuple[dt.date, ...]:
+    """Of the quarters needed, those whose reporting deadline has passed by ``as_of``: the
+    latest ``lookback`` of them (the setting by default), oldest first."""
+    lookback = lookback or settings.ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS
+    deadline = dt.timedelta(days=reporting_deadline_days)
+    due = sorted(q for q in needed if q + deadline < as_of)
+    return tuple(due[-lookback:])
+
+
+# --- The covenants' terms, as far as the quarters they need go ---------------------------------
+
+# Per version: its dates, windows and schedule dates (thresholds play no part). Covenants
+# drafted alike share their shape, and the quarters it needs are worked out once per shape.
+_TermsShape = tuple[dt.date, str, str, int, str, "int | None", str, tuple[tuple[dt.date, bool], ...]]
+
+
+class _DatesJoined(Aggregate):
+    """Dates aggregated into one comma-separated text, in no particular order (``string_agg``;
+    ``group_concat`` on SQLite): the dates of a schedule, the quarters a Borrower has on file."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(CAST(%(expressions)s AS TEXT), ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        clone = self.copy()
+        clone.function, clone.template = "GROUP_CONCAT", "%(function)s(%(expressions)s, ',')"
+        return clone.as_sql(compiler, connection, **extra_context)
+
+
+def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsShape, ...]]]:
+    """Per agreement, the shape of each covenant's terms (every version), in one query: a row per
+    version with its schedule's dates aggregated (those applying thereafter apart), since a
+    portfolio's schedules have tens of thousands of rows and most covenants share a shape."""
+    steps = "schedule__test_date"
+    rows = (
+        CovenantTerms.objects.filter(covenant__agreement_id__in=list(agreement_ids))
+        .values(
+            "pk",
+            "covenant_id",
+            "covenant__agreement_id",
+            "effective_from",
+            "action",
+            "metric_kind",
+            "window_quarters",
+            "window_kind",
+            "denominator_window_quarters",
+            "denominator_window_kind",
+        )
+        .annotate(
+            dates=_DatesJoined(steps),
+            thereafter=_DatesJoined(steps, filter=Q(schedule__applies_thereafter=True)),
+        )
+        .order_by("covenant_id", "effective_from", "pk")
+    )
+    schedules: dict[tuple[str | None, str | None], tuple[tuple[dt.date, bool], ...]] = {}
+    versions: dict[int, dict[int, list[_TermsShape]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        key = (row["dates"], row["thereafter"])
+        if key not in schedules:
+            later = set((row["thereafter"] or "").split(","))
+            schedules[key] = tuple(
+                sorted((dt.date.fromisoformat(d), d in later) for d in (row["dates"] or "").split(",") if d)
+            )
+        versions[row["covenant__agreement_id"]][row["covenant_id"]].append(
+            (
+                row["effective_from"],
+                row["action"],
+                row["metric_kind"],
+                row["window_quarters"],
+                row["window_kind"],
+                row["denominator_window_quarters"],
+                row["denominator_window_kind"] or engine.TRAILING,
+                schedules[key],
+            )
+        )
+    return {pk: [tuple(v) for v in covenants.values()] for pk, covenants in versions.items()}
+
+
+def _shape_of(spec: engine.CovenantSpec) -> tuple[_TermsShape, ...]:
+    """The shape of a covenant's terms already read as the engine's data."""
+    return tuple(
+        (
+            v.effective_from,
+            v.action,
+            v.metric_kind,
+            v.window_quarters,
+            v.window_kind,
+            v.denominator_window_quarters,
+            v.denominator_window_kind or engine.TRAILING,
+            tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
+        )
+        for v in spec.versions
+    )
+
+
+def _spec_of(shape: tuple[_TermsShape, ...]) -> engine.CovenantSpec:
+    """A shape as the engine's data (through the one mapping of terms, thresholds left out)."""
+    versions = tuple(
+        selectors.terms_version(
+            terms_id=index,
+            effective_from=effective_from,
+            action=action,
+            metric_kind=metric_kind,
+            line_item=None,
+            window_quarters=window_quarters,
+            window_kind=window_kind,
+            denominator_line_item=None,
+            denominator_window_quarters=denominator_quarters,
+            denominator_window_kind=denominator_kind,
+            schedule=(
+                engine.ScheduleRow(test_date=day, threshold=None, applies_thereafter=thereafter)
+                for day, thereafter in steps
+            ),
+        )
+        for index, (
+            effective_from,
+            action,
+            metric_kind,
+            window_quarters,
+            window_kind,
+            denominator_quarters,
+            denominator_kind,
+            steps,
+        ) in enumerate(shape)
+    )
+    return engine.CovenantSpec(covenant_id=0, section="", name="", versions=versions)
+
+
+# --- The rule ------------------------------------------------------------------------------------
+
+
+def late_financials(
+    agreements: Sequence[Calendar],
+    *,
+    as_of: dt.date,
+    specs: Mapping[int, Sequence[engine.CovenantSpec]] | None = None,
+    lookback: int | None = None,
+) -> dict[int, list[LateFinancial]]:
+    """
+    The late statements of these agreements as of ``as_of`` (the rule in this module's
+    docstring), by agreement: oldest quarter first, then by Borrower name, each Borrower once
+    per quarter.
+
+    Two queries (one when the caller has the covenants' ``specs`` already): the covenants'
+    terms, then only the Borrowers missing one of the quarters their agreement needs, each
+    with the quarters it has on file.
+    """
+    ids = [a.pk for a in agreements]
+    if not ids:
+        return {}
+    shapes = (
+        {pk: [_shape_of(spec) for spec in covenant_specs] for pk, covenant_specs in specs.items()}
+        if specs is not None
+        else _terms_shapes(ids)
+    )
+    worked_out: dict[tuple[tuple[_TermsShape, ...], int], frozenset[dt.date]] = {}
+    due: dict[int, tuple[dt.date, ...]] = {}
+    for agreement in agreements:
+        fye = agreement.fiscal_year_end_month
+        needed: set[dt.date] = set()
+        for shape in shapes.get(agreement.pk, []):
+            key = (shape, fye)
+            if key not in worked_out:
+                worked_out[key] = quarters_needed([_spec_of(shape)], as_of=as_of, fiscal_year_end_month=fye)
+            needed |= worked_out[key]
+        quarters = late_quarters(
+            needed, as_of=as_of, reporting_deadline_days=agreement.reporting_deadline_days, lookback=lookback
+        )
+        if quarters:
+            due[agreement.pk] = quarters
+    if not due:
+        return {}
+
+    # The Borrowers that have fewer current statements for the quarters their agreement needs than
+    # there are quarters, each with the quarters it has (agreements needing the same quarters, as
+    # agreements drafted alike do, share one condition).
+    by_quarters: dict[tuple[dt.date, ...], list[int]] = defaultdict(list)
+    for agreement_id, quarters in due.items():
+        by_quarters[quarters].append(agreement_id)
+    single = len(by_quarters) == 1  # the agreements' own filter then says which agreements
+    wanted, short = Q(), Q()
+    for quarters, agreement_ids in by_quarters.items():
+        wanted |= Q(period_end__in=quarters) if single else Q(agreement_id__in=agreement_ids, period_end__in=quarters)
+        short |= (
+            Q(on_file__lt=len(quarters)) if single else Q(agreement_id__in=agreement_ids, on_file__lt=len(quarters))
+        )
+    # Per Borrower, its current statements for those quarters: counted for every Borrower (through
+    # the index of current statements), listed only for those that come back.
+    filed = FinancialStatement.objects.filter(
+        wanted, agreement_id=OuterRef("agreement_id"), borrower_id=OuterRef("party_id"), status=StatementStatus.CURRENT
+    ).order_by()
+    rows = (
+        AgreementRole.objects.filter(agreement_id__in=list(due), role=Role.BORROWER)
+        .annotate(
+            on_file=Coalesce(Subquery(filed.values("borrower_id").annotate(n=Count("pk")).values("n")), Value(0)),
+            quarters_on_file=Subquery(filed.values("borrower_id").annotate(d=_DatesJoined("period_end")).values("d")),
+            legal_name=Subquery(Party.objects.filter(pk=OuterRef("party_id")).values("legal_name")),
+        )
+        .filter(short)
+        .values(
+            "pk", "agreement_id", "party_id", "legal_name", "defined_term", "holds_from", "holds_to", "quarters_on_file"
+        )
+        .order_by()
+    )
+    by_agreement = defaultdict(list)
+    for row in rows:
+        by_agreement[row["agreement_id"]].append(row)
+    late: dict[int, list[LateFinancial]] = {}
+    for agreement in agreements:
+        roles = sorted(by_agreement.get(agreement.pk, []), key=lambda r: (r["legal_name"], r["pk"]))
+        if not roles:
+            continue
+        deadline = dt.timedelta(days=agreement.reporting_deadline_days)
+        has = {
+            r["pk"]: {dt.date.fromisoformat(d) for d in (r["quarters_on_file"] or "").split(",") if d} for r in roles
+        }
+        items: list[LateFinancial] = []
+        for quarter in due[agreement.pk]:
+            named: set[int] = set()
+            for row in roles:
+                span = engine.BorrowerSpan(row["party_id"], row["legal_name"], row["holds_from"], row["holds_to"])
+                if row["party_id"] in named or not span.holds_on(quarter) or quarter in has[row["pk"]]:
+                    continue
+                named.add(row["party_id"])
+                items.append(
+                    LateFinancial(
+                        agreement_id=agreement.pk,
+                        agreement_name=agreement.name,
+                        borrower=span.name,
+                        period_end=quarter,
+                        due_on=quarter + deadline,
+                        party_id=row["party_id"],
+                        defined_term=row["defined_term"] or "",
+                    )
+                )
+        if items:
+            late[agreement.pk] = items
+    return late
