@@ -20,7 +20,6 @@ import socket
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -42,8 +41,10 @@ from portal.access import (
     visible,
 )
 
-from . import engine
-from .choices import AlertChannel, AlertKind, AmendmentStatus, DeliveryStatus, ResultStatus, Role, StatementStatus
+from . import formatting
+from .choices import AlertChannel, AlertKind, AmendmentStatus, DeliveryStatus, ResultStatus, Role
+from .formatting import long_date
+from .late_financials import LateFinancial, late_financials
 from .models import (
     Agreement,
     AgreementRole,
@@ -53,7 +54,6 @@ from .models import (
     ComplianceEvent,
     Covenant,
     CovenantTestResult,
-    FinancialStatement,
     NotificationPreference,
     Waiver,
     WebhookSubscription,
@@ -73,11 +73,6 @@ class AlertRefused(Exception):
 
 
 # --- Wording ------------------------------------------------------------------------
-
-
-def long_date(day: dt.date) -> str:
-    """A date as the agreements print it: December 31, 1999."""
-    return f"{day:%B} {day.day}, {day.year}"
 
 
 def _agreement_words(agreement: Agreement) -> str:
@@ -108,18 +103,6 @@ def alert_key(
         transition,
     )
     return "|".join(parts)
-
-
-def is_near_breach(result: CovenantTestResult, covenant: Covenant) -> bool:
-    """Compliant, with headroom under the covenant's warning band (a percent of the threshold).
-
-    The engine rounds the headroom percent down, so it is under the band exactly when the
-    headroom is; a threshold of zero has no percent and is never near."""
-    return (
-        result.status == ResultStatus.COMPLIANT
-        and result.headroom_percent is not None
-        and result.headroom_percent < covenant.warning_band_percent
-    )
 
 
 def _status_words(status: str) -> str:
@@ -157,9 +140,10 @@ def alerts_raise_for_events(events: Sequence[ComplianceEvent]) -> list[Alert]:
         elif event.to_status == ResultStatus.COMPLIANT and event.from_status == ResultStatus.BREACH:
             kind = AlertKind.CURE
         elif (
+            # Near breach as the engine decided it and the evaluation stored it (engine.is_near_breach).
             event.to_status == ResultStatus.COMPLIANT
-            and is_near_breach(result, covenant)
-            and not (event.previous_result is not None and is_near_breach(event.previous_result, covenant))
+            and result.near_breach
+            and not (event.previous_result is not None and event.previous_result.near_breach)
         ):
             kind = AlertKind.NEAR_BREACH
         else:
@@ -201,11 +185,11 @@ def _covenant_alert(
         title = f"{subject} compliant again as of {on}{whose}{provisional}"
         lead = f"The breach of {subject} of {_agreement_words(agreement)} as of {on}{whose} is cured."
     else:
-        band = f"{covenant.warning_band_percent.normalize():f}%"
+        band = formatting.percent(covenant.warning_band_percent, places=None)
         title = f"Near breach of {subject} as of {on}{whose}{provisional}"
         lead = (
             f"{subject} of {_agreement_words(agreement)} as of {on}{whose} is compliant, but its headroom "
-            f"of {result.headroom_percent.normalize():f}% of the threshold is under the {band} warning band."
+            f"of {formatting.percent(result.headroom_percent)} of the threshold is under the {band} warning band."
         )
     transition = f"{_status_words(event.from_status)} → {_status_words(event.to_status)}"
     return Alert(
@@ -270,83 +254,38 @@ def _stop_waived_breaches(events: Sequence[ComplianceEvent]) -> None:
 # --- Raising: late financials and overdue amendments ---------------------------------
 
 
-def late_financials_quarters(agreement: Agreement, *, as_of: dt.date, lookback: int | None = None) -> list[dt.date]:
-    """The fiscal quarter ends whose reporting deadline (quarter end + the agreement's
-    reporting days) has passed by ``as_of``: the latest ``lookback`` of them, none before the
-    agreement's date. The deadline day itself is not late; the day after is."""
-    lookback = lookback or settings.ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS
-    month = agreement.fiscal_year_end_month
-    quarter = engine.quarter_end_on_or_after(as_of, month)
-    deadline_days = dt.timedelta(days=agreement.reporting_deadline_days)
-    while quarter + deadline_days >= as_of:
-        quarter = engine.previous_quarter_end(quarter, month)
-    start = agreement.date
-    quarters: list[dt.date] = []
-    while len(quarters) < lookback and (start is None or quarter >= start):
-        quarters.append(quarter)
-        quarter = engine.previous_quarter_end(quarter, month)
-    return quarters
-
-
 @transaction.atomic
 def alerts_raise_late_financials(*, as_of: dt.date) -> list[Alert]:
-    """For every agreement and every recent fiscal quarter whose reporting deadline has
-    passed by ``as_of``: one alert per Borrower holding the role on the quarter end that has
-    no current statement for it, naming that Borrower. Raising again changes nothing."""
-    roles_by_agreement: dict[int, list[AgreementRole]] = defaultdict(list)
-    for role in AgreementRole.objects.filter(role=Role.BORROWER).select_related("party", "agreement"):
-        roles_by_agreement[role.agreement_id].append(role)
-    if not roles_by_agreement:
-        return []
-    quarters_by_agreement = {
-        agreement_id: late_financials_quarters(roles[0].agreement, as_of=as_of)
-        for agreement_id, roles in roles_by_agreement.items()
-    }
-    earliest = min((q for qs in quarters_by_agreement.values() for q in qs), default=None)
-    if earliest is None:
-        return []
-    received = set(
-        FinancialStatement.objects.filter(
-            agreement_id__in=list(roles_by_agreement), status=StatementStatus.CURRENT, period_end__gte=earliest
-        ).values_list("agreement_id", "borrower_id", "period_end")
-    )
-    candidates: list[Alert] = []
-    for agreement_id, roles in roles_by_agreement.items():
-        for quarter in quarters_by_agreement[agreement_id]:
-            seen: set[int] = set()
-            for role in roles:
-                if role.party_id in seen or not role.holds_on(quarter):
-                    continue
-                seen.add(role.party_id)
-                if (agreement_id, role.party_id, quarter) not in received:
-                    candidates.append(_late_financials_alert(role, quarter))
-    return _store(candidates)
+    """One alert per late statement as of ``as_of``, naming its Borrower and quarter: late as
+    the one rule decides it (:mod:`covenants.late_financials`), the rule the dashboard, the
+    agreement page and the API read too. Raising again changes nothing."""
+    agreements = list(Agreement.objects.filter(roles__role=Role.BORROWER).distinct().order_by("pk"))
+    late = late_financials(agreements, as_of=as_of)
+    return _store([_late_financials_alert(a, item) for a in agreements for item in late.get(a.pk, [])])
 
 
-def _late_financials_alert(role: AgreementRole, quarter: dt.date) -> Alert:
-    agreement = role.agreement
-    borrower = role.party
-    deadline = quarter + dt.timedelta(days=agreement.reporting_deadline_days)
-    named = f'{borrower.legal_name} ("{role.defined_term}")' if role.defined_term else borrower.legal_name
+def _late_financials_alert(agreement: Agreement, late: LateFinancial) -> Alert:
+    quarter, borrower = late.period_end, late.borrower
+    named = f'{borrower} ("{late.defined_term}")' if late.defined_term else borrower
     return Alert(
         kind=AlertKind.FINANCIALS_LATE,
         key=alert_key(
             agreement_id=agreement.pk,
             test_date=quarter,
-            borrower_id=borrower.pk,
+            borrower_id=late.party_id,
             kind=AlertKind.FINANCIALS_LATE,
             transition="missing",
         ),
         agreement=agreement,
         test_date=quarter,
-        borrower=borrower,
+        borrower_id=late.party_id,
         transition="statement missing after the reporting deadline",
-        title=f"Financials late: {borrower.legal_name}, fiscal quarter ending {long_date(quarter)}",
+        title=f"Financials late: {borrower}, fiscal quarter ending {long_date(quarter)}",
         message=(
             f"The financial statements of {named} for the fiscal quarter ending {long_date(quarter)} were due "
-            f"by {long_date(deadline)} ({agreement.reporting_deadline_days} days after the quarter end under "
-            f"{_agreement_words(agreement)}) and have not been received. Until they are, the covenants tested "
-            f"as of {long_date(quarter)} on a combined basis cannot be decided."
+            f"by {long_date(late.due_on)} ({agreement.reporting_deadline_days} days after the quarter end under "
+            f"{_agreement_words(agreement)}) and have not been received. Until they are, the covenant tests "
+            "that need them cannot be decided."
         ),
         link_path=reverse("covenants:agreement_detail", args=[agreement.pk]),
     )
@@ -864,28 +803,17 @@ def webhook_subscription_delete(*, user: AbstractBaseUser, subscription: Webhook
 
 
 def delivery_figures(alert: Alert) -> list[tuple[str, str]]:
-    """The figures an alert reports, as labels and amounts the way the agreements print them."""
+    """The figures an alert reports, as labels and amounts the way the agreements print them
+    (the pages' and exports' formatting: covenants.formatting)."""
     figures: list[tuple[str, str]] = []
-    ratio = alert.metric_kind == "ratio"
-    for label, amount in (("Value", alert.value), ("Threshold", alert.threshold), ("Headroom", alert.headroom)):
+    is_ratio = alert.metric_kind == "ratio"
+    for label, amount in (("Value", alert.value), ("Threshold", alert.threshold)):
         if amount is not None:
-            text = format_figure(amount, ratio=ratio)
-            # Ratios as the agreements print them: "5.75 to 1.00"; headroom is a plain difference.
-            figures.append((label, f"{text} to 1.00" if ratio and label != "Headroom" else text))
+            figures.append((label, formatting.figure(amount, is_ratio=is_ratio)))
+    if alert.headroom is not None:
+        figures.append(("Headroom", formatting.headroom(alert.headroom, is_ratio=is_ratio)))
     if alert.headroom_percent is not None:
-        figures.append(("Headroom, percent of threshold", f"{alert.headroom_percent.normalize():f}%"))
+        figures.append(("Headroom, percent of threshold", formatting.percent(alert.headroom_percent)))
     if alert.kind == AlertKind.NEAR_BREACH and alert.warning_band_percent is not None:
-        figures.append(("Warning band", f"{alert.warning_band_percent.normalize():f}%"))
+        figures.append(("Warning band", formatting.percent(alert.warning_band_percent, places=None)))
     return figures
-
-
-def format_figure(amount: Decimal, *, ratio: bool = False) -> str:
-    """$18,000,000 and ($4,157,000) for money; 5.75 for a ratio."""
-    if ratio:
-        shown = amount.normalize()
-        if shown.as_tuple().exponent > -2:  # type: ignore[operator]
-            shown = amount.quantize(Decimal("0.01"))
-        return f"{shown:f}"
-    magnitude = abs(amount)
-    text = f"{magnitude:,.0f}" if magnitude == magnitude.to_integral_value() else f"{magnitude:,.2f}"
-    return f"(${text})" if amount < 0 else f"${text}"

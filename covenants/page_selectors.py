@@ -15,15 +15,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
-    Aggregate,
     BigIntegerField,
-    CharField,
-    Count,
     OuterRef,
     Prefetch,
     Q,
@@ -39,7 +35,8 @@ from parties.models import Party
 from portal import access
 
 from . import engine, selectors
-from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role, StatementStatus
+from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role
+from .late_financials import LateFinancial, late_financials
 from .models import (
     Agreement,
     AgreementRole,
@@ -52,34 +49,18 @@ from .models import (
     LineItem,
     StatementUpload,
 )
+from .statuses import NEAR_BREACH, STATUS_LABELS, STATUS_RANK, shown_status, status_label
 
 User = AbstractBaseUser | AnonymousUser
 
-# --- Statuses as pages show them ------------------------------------------------------
+# --- Statuses as pages show them (worded once, in covenants.statuses) -------------------
 
-NEAR_BREACH = "near_breach"
-#: Every status a page shows, worst first: the order of filters, counts and legends.
-STATUS_LABELS: dict[str, str] = {
-    ResultStatus.BREACH: "Breach",
-    NEAR_BREACH: "Near breach",
-    ResultStatus.INCOMPLETE: "Incomplete",
-    ResultStatus.WAIVED: "Waived",
-    ResultStatus.COMPLIANT: "Compliant",
-    ResultStatus.NOT_TESTED: "Not tested",
-}
-_STATUS_RANK = {key: rank for rank, key in enumerate(STATUS_LABELS)}
+_STATUS_RANK = STATUS_RANK
 
 
-def is_near_breach(result: CovenantTestResult, warning_band_percent: Decimal) -> bool:
-    """Compliant, but with headroom under the covenant's warning band (as the engine decides it)."""
-    if result.status != ResultStatus.COMPLIANT or result.headroom is None or not result.threshold:
-        return False
-    return result.headroom * 100 < warning_band_percent * abs(result.threshold)
-
-
-def status_key(result: CovenantTestResult, warning_band_percent: Decimal) -> str:
-    """The status a page shows: the result's own, or near breach for a compliant result in the band."""
-    return NEAR_BREACH if is_near_breach(result, warning_band_percent) else str(result.status)
+def status_key(result: CovenantTestResult) -> str:
+    """The status a page shows: the result's own, or near breach as the engine stored it."""
+    return shown_status(result.status, result.near_breach)
 
 
 @dataclass
@@ -96,7 +77,7 @@ class ResultView:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return status_label(self.status)
 
     @property
     def borrower_name(self) -> str:
@@ -123,7 +104,6 @@ class FigureUsed:
 
 def _result_view(
     result: CovenantTestResult,
-    warning_band_percent: Decimal,
     *,
     line_item_names: dict[str, str],
     statement_sources: dict[int, tuple[str, dt.datetime]] | None = None,
@@ -167,7 +147,7 @@ def _result_view(
     ]
     return ResultView(
         result=result,
-        status=status_key(result, warning_band_percent),
+        status=status_key(result),
         is_ratio=inputs.get("metric_kind") == MetricKind.RATIO,
         figures=figures,
         missing=missing,
@@ -187,9 +167,11 @@ def _line_item_names() -> dict[str, str]:
 # --- Agreements the user may see and submit to -----------------------------------------
 
 
-def agreement_visible_to(user: User, pk: int) -> Agreement:
-    """The agreement, if the user may see it; 404 otherwise (its existence is not disclosed)."""
-    agreement = access.agreements_visible_to(user).filter(pk=pk).first()
+def agreement_visible_to(user: User, pk: int, action: str = "view") -> Agreement:
+    """The agreement, if the user may see it (or do ``action`` on it: ``download`` for the
+    exports); 404 otherwise (its existence is not disclosed). Loaded through the access rule's
+    scope, so the check is the query."""
+    agreement = access.visible(user, Agreement, action).filter(pk=pk).first()
     if agreement is None:
         raise Http404("No agreement of yours has this number.")
     return agreement
@@ -197,27 +179,14 @@ def agreement_visible_to(user: User, pk: int) -> Agreement:
 
 def may_submit(user: User, agreement: Agreement) -> bool:
     """Whether the user may submit financial statements for some Borrower of the agreement."""
-    return access.borrowers_user_may_submit_for(user, agreement).exists()
+    return access.may(user, "submit", agreement)
 
 
 def agreements_user_may_submit_to(user: User) -> QuerySet[Agreement]:
-    """
-    The visible agreements for which the user may submit figures, in one query: the rule of
-    :func:`portal.access.borrowers_user_may_submit_for` (a Borrower's users for their own
-    Borrowers; Agents and administrators for all), applied to every agreement at once.
-    """
-    visible = access.agreements_visible_to(user)
-    if access.is_administrator(user):
-        return visible.filter(roles__role=Role.BORROWER).distinct()
-    as_borrower = Q(
-        roles__role=Role.BORROWER,
-        roles__party__memberships__user=user,
-        roles__party__memberships__role=MembershipRole.BORROWER,
-    )
-    as_agent = Q(roles__role__in=access.AGENT_ROLES, roles__party__memberships__user=user)
-    submittable = Agreement.objects.filter(as_borrower | as_agent).values("pk")
-    with_borrowers = Agreement.objects.filter(roles__role=Role.BORROWER).values("pk")
-    return visible.filter(pk__in=submittable).filter(pk__in=with_borrowers)
+    """The visible agreements for which the user may submit figures: the access rule's
+    ``submit`` scope (a Borrower's users for their own Borrowers; Agents and administrators
+    for all)."""
+    return access.visible(user, Agreement, "submit")
 
 
 def home_is_dashboard(user: User) -> bool:
@@ -232,17 +201,6 @@ def home_is_dashboard(user: User) -> bool:
 
 
 # --- The portfolio dashboard ------------------------------------------------------------
-
-
-@dataclass
-class LateFinancial:
-    """A Borrower's statement that a covenant needs and that is past its reporting deadline."""
-
-    agreement_id: int
-    agreement_name: str
-    borrower: str
-    period_end: dt.date
-    due_on: dt.date
 
 
 @dataclass
@@ -378,240 +336,6 @@ def _latest_results(agreement_ids: Sequence[int]) -> QuerySet[CovenantTestResult
     )
 
 
-class _Calendar(Protocol):
-    """What the late-financials rule reads of an agreement (an Agreement or a PortfolioAgreement)."""
-
-    pk: int
-    name: str
-    fiscal_year_end_month: int
-    reporting_deadline_days: int
-
-
-# A covenant's terms as far as the quarters they need go: per version, its dates, windows and
-# schedule dates (thresholds play no part). Covenants drafted alike share their shape.
-_TermsShape = tuple[dt.date, str, str, int, str, "int | None", str, tuple[tuple[dt.date, bool], ...]]
-
-
-def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsShape, ...]]]:
-    """Per agreement, the shape of each covenant's terms (every version), in one query: a row per
-    version with its schedule's dates aggregated (those applying thereafter apart), since a
-    portfolio's schedules have tens of thousands of rows and most covenants share a shape."""
-    steps = "schedule__test_date"
-    rows = (
-        CovenantTerms.objects.filter(covenant__agreement_id__in=list(agreement_ids))
-        .values(
-            "pk",
-            "covenant_id",
-            "covenant__agreement_id",
-            "effective_from",
-            "action",
-            "metric_kind",
-            "window_quarters",
-            "window_kind",
-            "denominator_window_quarters",
-            "denominator_window_kind",
-        )
-        .annotate(
-            dates=_DatesJoined(steps),
-            thereafter=_DatesJoined(steps, filter=Q(schedule__applies_thereafter=True)),
-        )
-        .order_by("covenant_id", "effective_from", "pk")
-    )
-    schedules: dict[tuple[str | None, str | None], tuple[tuple[dt.date, bool], ...]] = {}
-    versions: dict[int, dict[int, list[_TermsShape]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        key = (row["dates"], row["thereafter"])
-        if key not in schedules:
-            later = set((row["thereafter"] or "").split(","))
-            schedules[key] = tuple(
-                sorted((dt.date.fromisoformat(d), d in later) for d in (row["dates"] or "").split(",") if d)
-            )
-        versions[row["covenant__agreement_id"]][row["covenant_id"]].append(
-            (
-                row["effective_from"],
-                row["action"],
-                row["metric_kind"],
-                row["window_quarters"],
-                row["window_kind"],
-                row["denominator_window_quarters"],
-                row["denominator_window_kind"] or engine.TRAILING,
-                schedules[key],
-            )
-        )
-    return {pk: [tuple(v) for v in covenants.values()] for pk, covenants in versions.items()}
-
-
-def _shape_of(spec: engine.CovenantSpec) -> tuple[_TermsShape, ...]:
-    """The shape of a covenant's terms already read as the engine's data."""
-    return tuple(
-        (
-            v.effective_from,
-            v.action,
-            v.metric_kind,
-            v.window_quarters,
-            v.window_kind,
-            v.denominator_window_quarters,
-            v.denominator_window_kind or engine.TRAILING,
-            tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
-        )
-        for v in spec.versions
-    )
-
-
-def _quarters_needed(shape: tuple[_TermsShape, ...], *, fiscal_year_end_month: int, today: dt.date) -> frozenset:
-    """Every quarter of every window the covenant tests up to today (windows of both sides of a ratio)."""
-    versions = tuple(
-        engine.TermsVersion(
-            terms_id=index,
-            effective_from=effective_from,
-            action=action,
-            metric_kind=metric_kind,
-            window_quarters=window_quarters,
-            window_kind=window_kind,
-            denominator_window_quarters=denominator_quarters,
-            denominator_window_kind=denominator_kind,
-            schedule=tuple(
-                engine.ScheduleRow(test_date=day, threshold=None, applies_thereafter=thereafter)
-                for day, thereafter in steps
-            ),
-        )
-        for index, (
-            effective_from,
-            action,
-            metric_kind,
-            window_quarters,
-            window_kind,
-            denominator_quarters,
-            denominator_kind,
-            steps,
-        ) in enumerate(shape)
-    )
-    spec = engine.CovenantSpec(covenant_id=0, section="", name="", versions=versions)
-    fye = fiscal_year_end_month
-    needed: set[dt.date] = set()
-    for test_date in engine.test_dates_for(spec, as_of=today, figure_dates=(), fiscal_year_end_month=fye):
-        terms = engine.terms_in_force(spec.versions, test_date)
-        if terms is None or engine.schedule_row_for(terms, test_date) is None:
-            continue
-        needed.update(
-            engine.quarter_ends_in_window(
-                test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fye
-            )
-        )
-        if terms.metric_kind == MetricKind.RATIO:
-            needed.update(
-                engine.quarter_ends_in_window(
-                    test_date,
-                    terms.denominator_window_quarters or terms.window_quarters,
-                    kind=terms.denominator_window_kind or engine.TRAILING,
-                    fiscal_year_end_month=fye,
-                )
-            )
-    return frozenset(needed)
-
-
-class _DatesJoined(Aggregate):
-    """Dates aggregated into one comma-separated text, in no particular order (``string_agg``;
-    ``group_concat`` on SQLite): the dates of a schedule, the quarters a Borrower has on file."""
-
-    function = "STRING_AGG"
-    template = "%(function)s(CAST(%(expressions)s AS TEXT), ',')"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
-        clone = self.copy()
-        clone.function, clone.template = "GROUP_CONCAT", "%(function)s(%(expressions)s, ',')"
-        return clone.as_sql(compiler, connection, **extra_context)
-
-
-def _late_financials(
-    agreements: Sequence[_Calendar],
-    *,
-    today: dt.date,
-    specs: dict[int, list[engine.CovenantSpec]] | None = None,
-) -> dict[int, list[LateFinancial]]:
-    """
-    Statements the covenants need (every quarter of every window tested up to today) that a
-    Borrower has not sent although the agreement's reporting deadline has passed.
-
-    Two queries (one when the caller has the covenants' ``specs`` already): the covenants'
-    terms, then only the Borrowers missing one of the quarters their agreement needs, each
-    with the quarters it has on file. The quarters a covenant needs are worked out once per
-    shape of terms (covenants drafted alike share it), not once per covenant.
-    """
-    ids = [a.pk for a in agreements]
-    shapes = (
-        {pk: [_shape_of(spec) for spec in covenant_specs] for pk, covenant_specs in specs.items()}
-        if specs is not None
-        else _terms_shapes(ids)
-    )
-    worked_out: dict[tuple, frozenset] = {}
-    due: dict[int, tuple[dt.date, ...]] = {}
-    for agreement in agreements:
-        fye = agreement.fiscal_year_end_month
-        needed: set[dt.date] = set()
-        for shape in shapes.get(agreement.pk, []):
-            key = (shape, fye)
-            if key not in worked_out:
-                worked_out[key] = _quarters_needed(shape, fiscal_year_end_month=fye, today=today)
-            needed |= worked_out[key]
-        deadline = dt.timedelta(days=agreement.reporting_deadline_days)
-        quarters = tuple(sorted(q for q in needed if q + deadline < today))
-        if quarters:
-            due[agreement.pk] = quarters
-    if not due:
-        return {}
-
-    # The Borrowers that have fewer current statements for the quarters their agreement needs than
-    # there are quarters, each with the quarters it has (agreements needing the same quarters, as
-    # agreements drafted alike do, share one condition).
-    by_quarters: dict[tuple[dt.date, ...], list[int]] = defaultdict(list)
-    for agreement_id, quarters in due.items():
-        by_quarters[quarters].append(agreement_id)
-    single = len(by_quarters) == 1  # the agreements' own filter then says which agreements
-    needed, short = Q(), Q()
-    for quarters, agreement_ids in by_quarters.items():
-        needed |= Q(period_end__in=quarters) if single else Q(agreement_id__in=agreement_ids, period_end__in=quarters)
-        short |= (
-            Q(on_file__lt=len(quarters)) if single else Q(agreement_id__in=agreement_ids, on_file__lt=len(quarters))
-        )
-    # Per Borrower, its current statements for those quarters: counted for every Borrower (through
-    # the index of current statements), listed only for those that come back.
-    filed = FinancialStatement.objects.filter(
-        needed, agreement_id=OuterRef("agreement_id"), borrower_id=OuterRef("party_id"), status=StatementStatus.CURRENT
-    ).order_by()
-    rows = (
-        AgreementRole.objects.filter(agreement_id__in=list(due), role=Role.BORROWER)
-        .annotate(
-            on_file=Coalesce(Subquery(filed.values("borrower_id").annotate(n=Count("pk")).values("n")), Value(0)),
-            quarters_on_file=Subquery(filed.values("borrower_id").annotate(d=_DatesJoined("period_end")).values("d")),
-            legal_name=Subquery(Party.objects.filter(pk=OuterRef("party_id")).values("legal_name")),
-        )
-        .filter(short)
-        .values("pk", "agreement_id", "party_id", "legal_name", "holds_from", "holds_to", "quarters_on_file")
-        .order_by()
-    )
-    by_agreement = defaultdict(list)
-    for row in rows:
-        by_agreement[row["agreement_id"]].append(row)
-    late: dict[int, list[LateFinancial]] = defaultdict(list)
-    for agreement in agreements:
-        borrowers = sorted(by_agreement.get(agreement.pk, []), key=lambda r: r["legal_name"])
-        deadline = dt.timedelta(days=agreement.reporting_deadline_days)
-        has = {
-            r["pk"]: {dt.date.fromisoformat(d) for d in (r["quarters_on_file"] or "").split(",") if d}
-            for r in borrowers
-        }
-        for quarter in due.get(agreement.pk, ()):
-            for row in borrowers:
-                span = engine.BorrowerSpan(row["party_id"], row["legal_name"], row["holds_from"], row["holds_to"])
-                if span.holds_on(quarter) and quarter not in has[row["pk"]]:
-                    late[agreement.pk].append(
-                        LateFinancial(agreement.pk, agreement.name, span.name, quarter, quarter + deadline)
-                    )
-    return late
-
-
 def dashboard(user: User, *, today: dt.date) -> Dashboard:
     """
     Every agreement the user may see with all of its covenants' latest results and what is
@@ -619,7 +343,7 @@ def dashboard(user: User, *, today: dt.date) -> Dashboard:
     Agents have ``portfolio_dashboard``). A fixed number of queries, whatever the number of
     agreements, covenants and quarters.
     """
-    agreements = list(access.agreements_visible_to(user).order_by("name"))
+    agreements = list(access.visible(user, Agreement).order_by("name"))
     ids = [a.pk for a in agreements]
     covenants: dict[int, list[Covenant]] = defaultdict(list)
     for covenant in selectors.covenants_with_terms().filter(agreement_id__in=ids):
@@ -630,13 +354,13 @@ def dashboard(user: User, *, today: dt.date) -> Dashboard:
     for result in _latest_results(ids):
         covenant = covenant_by_id[result.covenant_id]
         result.covenant = covenant  # already loaded with its terms: no query per row
-        view = _result_view(result, covenant.warning_band_percent, line_item_names=names)
+        view = _result_view(result, line_item_names=names)
         in_force = _terms_for(covenant, result.terms_id)
         view.is_ratio = bool(in_force and in_force.metric_kind == MetricKind.RATIO)
         latest[result.covenant_id].append(view)
-    late = _late_financials(
+    late = late_financials(
         agreements,
-        today=today,
+        as_of=today,
         specs={pk: [selectors.covenant_spec(c) for c in cs] for pk, cs in covenants.items()},
     )
 
@@ -745,7 +469,7 @@ class PortfolioAgreement:
 def portfolio_agreements(user: User) -> list[PortfolioAgreement]:
     """Every agreement the user may see, by name, in one query (the dashboard's filter lists them all)."""
     rows = (
-        access.agreements_visible_to(user)
+        access.visible(user, Agreement)
         .order_by("name", "pk")
         .values_list(
             "pk", "name", "kind", "dated_as_of", "effective_on", "fiscal_year_end_month", "reporting_deadline_days"
@@ -790,7 +514,7 @@ class PortfolioDashboard(_Cards):
 # SQLite runs too. The page's rows are then read as models by primary key.
 _TABLE_SQL = """
 WITH latest AS (
-    SELECT r.id, r.covenant_id, r.test_date, r.borrower_id, r.status, r.threshold, r.headroom, r.headroom_percent,
+    SELECT r.id, r.covenant_id, r.test_date, r.borrower_id, r.status, r.near_breach, r.headroom_percent,
            MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
     FROM {result} r
     WHERE r.agreement_id IN ({ids}) AND r.is_current = %s AND r.status <> %s
@@ -798,8 +522,7 @@ WITH latest AS (
 tabled AS (
     SELECT c.agreement_id, c.id AS covenant_id, l.id AS result_id, l.test_date, l.borrower_id, l.headroom_percent,
            CASE WHEN l.id IS NULL THEN NULL
-                WHEN l.status = %s AND l.headroom IS NOT NULL AND l.threshold IS NOT NULL AND l.threshold <> 0
-                     AND l.headroom * 100 < c.warning_band_percent * ABS(l.threshold) THEN %s
+                WHEN l.status = %s AND l.near_breach = %s THEN %s
                 ELSE l.status END AS shown_status
     FROM {covenant} c
     LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = %s)
@@ -867,6 +590,7 @@ def _covenants_table(
         True,
         ResultStatus.NOT_TESTED,
         ResultStatus.COMPLIANT,
+        True,
         NEAR_BREACH,
         ResultStatus.BREACH,
         *ids,
@@ -910,6 +634,7 @@ def _table_rows(page: list[tuple[int, int | None]], agreements: dict[int, Portfo
             "headroom",
             "headroom_percent",
             "provisional",
+            "near_breach",
         )
         .in_bulk({result_id for _, result_id in page if result_id is not None})
     )
@@ -922,10 +647,10 @@ def _table_rows(page: list[tuple[int, int | None]], agreements: dict[int, Portfo
             result.covenant = covenant
             view = ResultView(
                 result=result,
-                status=status_key(result, covenant.warning_band_percent),
+                status=status_key(result),
                 is_ratio=bool(result.terms_id and result.terms.metric_kind == MetricKind.RATIO),
             )
-        rows.append(DashboardRow(agreements[covenant.agreement_id], covenant, view))  # type: ignore[arg-type]
+        rows.append(DashboardRow(agreements[covenant.agreement_id], covenant, view))
     return rows
 
 
@@ -981,7 +706,7 @@ def portfolio_dashboard(
             if key is not None:
                 counts[key] = counts.get(key, 0) + count
 
-    late_by_agreement = _late_financials(agreements, today=today) if ids else {}
+    late_by_agreement = late_financials(agreements, as_of=today)
     late = [item for a in agreements for item in late_by_agreement.get(a.pk, [])]
     groups = _late_by_quarter(late)
     late_at = PageOf.of(late_page, total=len(groups), param="late_page")
@@ -1030,11 +755,11 @@ class BorrowerHome:
 def borrower_home(user: User, *, today: dt.date) -> BorrowerHome:
     """The dashboard's data for a Borrower's user, with the agreements they may submit to."""
     board = dashboard(user, today=today)
-    submittable = set(agreements_user_may_submit_to(user).values_list("pk", flat=True))
+    submittable = access.submittable_agreement_ids(user)
     for summary in board.summaries:
         summary.may_submit = summary.agreement.pk in submittable
     uploads = list(
-        StatementUpload.objects.filter(agreement__in=access.agreements_visible_to(user), uploaded_by=user)
+        StatementUpload.objects.filter(agreement__in=access.visible(user, Agreement), uploaded_by=user)
         .select_related("agreement")
         .order_by("-uploaded_at", "-id")[:5]
     )
@@ -1214,7 +939,6 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
             views.append(
                 _result_view(
                     result,
-                    covenant.warning_band_percent,
                     line_item_names=names,
                     statement_sources=sources,
                     figures_seen=figures_seen,
@@ -1236,7 +960,7 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
         for view in views:
             view.is_ratio = panels[-1].is_ratio
     specs = {agreement.pk: [selectors.covenant_spec(c) for c in covenants]}
-    late = _late_financials([agreement], today=today, specs=specs).get(agreement.pk, [])
+    late = late_financials([agreement], as_of=today, specs=specs).get(agreement.pk, [])
     return AgreementPage(
         agreement=agreement,
         roles=roles,
@@ -1359,7 +1083,6 @@ def submission(user: User, agreement: Agreement, upload_pk: int) -> Submission:
     quarters = {s.period_end.isoformat() for s in statements}
     views: list[ResultView] = []
     if not evaluating and quarters:
-        band = dict(Covenant.objects.filter(agreement=agreement).values_list("pk", "warning_band_percent"))
         sections = dict(Covenant.objects.filter(agreement=agreement).values_list("pk", "section"))
         names = _line_item_names()
         for result in (
@@ -1371,7 +1094,7 @@ def submission(user: User, agreement: Agreement, upload_pk: int) -> Submission:
             inputs = result.inputs or {}
             touched = set(inputs.get("window", [])) | set(inputs.get("denominator_window", []))
             if result.test_date.isoformat() in quarters or touched & quarters:
-                views.append(_result_view(result, band[result.covenant_id], line_item_names=names))
+                views.append(_result_view(result, line_item_names=names))
         views.sort(key=lambda v: (_STATUS_RANK.get(v.status, 99), v.result.test_date, sections[v.result.covenant_id]))
     return Submission(agreement, upload, statements, evaluating, views)
 
@@ -1380,8 +1103,9 @@ def submission(user: User, agreement: Agreement, upload_pk: int) -> Submission:
 
 
 def compliance_results(user: User, pk: int) -> tuple[Agreement, list[ResultView]]:
-    """Every current result of the agreement, in section and date order, for the exports."""
-    agreement = agreement_visible_to(user, pk)
+    """Every current result of the agreement, in section and date order, for the exports
+    (``download`` on the agreement)."""
+    agreement = agreement_visible_to(user, pk, "download")
     covenants = {c.pk: c for c in selectors.covenants_with_terms().filter(agreement=agreement)}
     names = _line_item_names()
     views = []
@@ -1392,7 +1116,7 @@ def compliance_results(user: User, pk: int) -> tuple[Agreement, list[ResultView]
     ):
         covenant = covenants[result.covenant_id]
         result.covenant = covenant
-        view = _result_view(result, covenant.warning_band_percent, line_item_names=names)
+        view = _result_view(result, line_item_names=names)
         terms = _terms_for(covenant, result.terms_id)
         view.is_ratio = bool(terms and terms.metric_kind == MetricKind.RATIO)
         views.append(view)
@@ -1435,7 +1159,7 @@ def certificate_items(user: User, agreement: Agreement, test_date: dt.date) -> l
         covenant = covenants[result.covenant_id]
         result.covenant = covenant
         terms = _terms_for(covenant, result.terms_id)
-        view = _result_view(result, covenant.warning_band_percent, line_item_names=names, statement_sources=sources)
+        view = _result_view(result, line_item_names=names, statement_sources=sources)
         view.is_ratio = bool(terms and terms.metric_kind == MetricKind.RATIO)
         printed = (result.inputs or {}).get("amount_as_printed", "")
         items.append(CertificateItem(covenant, terms, view, printed))

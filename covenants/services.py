@@ -18,16 +18,17 @@ from functools import partial
 import orjson
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from parties.models import Party
-from portal.access import borrowers_user_may_submit_for
+from portal.access import may, submittable_borrower_ids
 
 from . import engine, selectors
 from .alerts import alerts_raise_for_events
-from .choices import ResultStatus, Role, StatementStatus, UploadFormat
+from .choices import Role, StatementStatus, UploadFormat
 from .models import (
     Agreement,
     AgreementRole,
@@ -159,7 +160,7 @@ def _check_submitter(parsed: ParsedUpload, *, agreement: Agreement, user: Abstra
     """A borrower's user submits only for the Borrowers they belong to."""
     if user is None or not parsed.rows:
         return
-    allowed = set(borrowers_user_may_submit_for(user, agreement).values_list("pk", flat=True))
+    allowed = submittable_borrower_ids(user, agreement)  # the rule of may(user, "submit", agreement), per Borrower
     names = dict(Party.objects.filter(pk__in={r.party_id for r in parsed.rows}).values_list("pk", "legal_name"))
     refused: set[int] = set()
     for row in parsed.rows:
@@ -311,14 +312,15 @@ _RESULT_FIELDS = (
     "headroom",
     "headroom_percent",
     "provisional",
+    "near_breach",
     "explanation",
     "inputs",
 )
 # The current results' columns an evaluation reads (in the model's field order, so the replaced
 # results can be built from them): identity, what events and alerts need of a result replaced,
 # and the fingerprint standing for all the rest.
-_CURRENT_COLUMNS = ("id", "covenant_id", "test_date", "borrower_id", "status", "headroom_percent", "fingerprint")
-_PK, _COVENANT, _TEST_DATE, _BORROWER, _STATUS, _HEADROOM_PERCENT, _FINGERPRINT = range(len(_CURRENT_COLUMNS))
+_CURRENT_COLUMNS = ("id", "covenant_id", "test_date", "borrower_id", "status", "near_breach", "fingerprint")
+_PK, _COVENANT, _TEST_DATE, _BORROWER, _STATUS, _NEAR_BREACH, _FINGERPRINT = range(len(_CURRENT_COLUMNS))
 _INSERT_BATCH = 2000
 
 
@@ -357,8 +359,6 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
     computed = [
         (agreement_id, result) for agreement_id in ids for result in engine.evaluate_agreement(inputs[agreement_id])
     ]
-    bands = {spec.covenant_id: spec.warning_band_percent for data in inputs.values() for spec in data.covenants}
-
     # The current results as rows, not model instances: a result whose fingerprint is unchanged
     # is the same result, and is neither read further nor written.
     current = {
@@ -388,11 +388,8 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
     events = []
     for row, entry in zip(created, changed, strict=True):
         previous = _replaced_result(entry.previous) if entry.previous is not None else None
-        if (
-            previous is None
-            or previous.status != row.status
-            or _near_breach(previous, bands) != _near_breach(row, bands)
-        ):
+        # Moving into the warning band (or out of it) is an event though the status stays compliant.
+        if previous is None or previous.status != row.status or previous.near_breach != row.near_breach:
             events.append(
                 ComplianceEvent(
                     agreement_id=row.agreement_id,
@@ -469,6 +466,7 @@ def _results_insert(changed: list[_Changed], now: dt.datetime) -> list[CovenantT
             headroom=c.result.headroom,
             headroom_percent=c.result.headroom_percent,
             provisional=c.result.provisional,
+            near_breach=c.result.near_breach,
             explanation=c.result.explanation,
             inputs=c.result.inputs,
             evaluated_at=now,
@@ -494,13 +492,13 @@ def _results_insert(changed: list[_Changed], now: dt.datetime) -> list[CovenantT
 
 _INSERT_SQL = """
 INSERT INTO {table} (agreement_id, covenant_id, terms_id, test_date, borrower_id, status, value, threshold,
-                     headroom, headroom_percent, provisional, explanation, inputs, fingerprint, is_current,
-                     evaluated_at)
+                     headroom, headroom_percent, provisional, near_breach, explanation, inputs, fingerprint,
+                     is_current, evaluated_at)
 SELECT agreement_id, covenant_id, terms_id, test_date, borrower_id, status, value, threshold,
-       headroom, headroom_percent, provisional, explanation, inputs, fingerprint, TRUE, %s
+       headroom, headroom_percent, provisional, near_breach, explanation, inputs, fingerprint, TRUE, %s
 FROM jsonb_to_recordset(%s::jsonb) AS r(agreement_id bigint, covenant_id bigint, terms_id bigint, test_date date,
      borrower_id bigint, status text, value numeric, threshold numeric, headroom numeric, headroom_percent numeric,
-     provisional boolean, explanation text, inputs jsonb, fingerprint text)
+     provisional boolean, near_breach boolean, explanation text, inputs jsonb, fingerprint text)
 RETURNING id, covenant_id, test_date, borrower_id
 """
 
@@ -521,22 +519,11 @@ def _insert_record(result: CovenantTestResult) -> dict:
         "headroom": exact(result.headroom),
         "headroom_percent": exact(result.headroom_percent),
         "provisional": result.provisional,
+        "near_breach": result.near_breach,
         "explanation": result.explanation,
         "inputs": result.inputs,
         "fingerprint": result.fingerprint,
     }
-
-
-def _near_breach(result: CovenantTestResult, bands: dict[int, Decimal]) -> bool:
-    """Compliant with headroom under the covenant's warning band (the engine's rule, on stored
-    figures): moving into the band is an event even though the status stays compliant."""
-    band = bands.get(result.covenant_id)
-    return (
-        result.status == ResultStatus.COMPLIANT
-        and result.headroom_percent is not None
-        and band is not None
-        and result.headroom_percent < band
-    )
 
 
 def agreements_needing_evaluation(*, older_than: dt.timedelta) -> list[int]:
@@ -566,19 +553,23 @@ def waiver_record(
     note: str = "",
 ) -> Waiver:
     """Record the Lenders' waiver of one test; the agreement is re-evaluated on commit, so
-    the result shows waived. A waiver covers only the covenant, test date and Borrower it names."""
-    from portal.access import may_administer
+    the result shows waived. A waiver covers only the covenant, test date and Borrower it names.
 
+    The one check of who may waive (``may(user, "waive", covenant)``: the Agents of the
+    agreement and administrators) for every way in: the page, the API and the admin. Refused
+    access is ``PermissionDenied``; anything else refused is :class:`WaiverRefused`."""
     covenant = Covenant.objects.select_related("agreement").get(pk=covenant_id)
-    if not may_administer(recorded_by, covenant.agreement):
-        raise WaiverRefused("Only the Agents and administrators may record a waiver.")
-    if not instrument.strip():
-        raise WaiverRefused("Name the instrument that grants the waiver (e.g. Waiver and Amendment No. 3).")
-    if amendment_id is not None and not covenant.agreement.amendments.filter(pk=amendment_id).exists():
-        raise WaiverRefused("The amendment named is not an amendment of this agreement.")
-    existing = Waiver.objects.filter(covenant=covenant, test_date=test_date, borrower_id=borrower_id)
-    if existing.exists():
-        raise WaiverRefused(f"{covenant.section} on {test_date.isoformat()} is already waived.")
+    if not may(recorded_by, "waive", covenant):
+        raise PermissionDenied("Only the Agents of this agreement and administrators may record a waiver.")
+    refusal = waiver_refusal(
+        covenant=covenant,
+        test_date=test_date,
+        instrument=instrument,
+        borrower_id=borrower_id,
+        amendment_id=amendment_id,
+    )
+    if refusal:
+        raise WaiverRefused(refusal)
     waiver = Waiver.objects.create(
         agreement=covenant.agreement,
         covenant=covenant,
@@ -591,3 +582,18 @@ def waiver_record(
     )
     # The post_save receiver requests the re-evaluation; nothing else to do here.
     return waiver
+
+
+def waiver_refusal(
+    *, covenant: Covenant, test_date: dt.date, instrument: str, borrower_id: int | None, amendment_id: int | None
+) -> str:
+    """Why a waiver could not be recorded, whoever records it (empty when it can); forms show
+    it next to the fields before :func:`waiver_record` is asked."""
+    if not instrument.strip():
+        return "Name the instrument that grants the waiver (e.g. Waiver and Amendment No. 3)."
+    if amendment_id is not None and not covenant.agreement.amendments.filter(pk=amendment_id).exists():
+        return "The amendment named is not an amendment of this agreement."
+    existing = Waiver.objects.filter(covenant=covenant, test_date=test_date, borrower_id=borrower_id)
+    if existing.exists():
+        return f"{covenant.section} on {test_date.isoformat()} is already waived."
+    return ""
