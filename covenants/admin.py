@@ -36,6 +36,7 @@ from portal.access.admin import ScopedInlineMixin, ScopedModelAdmin
 
 from . import services
 from .choices import AmendmentStatus, UploadFormat
+from .execution import check_execution
 from .models import (
     Agreement,
     AgreementRole,
@@ -70,8 +71,6 @@ class ExecutionCheckMixin:
         # say what is missing instead.
         if not obj.signature_blocks.exists():
             return NO_SIGNATURE_PAGES
-        # Imported here so the admin loads even where the execution check is not yet installed.
-        from .execution import check_execution
 
         findings = check_execution(obj)
         if findings.ok:
@@ -209,7 +208,6 @@ class AmendmentAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
         """Unknown (None) where no signature blocks are recorded."""
         if not obj.signature_blocks.exists():
             return None
-        from .execution import check_execution
 
         return check_execution(obj).ok
 

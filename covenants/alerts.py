@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -492,11 +493,14 @@ def _deliveries_create(alerts: Sequence[Alert]) -> None:
         transaction.on_commit(partial(queue_deliveries, pending), robust=True)
 
 
+DELIVER_ALERT_TASK = "covenants.tasks.deliver_alert"
+
+
 def queue_deliveries(delivery_ids: Sequence[int], *, countdown: float | None = None) -> int:
     """Send one task per delivery. A broker that is down is logged, not raised: the deliveries
-    stay pending and the sweep queues them. Returns how many were queued."""
-    from .tasks import deliver_alert
-
+    stay pending and the sweep queues them. Returns how many were queued. The task is found by
+    its name: the tasks module calls this one, never the reverse."""
+    deliver_alert = current_app.tasks[DELIVER_ALERT_TASK]
     queued = 0
     for delivery_id in delivery_ids:
         try:

@@ -6,4 +6,5 @@ class CovenantsConfig(AppConfig):
     verbose_name = "Agreements and covenants"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the re-evaluation receivers)
+        # Connects the re-evaluation receivers, and registers the tasks that services queue by name.
+        from . import signals, tasks  # noqa: F401

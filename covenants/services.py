@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import partial
 
 import orjson
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -254,6 +255,9 @@ def statements_record(
 # --- Evaluation ---------------------------------------------------------------------
 
 
+EVALUATE_AGREEMENT_TASK = "covenants.tasks.evaluate_agreement"
+
+
 def agreement_evaluation_request(*, agreement_ids: Iterable[int]) -> None:
     """Mark agreements as needing evaluation and queue it once the transaction commits.
 
@@ -270,9 +274,9 @@ def agreement_evaluation_request(*, agreement_ids: Iterable[int]) -> None:
 
 
 def queue_evaluations(agreement_ids: Sequence[int]) -> None:
-    """Send evaluation tasks; a broker that is down is logged, not raised (the sweep retries)."""
-    from .tasks import evaluate_agreement
-
+    """Send evaluation tasks; a broker that is down is logged, not raised (the sweep retries).
+    The task is found by its name: the tasks module calls this one, never the reverse."""
+    evaluate_agreement = current_app.tasks[EVALUATE_AGREEMENT_TASK]
     for agreement_id in agreement_ids:
         try:
             evaluate_agreement.delay(agreement_id)

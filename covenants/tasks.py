@@ -11,9 +11,19 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from . import services
+from .alerts import (
+    DELIVER_ALERT_TASK,
+    alerts_raise_late_financials,
+    alerts_raise_overdue_amendments,
+    deliveries_overdue,
+    queue_deliveries,
+)
 from .models import Agreement
+from .notifications import delivery_attempt
+from .services import EVALUATE_AGREEMENT_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +38,7 @@ _RETRY = {
 CHUNK_SIZE = 500
 
 
-@shared_task(name="covenants.tasks.evaluate_agreement", **_RETRY)
+@shared_task(name=EVALUATE_AGREEMENT_TASK, **_RETRY)
 def evaluate_agreement(agreement_id: int) -> dict:
     """Re-evaluate every covenant of one agreement, unless that was done since it was queued."""
     summary = services.agreement_evaluate_if_requested(agreement_id=agreement_id)
@@ -73,21 +83,15 @@ def sweep_evaluation_requests() -> int:
 # late, or not at all: a second run finds the work done, and the sweep queues what was missed.
 
 
-@shared_task(name="covenants.tasks.deliver_alert", **_RETRY)
+@shared_task(name=DELIVER_ALERT_TASK, **_RETRY)
 def deliver_alert(delivery_id: int) -> str:
     """Send one alert delivery (an e-mail or a webhook POST) unless it was sent already."""
-    from .notifications import delivery_attempt
-
     return delivery_attempt(delivery_id=delivery_id)
 
 
 @shared_task(name="covenants.tasks.raise_late_financials", **_RETRY)
 def raise_late_financials(as_of: str | None = None) -> int:
     """Daily: alert on each Borrower's statement missing after its quarter's reporting deadline."""
-    from django.utils import timezone
-
-    from .alerts import alerts_raise_late_financials
-
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     return len(alerts_raise_late_financials(as_of=day))
 
@@ -95,10 +99,6 @@ def raise_late_financials(as_of: str | None = None) -> int:
 @shared_task(name="covenants.tasks.raise_overdue_amendments", **_RETRY)
 def raise_overdue_amendments(as_of: str | None = None) -> int:
     """Daily: alert on amendments still pending after a known conditions-precedent deadline."""
-    from django.utils import timezone
-
-    from .alerts import alerts_raise_overdue_amendments
-
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     return len(alerts_raise_overdue_amendments(as_of=day))
 
@@ -106,8 +106,6 @@ def raise_overdue_amendments(as_of: str | None = None) -> int:
 @shared_task(name="covenants.tasks.sweep_undelivered_alerts")
 def sweep_undelivered_alerts() -> int:
     """Every minute: re-queue deliveries still pending a minute after they fell due."""
-    from .alerts import deliveries_overdue, queue_deliveries
-
     ids = deliveries_overdue()
     queue_deliveries(ids)
     return len(ids)
