@@ -127,7 +127,7 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
         problem = f"{upload.name} is {_size_text(upload.size)}; a statement file checked here may be at most {limit}."
     if problem:
         messages.error(request, problem)
-        return render(request, "covenants/statement_upload.html", _upload_context(request, agreement), status=400)
+        return render(request, "covenants/statement_upload.html", _upload_context(request, agreement))
 
     content = upload.read()
     content_type = upload.content_type or ""
@@ -144,7 +144,9 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     context = _upload_context(request, agreement, parsed=parsed, table=table, sha256=digest, statements=statements)
     if context["quarter"]:
         context["other_quarters"] = sorted({s["period_end"] for s in statements} - {context["quarter"]})
-    return render(request, "covenants/statement_upload.html", context, status=200 if parsed.ok else 400)
+    # A refused file is the form shown again with its problems: 200, as Django answers a form with
+    # errors (the page is a plain form post, not an htmx swap); 400 made browsers log a failed load.
+    return render(request, "covenants/statement_upload.html", context)
 
 
 def _statement_summary(agreement: Agreement, parsed: ParsedUpload) -> list[dict]:
@@ -197,7 +199,7 @@ def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         # Something changed since the preview (the user's parties, say): the same page, the new errors.
         table = preview_table(parsed=outcome.parsed, content=content)
         context = _upload_context(request, agreement, parsed=outcome.parsed, table=table, sha256="", statements=[])
-        return render(request, "covenants/statement_upload.html", context, status=400)
+        return render(request, "covenants/statement_upload.html", context)
     return redirect("covenants:submission_detail", pk=agreement.pk, upload_pk=outcome.upload.pk)
 
 

@@ -1,0 +1,76 @@
+"""
+The upload page as a Borrower's finance team meets it in Chromium: after "Check the file" the
+answer is in view (the preview with "Confirm and submit", or the problems), a refused file is an
+ordinary page (no failed load in the console), the quarter to send next can be chosen and stays
+chosen everywhere on the page, and a file that restates figures says so before it is confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from playwright.sync_api import expect
+
+from parties.choices import MembershipRole
+from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
+
+from .test_journeys import sign_in, user_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+QUARTER = dt.date(2000, 3, 31)
+
+
+def demo_loan():
+    """The seed Loan Agreement with the demo figures (seven quarters to March 31, 2001; Leasing II's
+    June 30, 2000 statement missing)."""
+    loan = seed_loan()
+    with override_settings(PORTAL_ALLOW_DEMO_ACCOUNTS=True):
+        call_command("load_demo_figures", stdout=StringIO())
+    return loan
+
+
+def upload_page(page, live_server, loan, quarter: dt.date | None = None) -> None:
+    query = f"?quarter={quarter.isoformat()}" if quarter else ""
+    page.goto(f"{live_server.url}/agreements/{loan.agreement.pk}/statements/upload/{query}")
+
+
+def check_file(page, path) -> int:
+    """Choose the file and check it; the status of the page that answers."""
+    page.get_by_label("Drop the CSV or XLSX file here, or choose it").set_input_files(str(path))
+    with page.expect_navigation() as answer:
+        page.get_by_role("button", name="Check the file").click()
+    return answer.value.status
+
+
+def test_the_answer_to_check_the_file_is_in_view_and_a_refused_file_is_an_ordinary_page(page, live_server, tmp_path):
+    loan = seed_loan()
+    user_of("kmc.cfo", MembershipRole.BORROWER, *loan.borrowers.values())
+    sign_in(page, live_server.url, "kmc.cfo")
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    upload_page(page, live_server, loan, QUARTER)
+
+    rows = combined_rows(loan, QUARTER, revenues=24_000_000, ebitda=-1_000_000)
+    wrong = list(rows)
+    wrong[2] = (*wrong[2][:3], "about a million")
+    path = tmp_path / "q1-2000.csv"
+    path.write_bytes(csv_bytes(wrong))
+
+    assert check_file(page, path) == 200
+    problems = page.get_by_role("heading", name="q1-2000.csv was not accepted: 1 problem")
+    expect(problems).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 0
+    assert "q1-2000.csv was not accepted" in page.locator(".dropzone").inner_text()
+    assert console_errors == []
+
+    path.write_bytes(csv_bytes(rows))
+    assert check_file(page, path) == 200
+    expect(page.get_by_role("button", name="Confirm and submit")).to_be_in_viewport()
+    expect(page.locator("#preview .outcome-ok")).to_be_in_viewport()
+    assert "Checked: q1-2000.csv, no problems found" in page.locator(".dropzone").inner_text()
+    assert console_errors == []
