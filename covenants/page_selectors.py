@@ -35,7 +35,7 @@ from parties.models import Party
 from portal import access
 
 from . import engine, selectors
-from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role
+from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role, StatementStatus
 from .late_financials import LateFinancial, late_financials
 from .models import (
     Agreement,
@@ -1015,6 +1015,76 @@ def quarter_choices(agreement: Agreement, *, today: dt.date, count: int = 8) -> 
                             engine.quarter_ends_in_window(row.test_date, window, fiscal_year_end_month=fye)
                         )
     return sorted({q for q in set(quarters) | scheduled if q <= today}, reverse=True)
+
+
+@dataclass
+class FigureChange:
+    """A line item whose amount a restatement changes (None: not in that version)."""
+
+    line_item: str
+    old: Decimal | None
+    new: Decimal | None
+
+
+@dataclass
+class StatementInFile:
+    """A statement a checked file would record, against the one on file for its Borrower and quarter."""
+
+    borrower: str
+    period_end: dt.date
+    amounts: list[tuple[str, Decimal]]
+    version_on_file: int | None = None
+    changes: list[FigureChange] = field(default_factory=list)
+
+    @property
+    def effect(self) -> str:
+        """ "new" (nothing on file), "restates" (other figures on file) or "unchanged" (the same figures)."""
+        if self.version_on_file is None:
+            return "new"
+        return "restates" if self.changes else "unchanged"
+
+
+def statements_in_file(
+    agreement: Agreement,
+    statements: dict[tuple[int, dt.date], dict[str, Decimal]],
+    *,
+    entity_names: dict[int, str],
+    line_item_names: dict[str, str],
+) -> list[StatementInFile]:
+    """What a confirmed file would record, by quarter and Borrower: each statement new, restating
+    the current version on file (with each figure it changes, old and new), or the same figures
+    again (which record nothing), decided as the submission service decides it. Two queries."""
+    wanted = Q()
+    for party_id, period_end in statements:
+        wanted |= Q(borrower_id=party_id, period_end=period_end)
+    on_file: dict[tuple[int, dt.date], FinancialStatement] = {}
+    if statements:
+        on_file = {
+            (s.borrower_id, s.period_end): s
+            for s in FinancialStatement.objects.filter(wanted, agreement=agreement, status=StatementStatus.CURRENT)
+            .order_by()
+            .prefetch_related("lines__line_item")
+        }
+    rows = []
+    for (party_id, period_end), amounts in sorted(statements.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        row = StatementInFile(
+            borrower=entity_names.get(party_id, ""),
+            period_end=period_end,
+            amounts=[(line_item_names.get(code, code), amount) for code, amount in amounts.items()],
+        )
+        previous = on_file.get((party_id, period_end))
+        if previous is not None:
+            row.version_on_file = previous.version
+            before = {line.line_item.code: line.amount for line in previous.lines.all()}
+            if before != amounts:
+                codes = sorted(set(before) | set(amounts), key=lambda c: line_item_names.get(c, c))
+                row.changes = [
+                    FigureChange(line_item_names.get(code, code), before.get(code), amounts.get(code))
+                    for code in codes
+                    if before.get(code) != amounts.get(code)
+                ]
+        rows.append(row)
+    return rows
 
 
 def submission_history(user: User, agreement: Agreement, *, limit: int = 50) -> list[StatementUpload]:

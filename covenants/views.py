@@ -140,28 +140,35 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         _release(request, agreement)
         digest = ""
-    statements = _statement_summary(agreement, parsed)
-    context = _upload_context(request, agreement, parsed=parsed, table=table, sha256=digest, statements=statements)
+    statements = _statement_summary(agreement, parsed) if parsed.ok else []
+    restated = sum(s.effect == "restates" for s in statements)
+    unchanged = sum(s.effect == "unchanged" for s in statements)
+    context = _upload_context(
+        request,
+        agreement,
+        parsed=parsed,
+        table=table,
+        sha256=digest,
+        statements=statements,
+        restated=restated,
+        unchanged=unchanged,
+    )
     if context["quarter"]:
-        context["other_quarters"] = sorted({s["period_end"] for s in statements} - {context["quarter"]})
+        context["other_quarters"] = sorted({s.period_end for s in statements} - {context["quarter"]})
     # A refused file is the form shown again with its problems: 200, as Django answers a form with
     # errors (the page is a plain form post, not an htmx swap); 400 made browsers log a failed load.
     return render(request, "covenants/statement_upload.html", context)
 
 
-def _statement_summary(agreement: Agreement, parsed: ParsedUpload) -> list[dict]:
-    """What a confirmed file would record: one statement per Borrower and quarter, its line items."""
+def _statement_summary(agreement: Agreement, parsed: ParsedUpload) -> list[page_selectors.StatementInFile]:
+    """What a confirmed file would record: one statement per Borrower and quarter, new or restating."""
     context = services.upload_context_for(agreement)
-    rows = []
-    for (party_id, period_end), amounts in sorted(parsed.statements().items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        rows.append(
-            {
-                "borrower": context.entity_names.get(party_id, ""),
-                "period_end": period_end,
-                "amounts": [(context.line_item_names.get(code, code), amount) for code, amount in amounts.items()],
-            }
-        )
-    return rows
+    return page_selectors.statements_in_file(
+        agreement,
+        parsed.statements(),
+        entity_names=context.entity_names,
+        line_item_names=context.line_item_names,
+    )
 
 
 @login_required

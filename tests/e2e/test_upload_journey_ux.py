@@ -7,7 +7,9 @@ chosen everywhere on the page, and a file that restates figures says so before i
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from io import StringIO
 
 import pytest
@@ -15,6 +17,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import expect
 
+from covenants.management.commands.load_demo_figures import quarter_file
 from parties.choices import MembershipRole
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 
@@ -74,3 +77,39 @@ def test_the_answer_to_check_the_file_is_in_view_and_a_refused_file_is_an_ordina
     expect(page.locator("#preview .outcome-ok")).to_be_in_viewport()
     assert "Checked: q1-2000.csv, no problems found" in page.locator(".dropzone").inner_text()
     assert console_errors == []
+
+
+def test_the_preview_says_which_statements_restate_figures_on_file_and_what_changes(page, live_server, tmp_path):
+    loan = demo_loan()
+    user_of("kmc.cfo", MembershipRole.BORROWER, *loan.borrowers.values())
+    sign_in(page, live_server.url, "kmc.cfo")
+    quarter = dt.date(2000, 12, 31)
+    upload_page(page, live_server, loan, quarter)
+
+    # The demo's file for the quarter, with four Borrowers' revenues raised by $1,000; Leasing II's as sent.
+    rows = list(csv.reader(io.StringIO(quarter_file(quarter).decode())))
+    kept = loan.borrowers["Leasing II"].legal_name
+    before = {}
+    for row in rows[1:]:
+        if row[2] == "Revenues" and row[0] != kept:
+            before[row[0]] = row[3]
+            row[3] = f"{int(row[3].replace(',', '')) + 1_000:,}"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path = tmp_path / "q4-2000-restated.csv"
+    path.write_text(out.getvalue())
+    check_file(page, path)
+
+    preview = page.locator("#preview")
+    notice = preview.locator(".restatement-notice").inner_text()
+    assert "4 of the 5 statements restate figures already on file" in notice
+    assert "1 statement is the same as the version on file and will record nothing" in notice
+    kmc = preview.locator("table.statements-in-file tr", has_text=loan.borrowers["KMC"].legal_name)
+    text = kmc.inner_text()
+    old = int(before[loan.borrowers["KMC"].legal_name].replace(",", ""))
+    assert "Restates version 1" in text
+    assert f"Revenues: ${old:,}" in text and f"${old + 1_000:,}" in text
+    assert "EBITDA:" not in text  # only what changes
+    same = preview.locator("table.statements-in-file tr", has_text=kept).inner_text()
+    assert "The same as version 1: nothing changes" in same
+    expect(preview.get_by_role("button", name="Confirm and submit")).to_be_visible()
