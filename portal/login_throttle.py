@@ -37,6 +37,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from .models import user_has_device
+
 logger = logging.getLogger(__name__)
 
 # The attribute of the request carrying why an attempt was refused without checking its password.
@@ -185,11 +187,8 @@ class ThrottledModelBackend(ModelBackend):
                 setattr(request, REFUSAL_ATTRIBUTE, refused)
             raise PermissionDenied(refused.message) from None
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None:
-            from .two_factor import user_has_device
-
-            if not user_has_device(user):
-                record_success(username, request)
+        if user is not None and not user_has_device(user):
+            record_success(username, request)
         return user
 
     def get_user(self, user_id: Any):

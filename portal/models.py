@@ -143,3 +143,8 @@ def _device_removed(sender, instance, origin=None, **kwargs) -> None:
     if _deleting_the_user(origin):
         return
     security_changed(instance.user_id, "two-factor device removed")
+
+
+def user_has_device(user: models.Model) -> bool:
+    """The user has a confirmed TOTP device: signing in takes a code as well as the password."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

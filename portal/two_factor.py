@@ -38,14 +38,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from parties.choices import MembershipRole
 from portal import login_throttle
 from portal.access import holds_agent_powers, memberships_of
-from portal.models import TokenSecondFactor, lock_account, restamp_session
+from portal.models import TokenSecondFactor, lock_account, restamp_session, user_has_device
 
 RECOVERY_CODE_COUNT = 10
 SETUP_DEVICE_NAME = "Authenticator app"
-
-
-def user_has_device(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def two_factor_required(user) -> bool:
