@@ -34,9 +34,9 @@ from parties.choices import MembershipRole
 from parties.models import Party
 from portal import access
 
-from . import engine, selectors
+from . import engine, fiscal_calendar, selectors
 from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role, StatementStatus
-from .late_financials import LateFinancial, late_financials
+from .late_financials import LateFinancial, late_financials, quarters_needed
 from .models import (
     Agreement,
     AgreementRole,
@@ -994,27 +994,54 @@ def submittable_borrowers(user: User, agreement: Agreement) -> list[tuple[int, s
     return list(parties.values_list("pk", "legal_name"))
 
 
-def quarter_choices(agreement: Agreement, *, today: dt.date, count: int = 8) -> list[dt.date]:
-    """Fiscal quarters a Borrower may report: the most recent ones, and every quarter the
-    covenants' schedules name (the seed agreement's are from 1999 to 2001), newest first."""
+@dataclass
+class QuarterOption:
+    """A fiscal quarter offered on the upload page, with why it is offered."""
+
+    quarter: dt.date
+    group: str  # "late", "next" or "other": the page lists them in that order
+    note: str = ""
+
+
+def quarter_choices(agreement: Agreement, *, today: dt.date) -> list[QuarterOption]:
+    """
+    The fiscal quarters a Borrower may report for, in the order they are wanted: first the late
+    ones (the one late-financials rule, oldest first, naming who has not sent them) and those a
+    covenant needs with nothing on file; then the next quarter to report (the one after the
+    latest on file, once it has ended); then every other quarter the covenants need or that has
+    figures on file (to restate), newest first. Quarters come from the one fiscal calendar.
+    """
     fye = agreement.fiscal_year_end_month
-    quarters = [engine.previous_quarter_end(today, fye)]
-    if engine.quarter_end_on_or_after(today, fye) == today:
-        quarters.insert(0, today)
-    while len(quarters) < count:
-        quarters.append(engine.previous_quarter_end(quarters[-1], fye))
-    scheduled: set[dt.date] = set()
-    for covenant in selectors.covenants_with_terms().filter(agreement=agreement):
-        for terms in covenant.terms.all():
-            for row in terms.schedule.all():
-                scheduled.add(row.test_date)
-                if row.test_date <= today:
-                    window = max(terms.window_quarters, terms.denominator_window_quarters or 1)
-                    if engine.is_fiscal_quarter_end(row.test_date, fye):
-                        scheduled.update(
-                            engine.quarter_ends_in_window(row.test_date, window, fiscal_year_end_month=fye)
-                        )
-    return sorted({q for q in set(quarters) | scheduled if q <= today}, reverse=True)
+    specs = [selectors.covenant_spec(c) for c in selectors.covenants_with_terms().filter(agreement=agreement)]
+    needed = quarters_needed(specs, as_of=today, fiscal_year_end_month=fye)
+    late = late_financials([agreement], as_of=today, specs={agreement.pk: specs}).get(agreement.pk, [])
+    on_file = set(
+        FinancialStatement.objects.filter(agreement=agreement, status=StatementStatus.CURRENT)
+        .order_by()
+        .values_list("period_end", flat=True)
+        .distinct()
+    )
+    options: dict[dt.date, QuarterOption] = {}
+    for group in _late_by_quarter(late):
+        names = ", ".join(group.borrowers)
+        options[group.period_end] = QuarterOption(
+            group.period_end, "late", f"late, due {group.due_on:%B %-d, %Y}: {names}"
+        )
+    for quarter in sorted(needed - on_file):
+        options.setdefault(quarter, QuarterOption(quarter, "late", "nothing on file"))
+    if on_file:
+        following = fiscal_calendar.next_quarter_end(max(on_file))
+    else:
+        following = min(needed) if needed else fiscal_calendar.previous_quarter_end(today, fye)
+    if following <= today:
+        options.setdefault(following, QuarterOption(following, "next", "next to report"))
+    for quarter in sorted(needed | on_file, reverse=True):
+        options.setdefault(quarter, QuarterOption(quarter, "other", "on file" if quarter in on_file else ""))
+    order = {"late": 0, "next": 1, "other": 2}
+    return sorted(
+        options.values(),
+        key=lambda o: (order[o.group], o.quarter.toordinal() * (1 if o.group == "late" else -1)),
+    )
 
 
 @dataclass

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import engine, exports, page_selectors, services
+from . import engine, exports, fiscal_calendar, page_selectors, services
 from .models import Agreement
 from .upload_preview import preview_table
 from .uploads import ParsedUpload, build_template
@@ -61,22 +61,40 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The upload journey ----------------------------------------------------------------------------
 
 
-def _chosen_quarter(request: HttpRequest, agreement: Agreement, quarters: list[dt.date]) -> dt.date | None:
+def _chosen_quarter(
+    request: HttpRequest, agreement: Agreement, options: list[page_selectors.QuarterOption]
+) -> dt.date | None:
+    """The quarter asked for (None if it is not a fiscal quarter end), or the first offered."""
     raw = request.GET.get("quarter") or request.POST.get("quarter") or ""
+    if not raw:
+        return options[0].quarter if options else None
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        return quarters[0] if quarters else None
-    return day if engine.is_fiscal_quarter_end(day, agreement.fiscal_year_end_month) else None
+        return None
+    return day if fiscal_calendar.is_fiscal_quarter_end(day, agreement.fiscal_year_end_month) else None
 
 
 def _upload_context(request: HttpRequest, agreement: Agreement, **extra: object) -> dict:
-    quarters = page_selectors.quarter_choices(agreement, today=_today())
-    quarter = _chosen_quarter(request, agreement, quarters)
+    options = page_selectors.quarter_choices(agreement, today=_today())
+    quarter = _chosen_quarter(request, agreement, options)
+    if quarter is not None and all(o.quarter != quarter for o in options):
+        # A quarter asked for by its address (a link, a bookmark) is offered too, so the list says what
+        # the rest of the page does.
+        options.append(page_selectors.QuarterOption(quarter, "other", "chosen"))
+    groups = [
+        (label, [o for o in options if o.group == group])
+        for group, label in (
+            ("late", "Late or missing"),
+            ("next", "Next to report"),
+            ("other", "Other quarters"),
+        )
+    ]
     return {
         "agreement": agreement,
-        "quarters": quarters,
+        "quarter_groups": [(label, items) for label, items in groups if items],
         "quarter": quarter,
+        "quarter_asked": request.GET.get("quarter") or request.POST.get("quarter") or "",
         "uploads": page_selectors.submission_history(request.user, agreement),
         "max_size": _size_text(min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES)),
         "pending": _pending(request, agreement),

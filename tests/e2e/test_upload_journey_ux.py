@@ -113,3 +113,62 @@ def test_the_preview_says_which_statements_restate_figures_on_file_and_what_chan
     same = preview.locator("table.statements-in-file tr", has_text=kept).inner_text()
     assert "The same as version 1: nothing changes" in same
     expect(preview.get_by_role("button", name="Confirm and submit")).to_be_visible()
+
+
+def chosen(page) -> dict:
+    """What the page says the chosen quarter is: the list, the template's words and links, the form."""
+    return page.evaluate(
+        """() => ({
+            selected: document.querySelector('#id_quarter').value,
+            words: document.querySelector('[aria-labelledby=template-heading]').innerText,
+            template: document.querySelector('#template-csv') && document.querySelector('#template-csv').href,
+            form: document.querySelector('.upload-form input[name=quarter]')
+                && document.querySelector('.upload-form input[name=quarter]').value,
+        })"""
+    )
+
+
+def test_the_quarter_to_send_next_can_be_chosen_and_stays_chosen(page, live_server):
+    loan = demo_loan()
+    user_of("kmc.cfo", MembershipRole.BORROWER, *loan.borrowers.values())
+    sign_in(page, live_server.url, "kmc.cfo")
+    upload_page(page, live_server, loan)
+
+    # Late first, then the quarter after the latest on file, then the quarters on file, newest first.
+    values = page.locator("#id_quarter option").evaluate_all("options => options.map(o => o.value)")
+    assert values == [
+        "2000-06-30",
+        "2001-06-30",
+        "2001-03-31",
+        "2000-12-31",
+        "2000-09-30",
+        "2000-03-31",
+        "1999-12-31",
+        "1999-09-30",
+    ]
+    late = page.locator("#id_quarter option[value='2000-06-30']").inner_text()
+    assert "late" in late and loan.borrowers["Leasing II"].legal_name in late
+    assert "next to report" in page.locator("#id_quarter option[value='2001-06-30']").inner_text()
+    assert chosen(page)["selected"] == "2000-06-30"
+    assert "June 30, 2000" in chosen(page)["words"]
+
+    page.get_by_label("Fiscal quarter ending").select_option("2001-06-30")
+    page.get_by_role("button", name="Use this quarter").click()
+    page.wait_for_url("**quarter=2001-06-30")
+    state = chosen(page)
+    assert state["selected"] == "2001-06-30"
+    assert "for the quarter ending June 30, 2001" in state["words"]
+    assert "period_end=2001-06-30" in state["template"]
+    assert state["form"] == "2001-06-30"
+
+    # A quarter asked for by its address is the one the list shows.
+    upload_page(page, live_server, loan, dt.date(2001, 9, 30))
+    state = chosen(page)
+    assert state["selected"] == "2001-09-30" and "September 30, 2001" in state["words"]
+    assert state["form"] == "2001-09-30"
+
+    # A day that ends no quarter is not passed off as another quarter.
+    page.goto(f"{live_server.url}/agreements/{loan.agreement.pk}/statements/upload/?quarter=2001-06-29")
+    state = chosen(page)
+    assert state["selected"] == "" and state["template"] is None and state["form"] is None
+    assert "2001-06-29 is not the last day of a fiscal quarter" in state["words"]
