@@ -231,6 +231,8 @@ class DashboardRow:
     agreement: Agreement
     covenant: Covenant
     view: ResultView | None
+    #: A breach of an earlier test date than the covenant's latest: it stands until waived or restated away.
+    earlier_breach: bool = False
 
     @property
     def status(self) -> str:
@@ -368,8 +370,13 @@ def dashboard(user: User, *, today: dt.date) -> Dashboard:
     for agreement in agreements:
         rows = []
         for covenant in covenants.get(agreement.pk, []):
-            views = latest.get(covenant.pk) or [None]
-            rows += [DashboardRow(agreement, covenant, view) for view in views]
+            newest: dict[int | None, dt.date] = {}  # per Borrower key; the views come newest first
+            for view in latest.get(covenant.pk) or [None]:
+                earlier = False
+                if view is not None:
+                    key = view.result.borrower_id
+                    earlier = view.result.test_date < newest.setdefault(key, view.result.test_date)
+                rows.append(DashboardRow(agreement, covenant, view, earlier_breach=earlier))
         summaries.append(AgreementSummary(agreement, rows, late.get(agreement.pk, [])))
     return Dashboard(
         summaries=summaries,
@@ -521,6 +528,7 @@ WITH latest AS (
 ),
 tabled AS (
     SELECT c.agreement_id, c.id AS covenant_id, l.id AS result_id, l.test_date, l.borrower_id, l.headroom_percent,
+           CASE WHEN l.test_date < l.latest_date THEN 1 ELSE 0 END AS earlier,
            CASE WHEN l.id IS NULL THEN NULL
                 WHEN l.status = %s AND l.near_breach = %s THEN %s
                 ELSE l.status END AS shown_status
@@ -532,7 +540,7 @@ SELECT 'count', agreement_id, shown_status, COUNT(*), CAST(NULL AS BIGINT), CAST
 FROM tabled GROUP BY agreement_id, shown_status
 UNION ALL
 SELECT * FROM (
-    SELECT 'row', t.agreement_id, t.shown_status, CAST(NULL AS BIGINT), t.covenant_id, t.result_id
+    SELECT 'row', t.agreement_id, t.shown_status, t.earlier, t.covenant_id, t.result_id
     FROM tabled t
     JOIN {agreement} a ON a.id = t.agreement_id
     JOIN {covenant} c ON c.id = t.covenant_id
@@ -546,9 +554,9 @@ SELECT * FROM (
 
 def _covenants_table(
     ids: Sequence[int], *, status: str, agreement_id: int | None, sort: str, offset: int
-) -> tuple[dict[int, dict[str | None, int]], list[tuple[int, int | None]]]:
+) -> tuple[dict[int, dict[str | None, int]], list[tuple[int, int | None, bool]]]:
     """Counts of the table's rows by agreement and status (None: a covenant without a result), and
-    the (covenant, result) of the rows of one page, in order. One query."""
+    the (covenant, result, whether an earlier breach) of the rows of one page, in order. One query."""
     from django.db import connection
 
     quote = connection.ops.quote_name
@@ -599,23 +607,25 @@ def _covenants_table(
         offset,
     ]
     counts: dict[int, dict[str | None, int]] = defaultdict(dict)
-    page: list[tuple[int, int | None]] = []
+    page: list[tuple[int, int | None, bool]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for part, agreement, shown, count, covenant_id, result_id in cursor.fetchall():
             if part == "count":
                 counts[agreement][shown] = count
             else:
-                page.append((covenant_id, result_id))
+                page.append((covenant_id, result_id, bool(count)))
     return counts, page
 
 
-def _table_rows(page: list[tuple[int, int | None]], agreements: dict[int, PortfolioAgreement]) -> list[DashboardRow]:
+def _table_rows(
+    page: list[tuple[int, int | None, bool]], agreements: dict[int, PortfolioAgreement]
+) -> list[DashboardRow]:
     """The page's rows as the templates read them: its covenants and results as models (two queries)."""
     if not page:
         return []
     covenants = Covenant.objects.only("id", "agreement_id", "section", "name", "warning_band_percent").in_bulk(
-        {covenant_id for covenant_id, _ in page}
+        {covenant_id for covenant_id, _, _ in page}
     )
     results = (
         CovenantTestResult.objects.select_related("borrower", "terms")
@@ -636,10 +646,10 @@ def _table_rows(page: list[tuple[int, int | None]], agreements: dict[int, Portfo
             "provisional",
             "near_breach",
         )
-        .in_bulk({result_id for _, result_id in page if result_id is not None})
+        .in_bulk({result_id for _, result_id, _ in page if result_id is not None})
     )
     rows = []
-    for covenant_id, result_id in page:
+    for covenant_id, result_id, earlier in page:
         covenant = covenants[covenant_id]
         view = None
         if result_id is not None:
@@ -650,7 +660,7 @@ def _table_rows(page: list[tuple[int, int | None]], agreements: dict[int, Portfo
                 status=status_key(result),
                 is_ratio=bool(result.terms_id and result.terms.metric_kind == MetricKind.RATIO),
             )
-        rows.append(DashboardRow(agreements[covenant.agreement_id], covenant, view))
+        rows.append(DashboardRow(agreements[covenant.agreement_id], covenant, view, earlier_breach=earlier))
     return rows
 
 
@@ -679,7 +689,7 @@ def portfolio_dashboard(
     by_pk = {a.pk: a for a in agreements}
     ids = list(by_pk)
     counts_by_agreement: dict[int, dict[str | None, int]] = {}
-    page_rows: list[tuple[int, int | None]] = []
+    page_rows: list[tuple[int, int | None, bool]] = []
     table = PageOf.of(1, total=0, param="page")
     if ids:
         counts_by_agreement, page_rows = _covenants_table(
