@@ -5,7 +5,7 @@ Pure Python over plain data. The caller loads the terms in force, the Borrowers 
 current figures into the frozen dataclasses below and calls :func:`evaluate_agreement`;
 the engine reads no database, no file and no clock (the evaluation date is ``as_of``).
 
-The readings it applies are those stated in docs/DOMAIN.md:
+The readings it applies, which the seed documents' words leave to the reader:
 
 - A fiscal quarter is identified by its last day; fiscal quarters end every third month
   counting from the agreement's fiscal year end month.

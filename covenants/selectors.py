@@ -12,11 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
-
-from portal.access import agreements_visible_to
 
 from . import engine
 from .choices import AmendmentStatus, Basis, Direction, Role, StatementStatus
@@ -26,7 +22,6 @@ from .models import (
     Covenant,
     CovenantTerms,
     CovenantTestResult,
-    FinancialStatement,
     StatementLine,
     ThresholdStep,
     Waiver,
@@ -285,17 +280,6 @@ def _waiver_keys(agreement_ids: Sequence[int]) -> dict[int, set[engine.WaiverKey
     return keys
 
 
-def terms_in_force(covenant: Covenant, test_date: dt.date) -> CovenantTerms | None:
-    """The covenant's terms in force on a test date, as its amendments make them (None if none)."""
-    versions = list(
-        covenant.terms.select_related("amendment", "line_item", "denominator_line_item").prefetch_related("schedule")
-    )
-    chosen = engine.terms_in_force([_terms_version(t) for t in versions], test_date)
-    if chosen is None:
-        return None
-    return next(t for t in versions if t.pk == chosen.terms_id)
-
-
 def current_results(agreement_ids: Iterable[int]) -> QuerySet[CovenantTestResult]:
     """Current results of these agreements, with what a table of them shows."""
     return (
@@ -303,16 +287,6 @@ def current_results(agreement_ids: Iterable[int]) -> QuerySet[CovenantTestResult
         .select_related("covenant", "borrower")
         .order_by("agreement_id", "covenant__section", "test_date", "borrower_id")
     )
-
-
-def results_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[CovenantTestResult]:
-    """Every result of the agreements the user may see."""
-    return CovenantTestResult.objects.filter(agreement__in=agreements_visible_to(user))
-
-
-def statements_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[FinancialStatement]:
-    """Every statement (all versions) of the agreements the user may see."""
-    return FinancialStatement.objects.filter(agreement__in=agreements_visible_to(user))
 
 
 def agreement_for_reference(reference: str) -> Agreement:
