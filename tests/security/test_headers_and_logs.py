@@ -8,10 +8,11 @@ import io
 import logging
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
-from covenants.services import statement_file_submit
 from portal.security import redact
+from statements.services import statement_file_submit
 
 from ..covenants.helpers import combined_rows, csv_bytes, seed_loan
 from ..factories import PASSWORD, administrator
@@ -51,7 +52,13 @@ def console_log():
     )
     buffer = io.StringIO()
     previous = handler.setStream(buffer)
+    # The level the settings configure: a Celery worker started by an earlier test in this
+    # process sets the root logger to ERROR, which would hide the records this test reads.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(settings.LOGGING["root"]["level"])
     yield buffer
+    root.setLevel(level)
     handler.setStream(previous)
 
 
