@@ -62,9 +62,9 @@ def ensure_results(ids: Sequence[int], *, as_of: dt.date, log: Callable[[str], N
     """Evaluate, in chunks of the nightly's size, the agreements of ``ids`` that have no current
     result (workload 1 leaves every one evaluated; a run of a later workload alone does not).
     Returns how many were evaluated."""
+    from compliance.services import agreements_evaluate
+    from compliance.tasks import CHUNK_SIZE
     from covenants.models import CovenantTestResult
-    from covenants.services import agreements_evaluate
-    from covenants.tasks import CHUNK_SIZE
 
     evaluated = set(
         CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True)

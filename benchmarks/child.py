@@ -5,7 +5,7 @@ A fresh process per measurement gives each run the same start (no caches warmed 
 previous one) and a peak resident memory of its own (VmHWM), which is how the benchmark
 shows that memory stays flat as the portfolio grows. The time measured excludes
 starting Python and Django: it covers the evaluation only, run as the nightly task runs it,
-in chunks of ``covenants.tasks.CHUNK_SIZE`` agreements, each chunk its own transaction.
+in chunks of ``compliance.tasks.CHUNK_SIZE`` agreements, each chunk its own transaction.
 
     python -m benchmarks.child --path portal --agreements 1000
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 PATHS = {
     # The portal's own evaluation path, as the nightly task runs it. A change to it can be
     # measured beside it by naming its function here (module:function).
-    "portal": "covenants.services:agreements_evaluate",
+    "portal": "compliance.services:agreements_evaluate",
 }
 
 
@@ -49,7 +49,7 @@ def nightly(evaluate: Callable[..., object], agreement_ids: Sequence[int], as_of
     """What covenants.tasks.reevaluate_all_agreements queues, run here in-process, chunk by chunk.
 
     Returns results computed, results written and events raised."""
-    from covenants.tasks import CHUNK_SIZE
+    from compliance.tasks import CHUNK_SIZE
 
     results = changed = events = 0
     for start in range(0, len(agreement_ids), CHUNK_SIZE):

@@ -292,9 +292,9 @@ def quarters_agreements() -> tuple[str, int, int]:
 def ensure_results(agreement_ids: Sequence[int], *, log: Callable[[str], None] = print) -> int:
     """Evaluate, as of the portfolio's date and in the nightly task's chunks, the agreements
     that have no current result (workload 1 leaves them all evaluated). Returns how many."""
-    from covenants import services
+    from compliance import services
+    from compliance.tasks import CHUNK_SIZE
     from covenants.models import CovenantTestResult
-    from covenants.tasks import CHUNK_SIZE
 
     evaluated = set(
         CovenantTestResult.objects.filter(agreement_id__in=list(agreement_ids), is_current=True)

@@ -7,10 +7,10 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
 
+from compliance import engine
 from parties.models import Party
 from portal.access import agreements_administered_by
 
-from . import engine
 from .alerts import USER_CHANNELS, parties_for_webhooks
 from .choices import AlertChannel, AlertKind, Role
 from .models import Amendment, Covenant

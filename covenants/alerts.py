@@ -33,6 +33,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance import formatting
+from compliance.formatting import long_date
+from compliance.late_financials import LateFinancial, late_financials
 from parties.choices import MembershipRole
 from parties.models import Membership, Party
 from portal.access import (
@@ -42,10 +45,7 @@ from portal.access import (
     visible,
 )
 
-from . import formatting
 from .choices import AlertChannel, AlertKind, AmendmentStatus, DeliveryStatus, ResultStatus, Role
-from .formatting import long_date
-from .late_financials import LateFinancial, late_financials
 from .models import (
     Agreement,
     AgreementRole,
@@ -111,6 +111,12 @@ def _status_words(status: str) -> str:
 
 
 # --- Raising: breaches, cures and near breaches --------------------------------------
+
+
+def alerts_raise_for_recorded_events(sender: object, *, events: Sequence[ComplianceEvent], **kwargs: object) -> None:
+    """The receiver of ``compliance.signals.events_recorded`` (connected in CovenantsConfig.ready):
+    the alerts for the events an evaluation has just recorded, in its transaction."""
+    alerts_raise_for_events(events)
 
 
 def alerts_raise_for_events(events: Sequence[ComplianceEvent]) -> list[Alert]:
@@ -258,7 +264,7 @@ def _stop_waived_breaches(events: Sequence[ComplianceEvent]) -> None:
 @transaction.atomic
 def alerts_raise_late_financials(*, as_of: dt.date) -> list[Alert]:
     """One alert per late statement as of ``as_of``, naming its Borrower and quarter: late as
-    the one rule decides it (:mod:`covenants.late_financials`), the rule the dashboard, the
+    the one rule decides it (:mod:`compliance.late_financials`), the rule the dashboard, the
     agreement page and the API read too. Raising again changes nothing."""
     agreements = list(Agreement.objects.filter(roles__role=Role.BORROWER).distinct().order_by("pk"))
     late = late_financials(agreements, as_of=as_of)
@@ -808,7 +814,7 @@ def webhook_subscription_delete(*, user: AbstractBaseUser, subscription: Webhook
 
 def delivery_figures(alert: Alert) -> list[tuple[str, str]]:
     """The figures an alert reports, as labels and amounts the way the agreements print them
-    (the pages' and exports' formatting: covenants.formatting)."""
+    (the pages' and exports' formatting: compliance.formatting)."""
     figures: list[tuple[str, str]] = []
     is_ratio = alert.metric_kind == "ratio"
     for label, amount in (("Value", alert.value), ("Threshold", alert.threshold)):

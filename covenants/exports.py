@@ -4,7 +4,7 @@ compliance certificate for one test date.
 
 Spreadsheets run a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return as a formula, so every text cell goes through the one escaping function of
-every file the portal writes, :func:`covenants.spreadsheet_safety.neutralise` (a leading
+every file the portal writes, :func:`statements.spreadsheet_safety.neutralise` (a leading
 apostrophe); numbers stay numbers (a negative headroom is a number, not text). Amounts are
 Decimals from the database to the file, never floats.
 """
@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from compliance.formatting import figure, headroom, money
+from compliance.statuses import NEAR_BREACH, status_label
+from statements.spreadsheet_safety import neutralise, write_text
+
 from .choices import ResultStatus
-from .formatting import figure, headroom, money
 from .page_selectors import CertificateItem, ResultView
-from .spreadsheet_safety import neutralise, write_text
-from .statuses import NEAR_BREACH, status_label
 
 __all__ = [
     "COMPLIANCE_COLUMNS",

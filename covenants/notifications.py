@@ -32,6 +32,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance.formatting import long_date
+
 from .alerts import (
     delivery_figures,
     queue_deliveries,
@@ -39,7 +41,6 @@ from .alerts import (
     webhook_destination_refusal,
 )
 from .choices import AlertChannel, DeliveryStatus
-from .formatting import long_date
 from .models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
 
 logger = logging.getLogger(__name__)

@@ -30,13 +30,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from compliance import calendar as fiscal_calendar
+from compliance import engine, selectors
+from compliance.late_financials import LateFinancial, late_financials, quarters_needed
+from compliance.statuses import NEAR_BREACH, STATUS_LABELS, STATUS_RANK, shown_status, status_label
 from parties.choices import MembershipRole
 from parties.models import Party
 from portal import access
 
-from . import engine, fiscal_calendar, selectors
 from .choices import AgreementKind, AmendmentStatus, MetricKind, ResultStatus, Role, StatementStatus
-from .late_financials import LateFinancial, late_financials, quarters_needed
 from .models import (
     Agreement,
     AgreementRole,
@@ -49,11 +51,10 @@ from .models import (
     LineItem,
     StatementUpload,
 )
-from .statuses import NEAR_BREACH, STATUS_LABELS, STATUS_RANK, shown_status, status_label
 
 User = AbstractBaseUser | AnonymousUser
 
-# --- Statuses as pages show them (worded once, in covenants.statuses) -------------------
+# --- Statuses as pages show them (worded once, in compliance.statuses) ------------------
 
 _STATUS_RANK = STATUS_RANK
 

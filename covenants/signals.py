@@ -12,8 +12,9 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from compliance.services import agreement_evaluation_request
+
 from .models import AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
-from .services import agreement_evaluation_request
 
 
 def _agreement_id(instance: Any) -> int | None:

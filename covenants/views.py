@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -25,15 +24,19 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import engine, exports, fiscal_calendar, page_selectors, services
-from .models import Agreement
-from .upload_preview import preview_table
-from .uploads import ParsedUpload, build_template
+from compliance import calendar as fiscal_calendar
+from compliance import engine
+from statements import services as statement_services
+from statements.limits import page_upload_max_bytes
+from statements.preview import preview_table
+from statements.templates import build_template
+from statements.types import ParsedUpload, UploadContext
 
-#: The session holds at most one file per agreement between preview and confirmation, and
-#: only files this small (a 20,000-row statement is about 1.2 MB of CSV): sessions are
-#: rewritten on every request.
-PREVIEW_MAX_BYTES = 2 * 1024 * 1024
+from . import exports, page_selectors
+from .models import Agreement
+
+#: The session holds at most one file per agreement between preview and confirmation (of at
+#: most statements.limits.page_upload_max_bytes()).
 PREVIEW_SESSION_KEY = "statement_previews"
 #: The evaluation's progress is polled once a second for at most this many times.
 MAX_PROGRESS_POLLS = 180
@@ -96,7 +99,7 @@ def _upload_context(request: HttpRequest, agreement: Agreement, **extra: object)
         "quarter": quarter,
         "quarter_asked": request.GET.get("quarter") or request.POST.get("quarter") or "",
         "uploads": page_selectors.submission_history(request.user, agreement),
-        "max_size": _size_text(min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES)),
+        "max_size": _size_text(page_upload_max_bytes()),
         "pending": _pending(request, agreement),
         **extra,
     }
@@ -140,8 +143,8 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     problem = None
     if upload is None:
         problem = "Choose a CSV or XLSX file to upload."
-    elif upload.size > min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES):
-        limit = _size_text(min(settings.STATEMENT_UPLOAD_MAX_BYTES, PREVIEW_MAX_BYTES))
+    elif upload.size > page_upload_max_bytes():
+        limit = _size_text(page_upload_max_bytes())
         problem = f"{upload.name} is {_size_text(upload.size)}; a statement file checked here may be at most {limit}."
     if problem:
         messages.error(request, problem)
@@ -149,16 +152,16 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
     content = upload.read()
     content_type = upload.content_type or ""
-    parsed = services.statement_file_parse(
+    checked = statement_services.statement_file_preview(
         agreement=agreement, user=request.user, filename=upload.name, content=content, content_type=content_type
     )
-    table = preview_table(parsed=parsed, content=content, max_rows=settings.STATEMENT_UPLOAD_MAX_ROWS)
+    parsed, table = checked.parsed, checked.table
     if parsed.ok:
         digest = _hold(request, agreement, filename=upload.name, content_type=content_type, content=content)
     else:
         _release(request, agreement)
         digest = ""
-    statements = _statement_summary(agreement, parsed) if parsed.ok else []
+    statements = _statement_summary(agreement, parsed, checked.context) if parsed.ok else []
     restated = sum(s.effect == "restates" for s in statements)
     unchanged = sum(s.effect == "unchanged" for s in statements)
     context = _upload_context(
@@ -178,9 +181,10 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "covenants/statement_upload.html", context)
 
 
-def _statement_summary(agreement: Agreement, parsed: ParsedUpload) -> list[page_selectors.StatementInFile]:
+def _statement_summary(
+    agreement: Agreement, parsed: ParsedUpload, context: UploadContext
+) -> list[page_selectors.StatementInFile]:
     """What a confirmed file would record: one statement per Borrower and quarter, new or restating."""
-    context = services.upload_context_for(agreement)
     return page_selectors.statements_in_file(
         agreement,
         parsed.statements(),
@@ -211,18 +215,19 @@ def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             "check the file again and confirm it.",
         )
         return redirect(upload_url)
-    outcome = services.statement_file_submit(
+    outcome = statement_services.statement_file_submit(
         agreement=agreement,
         user=request.user,
         filename=pending["filename"],
         content=content,
         content_type=pending["content_type"],
         source="page",
+        keep_cells=True,
     )
     _release(request, agreement)
     if not outcome.ok:
         # Something changed since the preview (the user's parties, say): the same page, the new errors.
-        table = preview_table(parsed=outcome.parsed, content=content)
+        table = preview_table(parsed=outcome.parsed)
         context = _upload_context(request, agreement, parsed=outcome.parsed, table=table, sha256="", statements=[])
         return render(request, "covenants/statement_upload.html", context)
     return redirect("covenants:submission_detail", pk=agreement.pk, upload_pk=outcome.upload.pk)
@@ -279,7 +284,7 @@ def statement_template(request: HttpRequest, pk: int) -> HttpResponse:
         )
     borrowers = page_selectors.submittable_borrowers(request.user, agreement)
     content = build_template(
-        context=services.upload_context_for(agreement), borrowers=borrowers, period_end=period_end, fmt=fmt
+        context=statement_services.upload_context_for(agreement), borrowers=borrowers, period_end=period_end, fmt=fmt
     )
     content_type = (
         "text/csv; charset=utf-8"

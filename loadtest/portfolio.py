@@ -45,6 +45,7 @@ def seed(users_path: str) -> None:
     from django.core.management import call_command
     from django.db import transaction
 
+    from compliance.services import agreements_evaluate
     from covenants.choices import AgreementKind, Basis, Direction, Role, TermsAction
     from covenants.models import (
         Agreement,
@@ -57,7 +58,6 @@ def seed(users_path: str) -> None:
         StatementUpload,
         ThresholdStep,
     )
-    from covenants.services import agreements_evaluate
     from parties.choices import EntityKind, MembershipRole
     from parties.models import Membership, Party
 
@@ -188,8 +188,8 @@ def verify(timeout: float = 300) -> int:
     Prints the figures as JSON; exits non-zero if an upload was not evaluated."""
     from django.db import transaction
 
+    from compliance.services import agreements_evaluate
     from covenants.models import Agreement, StatementUpload
-    from covenants.services import agreements_evaluate
 
     deadline = time.monotonic() + timeout
     started = time.monotonic()

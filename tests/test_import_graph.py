@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("portal", "parties", "covenants")
+PACKAGES = ("portal", "parties", "covenants", "compliance", "statements")
 
 
 def module_name(path: Path) -> str:

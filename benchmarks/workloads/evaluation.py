@@ -242,8 +242,8 @@ def over_workers(ctx: Context, ids: list[int], section: Section, in_process: Fig
     from benchmarks.database import QUEUE
     from benchmarks.generate import AS_OF, NAME_PREFIX
     from benchmarks.workers import Workers
+    from compliance.tasks import CHUNK_SIZE, evaluate_agreements
     from covenants.models import Agreement
-    from covenants.tasks import CHUNK_SIZE, evaluate_agreements
 
     chunks = [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
     pending = Agreement.objects.filter(name__startswith=NAME_PREFIX, evaluation_requested_at__isnull=False)

@@ -14,11 +14,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from compliance import engine, selectors
 from parties.api.serializers import PartyRefSerializer
 from parties.models import Party
 from portal.api import ScopedPrimaryKeyRelatedField, parties_attachable_by
 
-from .. import engine, selectors
 from ..choices import (
     AmendmentStatus,
     Basis,

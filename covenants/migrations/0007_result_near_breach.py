@@ -3,7 +3,7 @@ Results keep whether they are near breach, as the engine decided it, so that pag
 alerts and the API read one stored flag instead of deciding it again each in its own way.
 
 The backfill decides it for the rows already stored by the engine's own rule
-(``covenants.engine.is_near_breach``), with each covenant's warning band. A current result
+(``compliance.engine.is_near_breach``), with each covenant's warning band. A current result
 found near has its fingerprint cleared: the next evaluation then compares it field by field
 (near breach included), finds it unchanged and fills in the new fingerprint, rather than
 writing it again as a new result.
@@ -11,7 +11,7 @@ writing it again as a new result.
 
 from django.db import migrations, models
 
-from covenants import engine
+from compliance import engine
 
 _BATCH = 2000
 

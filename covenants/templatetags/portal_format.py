@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
-from covenants import formatting
+from compliance import formatting
 
 if TYPE_CHECKING:
     from covenants.page_selectors import FigureUsed, PageOf, ResultView

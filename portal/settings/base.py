@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "portal",
     "parties",
     "covenants",
+    "compliance",
+    "statements",
 ]
 
 MIDDLEWARE = [
@@ -174,10 +176,10 @@ STATEMENT_UPLOAD_MAX_ROWS = env.int("STATEMENT_UPLOAD_MAX_ROWS", default=20_000)
 STATEMENT_UPLOAD_MAX_STATEMENTS = env.int("STATEMENT_UPLOAD_MAX_STATEMENTS", default=500)
 # A statement's quarter must end within a window around the agreement's life: from this many
 # years before the earliest of its dates (its own, its amendments', its terms' and test dates)
-# to this many years after the latest (covenants.upload_limits).
+# to this many years after the latest (statements.limits).
 STATEMENT_PERIOD_YEARS_BEFORE = env.int("STATEMENT_PERIOD_YEARS_BEFORE", default=10)
 STATEMENT_PERIOD_YEARS_AFTER = env.int("STATEMENT_PERIOD_YEARS_AFTER", default=10)
-# A workbook is streamed and counted before anything is built from it (covenants.xlsx_reader):
+# A workbook is streamed and counted before anything is built from it (statements.xlsx_workbook):
 # these bound the work one upload can cost, whatever its byte size.
 STATEMENT_XLSX_MAX_STYLE_ENTRIES = env.int("STATEMENT_XLSX_MAX_STYLE_ENTRIES", default=100_000)
 STATEMENT_XLSX_MAX_SHARED_STRINGS = env.int("STATEMENT_XLSX_MAX_SHARED_STRINGS", default=50_000)

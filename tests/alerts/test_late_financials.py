@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
+from compliance.late_financials import late_financials, late_quarters
 from covenants.alerts import alerts_raise_late_financials, alerts_raise_overdue_amendments
 from covenants.choices import AlertKind, AmendmentStatus, Role
-from covenants.late_financials import late_financials, late_quarters
 from covenants.models import AgreementRole, Alert, Amendment, ConditionPrecedent
 from parties.models import Party
 from tests.factories import second_facility

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from compliance.services import agreement_evaluate
 from covenants.alerts import alerts_raise_for_events, recipients_for
 from covenants.choices import AlertChannel, AlertKind, DeliveryStatus, ResultStatus, Role
 from covenants.models import (
@@ -21,7 +22,7 @@ from covenants.models import (
     WebhookSubscription,
 )
 from covenants.notifications import delivery_attempt
-from covenants.services import agreement_evaluate, waiver_record
+from covenants.services import waiver_record
 from parties.choices import MembershipRole
 from parties.models import Party
 from tests.factories import administrator, member, outsider, second_facility

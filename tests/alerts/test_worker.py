@@ -13,9 +13,9 @@ from collections import Counter
 
 import pytest
 
+from compliance.services import agreement_evaluate
 from covenants.choices import AlertChannel, AlertKind, DeliveryStatus
 from covenants.models import Alert, AlertDelivery, WebhookSubscription
-from covenants.services import agreement_evaluate
 from covenants.tasks import deliver_alert, sweep_undelivered_alerts
 from tests.factories import second_facility
 

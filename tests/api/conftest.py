@@ -16,11 +16,13 @@ from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from compliance.services import agreement_evaluate
 from covenants.choices import Role
 from covenants.models import Agreement, Amendment
-from covenants.services import agreement_evaluate, statement_records_submit, waiver_record
+from covenants.services import waiver_record
 from parties.choices import MembershipRole
 from parties.models import Person, Signature, SignatureBlock
+from statements.services import statement_records_submit
 from tests.covenants.helpers import combined_rows, seed_loan
 from tests.factories import Facility, administrator, member, outsider, second_facility
 

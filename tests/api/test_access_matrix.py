@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.urls import URLResolver, get_resolver, reverse
 
+from compliance.services import agreement_evaluate
 from covenants.choices import Role
 from covenants.models import (
     Agreement,
@@ -49,8 +50,9 @@ from covenants.models import (
     FinancialStatement,
     Waiver,
 )
-from covenants.services import agreement_evaluate, statement_records_submit, waiver_record
+from covenants.services import waiver_record
 from parties.models import Party, PartyRelationship, Person
+from statements.services import statement_records_submit
 from tests.factories import Facility
 from tests.shared_deals import (
     CIBC,

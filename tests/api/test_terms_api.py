@@ -11,9 +11,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from compliance.services import agreement_evaluate
 from covenants.choices import AmendmentStatus, ResultStatus
 from covenants.models import Covenant, CovenantTerms, CovenantTestResult, ThresholdStep, Waiver
-from covenants.services import agreement_evaluate, statement_records_submit
+from statements.services import statement_records_submit
 
 from .conftest import AS_OF, seed_records
 

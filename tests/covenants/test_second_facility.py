@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
+from compliance.services import agreement_evaluate
 from covenants.choices import ResultStatus
 from covenants.models import CovenantTestResult
-from covenants.services import agreement_evaluate, statement_file_submit
+from statements.services import statement_file_submit
 
 from ..factories import second_facility
 from .helpers import csv_bytes

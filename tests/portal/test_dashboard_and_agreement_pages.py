@@ -17,12 +17,14 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
-from covenants import page_selectors, services
+from compliance import services
+from covenants import page_selectors
 from covenants.choices import ResultStatus, Role
 from covenants.models import AgreementRole, CovenantTestResult, FinancialStatement, StatementUpload
 from parties.choices import MembershipRole
 from parties.models import Party
 from portal import access
+from statements import services as statement_services
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import administrator, member, second_facility
 
@@ -219,7 +221,7 @@ def test_each_figure_is_explained_by_its_statements_entities_and_quarters(client
 
 def test_a_restated_figure_is_explained_as_the_restated_version(client, lender, loan):
     rows = combined_rows(loan, dt.date(2001, 3, 31), revenues=55_000_000, ebitda=2_900_000)
-    outcome = services.statement_file_submit(
+    outcome = statement_services.statement_file_submit(
         agreement=loan.agreement, user=None, filename="restated.csv", content=csv_bytes(rows)
     )
     assert outcome.ok and outcome.restatements
@@ -309,7 +311,7 @@ def more_agreements_for(lender, count: int) -> None:
             for borrower in facility.borrowers
             for item, amount in (("Revenues", "700,000"), ("EBITDA", "90,000"), ("Total Debt", "2,000,000"))
         ]
-        outcome = services.statement_file_submit(
+        outcome = statement_services.statement_file_submit(
             agreement=facility.agreement, user=None, filename="f.csv", content=csv_bytes(rows)
         )
         assert outcome.ok
@@ -324,7 +326,7 @@ def more_quarters(loan, quarters: int) -> None:
     rows = []
     for day in LATER_QUARTERS[:quarters]:
         rows += combined_rows(loan, day, revenues=60_000_000, ebitda=3_000_000)
-    outcome = services.statement_file_submit(
+    outcome = statement_services.statement_file_submit(
         agreement=loan.agreement, user=None, filename="q.csv", content=csv_bytes(rows)
     )
     assert outcome.ok, [str(e) for e in outcome.errors]

@@ -26,11 +26,12 @@ from django.contrib import admin
 from django.core.exceptions import FieldError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from covenants import services
+from compliance import services
 from covenants.choices import AlertChannel
 from covenants.models import Agreement, AlertDelivery, StatementUpload, WebhookSubscription
 from parties.choices import MembershipRole
 from parties.models import Party
+from statements import services as statement_services
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import administrator, member, outsider, second_facility
 from tests.shared_deals import CIBC, FIRST_UNION, delta_deal, gamma_deal, revenue_rows
@@ -131,7 +132,7 @@ def world() -> World:
         (GAMMA, gamma.agreement, "gamma.csv", csv_bytes(revenue_rows(gamma, dt.date(2020, 6, 30)))),
         (DELTA, delta.agreement, "delta.csv", csv_bytes(revenue_rows(delta, dt.date(2020, 6, 30)))),
     ):
-        outcome = services.statement_file_submit(
+        outcome = statement_services.statement_file_submit(
             agreement=agreement, user=None, filename=filename, content=content, source="command"
         )
         assert outcome.ok, outcome.errors

@@ -188,7 +188,7 @@ def submitted(client, loan, content, *, evaluate: bool):
     check(client, loan, content)
     if evaluate:
         response = confirm(client, loan, content)
-        from covenants.services import agreement_evaluate
+        from compliance.services import agreement_evaluate
 
         agreement_evaluate(agreement_id=loan.agreement.pk)
     else:
@@ -215,7 +215,7 @@ def test_the_page_polls_while_the_evaluation_runs_then_states_the_outcome(client
     fragment = client.get(progress, {"attempt": MAX_PROGRESS_POLLS}, headers={"HX-Request": "true"}).content.decode()
     assert "hx-get" not in fragment and "taking longer than usual" in fragment
 
-    from covenants.services import agreement_evaluate
+    from compliance.services import agreement_evaluate
 
     agreement_evaluate(agreement_id=loan.agreement.pk)
     fragment = client.get(progress, headers={"HX-Request": "true"}).content.decode()

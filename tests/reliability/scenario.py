@@ -243,7 +243,7 @@ def portfolio_ids() -> list[int]:
 
 
 def queue_chunk(first: int = 0, count: int | None = None) -> dict:
-    from covenants.tasks import evaluate_agreements
+    from compliance.tasks import evaluate_agreements
 
     ids = portfolio_ids()[first : None if count is None else first + count]
     result = evaluate_agreements.delay(ids)
@@ -251,7 +251,7 @@ def queue_chunk(first: int = 0, count: int | None = None) -> dict:
 
 
 def queue_chunks(size: int) -> dict:
-    from covenants.tasks import evaluate_agreements
+    from compliance.tasks import evaluate_agreements
 
     ids = portfolio_ids()
     tasks = [evaluate_agreements.delay(ids[start : start + size]).id for start in range(0, len(ids), size)]
@@ -265,9 +265,9 @@ def check(*names: str) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from covenants import engine, selectors
+    from compliance import engine, selectors
+    from compliance.services import agreements_evaluate
     from covenants.models import Agreement, CovenantTestResult
-    from covenants.services import agreements_evaluate
 
     agreements = Agreement.objects.filter(name__in=names) if names else Agreement.objects.all()
     ids = list(agreements.order_by("pk").values_list("pk", flat=True))

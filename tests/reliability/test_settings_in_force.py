@@ -14,7 +14,7 @@ from celery.app.defaults import DEFAULTS
 from django.conf import settings
 from kombu.transport.redis import Channel
 
-from covenants import services
+from compliance import services
 from portal.celery import app
 from tests.conftest import drop_broker_pools
 

@@ -34,12 +34,13 @@ from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from compliance.services import agreement_evaluate
 from covenants.alerts import webhook_subscription_create
 from covenants.choices import AlertChannel, AlertKind
 from covenants.models import Agreement, AlertDelivery, WebhookSubscription
-from covenants.services import agreement_evaluate, statement_file_submit
 from parties.choices import MembershipRole
 from parties.models import Party, Person
+from statements.services import statement_file_submit
 from tests.alerts.conftest import webhook_server  # noqa: F401 (a fixture: a real HTTP server on loopback)
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import Facility, administrator, member, outsider

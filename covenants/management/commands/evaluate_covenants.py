@@ -9,9 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from compliance.selectors import current_results
+from compliance.services import agreements_evaluate
 from covenants.models import Agreement
-from covenants.selectors import agreement_for_reference, current_results
-from covenants.services import agreements_evaluate
+from covenants.selectors import agreement_for_reference
 
 
 def _plain(value: Decimal | None) -> str | None:

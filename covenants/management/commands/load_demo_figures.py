@@ -28,10 +28,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from covenants import services
+from compliance.services import agreement_evaluate
 from covenants.choices import Role
 from covenants.models import Agreement, StatementUpload
 from covenants.seed_documents import KMC, KMC_II, KMC_VIRGINIA, LEASING_I, LEASING_II, LOAN_AGREEMENT
+from statements.services import statement_file_submit
 
 D = dt.date
 
@@ -109,7 +110,7 @@ class Command(BaseCommand):
             digest = hashlib.sha256(content).hexdigest()
             if StatementUpload.objects.filter(agreement=agreement, sha256=digest).exists():
                 continue
-            outcome = services.statement_file_submit(
+            outcome = statement_file_submit(
                 agreement=agreement,
                 user=None,
                 filename=filename,
@@ -121,7 +122,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{filename} was refused: " + "; ".join(str(e) for e in outcome.errors))
             sent += 1
             self.stdout.write(f"Submitted {filename}: {len(outcome.statements)} statement(s)")
-        summary = services.agreement_evaluate(agreement_id=agreement.pk)
+        summary = agreement_evaluate(agreement_id=agreement.pk)
         if sent:
             self.stdout.write(
                 self.style.SUCCESS(

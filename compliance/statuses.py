@@ -3,14 +3,14 @@ A result's status as users read it: the one place it is worded.
 
 A stored result has its status (compliant, breach, incomplete, not tested, waived) and, from
 the engine, whether it is near breach (``CovenantTestResult.near_breach``, decided by
-:func:`covenants.engine.is_near_breach` and nowhere else). Users see a compliant result in the
+:func:`compliance.engine.is_near_breach` and nowhere else). Users see a compliant result in the
 warning band as "Near breach": the pages, the exports, the certificate, the alerts and the API
 all say so through :func:`shown_status` and :func:`status_label`.
 """
 
 from __future__ import annotations
 
-from .choices import ResultStatus
+from covenants.choices import ResultStatus
 
 __all__ = ["NEAR_BREACH", "STATUS_LABELS", "STATUS_RANK", "shown_status", "status_label"]
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from covenants import engine
-from covenants.engine import (
+from compliance import engine
+from compliance.engine import (
     BREACH,
     COMPLIANT,
     INCOMPLETE,

@@ -15,9 +15,8 @@ from decimal import Decimal
 
 import pytest
 
-from covenants import engine
-from covenants.choices import ResultStatus
-from covenants.engine import (
+from compliance import engine
+from compliance.engine import (
     BREACH,
     COMPLIANT,
     INCOMPLETE,
@@ -38,6 +37,7 @@ from covenants.engine import (
     schedule_row_for,
     terms_in_force,
 )
+from covenants.choices import ResultStatus
 
 D = Decimal
 

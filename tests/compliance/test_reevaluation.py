@@ -6,12 +6,11 @@ import datetime as dt
 
 import pytest
 
-from covenants import tasks
+from compliance import tasks
 from covenants.choices import AmendmentStatus, ResultStatus
 from covenants.models import Agreement, CovenantTestResult
-from covenants.services import statement_file_submit
-
-from .helpers import combined_rows, csv_bytes, seed_loan
+from statements.services import statement_file_submit
+from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 
 pytestmark = pytest.mark.django_db
 

@@ -20,12 +20,15 @@ from django.apps import apps
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from covenants import engine, fiscal_calendar, page_selectors, uploads
+from compliance import calendar as fiscal_calendar
+from compliance import engine
+from compliance.services import agreement_evaluate
+from compliance.statuses import NEAR_BREACH, status_label
+from covenants import page_selectors
 from covenants.choices import AlertKind, ResultStatus
 from covenants.models import Alert, CovenantTestResult
-from covenants.services import agreement_evaluate
-from covenants.statuses import NEAR_BREACH, status_label
 from covenants.tasks import raise_late_financials
+from statements import validation
 from tests.alerts.helpers import Q3_2019, minimum_revenues, revenue_rows, submit
 from tests.factories import second_facility
 
@@ -191,7 +194,7 @@ def test_a_result_that_is_not_near_keeps_the_fingerprint_it_had():
 
 
 def test_the_engine_and_uploads_ask_the_one_fiscal_calendar():
-    assert uploads.is_fiscal_quarter_end is fiscal_calendar.is_fiscal_quarter_end
+    assert validation.is_fiscal_quarter_end is fiscal_calendar.is_fiscal_quarter_end
     assert engine.is_fiscal_quarter_end is fiscal_calendar.is_fiscal_quarter_end
     assert engine.quarter_ends_in_window is fiscal_calendar.quarter_ends_in_window
     assert fiscal_calendar.quarter_end_months(6) == [3, 6, 9, 12]
@@ -203,4 +206,4 @@ def test_the_engine_and_uploads_ask_the_one_fiscal_calendar():
         D(2020, 3, 31),
     ]
     assert fiscal_calendar.quarter_ends_between(D(2000, 1, 15), D(2000, 6, 1), 1) == [D(2000, 1, 31), D(2000, 4, 30)]
-    assert uploads.quarter_ends_description(12) == "March 31, June 30, September 30 and December 31"
+    assert validation.quarter_ends_description(12) == "March 31, June 30, September 30 and December 31"

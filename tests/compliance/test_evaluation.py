@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.services import agreement_evaluate
 from covenants.choices import AmendmentStatus, ResultStatus, StatementStatus
 from covenants.models import ComplianceEvent, CovenantTestResult, FinancialStatement
-from covenants.services import agreement_evaluate, statement_file_submit
-
-from .helpers import combined_rows, csv_bytes, seed_loan
+from statements.services import statement_file_submit
+from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 
 pytestmark = pytest.mark.django_db
 

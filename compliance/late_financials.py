@@ -35,11 +35,10 @@ from django.conf import settings
 from django.db.models import Aggregate, CharField, Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from compliance import engine, selectors
+from covenants.choices import Role, StatementStatus
+from covenants.models import AgreementRole, CovenantTerms, FinancialStatement
 from parties.models import Party
-
-from . import engine, selectors
-from .choices import Role, StatementStatus
-from .models import AgreementRole, CovenantTerms, FinancialStatement
 
 __all__ = ["LateFinancial", "late_financials", "late_quarters", "quarters_needed"]
 

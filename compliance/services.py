@@ -1,0 +1,314 @@
+"""
+Evaluation: the covenants of agreements tested and what changed recorded. Each service is
+keyword-only and runs in one transaction; evaluation tasks are queued only once the
+transaction requesting them has committed.
+
+Evaluation records events; it raises no alerts. It sends ``compliance.signals.events_recorded``
+with the events it stored, inside its transaction, and whoever raises alerts listens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+
+import orjson
+from celery import current_app
+from django.db import connection, transaction
+from django.utils import timezone
+
+from covenants.models import Agreement, ComplianceEvent, CovenantTestResult
+
+from . import engine, selectors
+from .signals import events_recorded
+
+logger = logging.getLogger(__name__)
+
+
+EVALUATE_AGREEMENT_TASK = "covenants.tasks.evaluate_agreement"
+
+
+def agreement_evaluation_request(*, agreement_ids: Iterable[int]) -> None:
+    """Mark agreements as needing evaluation and queue it once the transaction commits.
+
+    The mark is stored first, so if the broker is down a periodic sweep queues it later.
+    The mark also makes repeated requests cheap: a task whose agreement has been evaluated
+    since it was queued finds the mark cleared and does nothing."""
+    ids = sorted(set(agreement_ids))
+    if not ids:
+        return
+    Agreement.objects.filter(pk__in=ids, evaluation_requested_at__isnull=True).update(
+        evaluation_requested_at=timezone.now()
+    )
+    transaction.on_commit(partial(queue_evaluations, ids), robust=True)
+
+
+def queue_evaluations(agreement_ids: Sequence[int]) -> None:
+    """Send evaluation tasks; a broker that is down is logged, not raised (the sweep retries).
+    The task is found by its name: the tasks module calls this one, never the reverse."""
+    evaluate_agreement = current_app.tasks[EVALUATE_AGREEMENT_TASK]
+    for agreement_id in agreement_ids:
+        try:
+            evaluate_agreement.delay(agreement_id)
+        except Exception:
+            logger.warning("could not queue the evaluation of agreement %s; the sweep will retry", agreement_id)
+
+
+@dataclass
+class EvaluationSummary:
+    """Counts of what an evaluation wrote."""
+
+    agreements: int = 0
+    results: int = 0
+    changed: int = 0
+    events: list[ComplianceEvent] = field(default_factory=list)
+
+
+def agreement_evaluate(*, agreement_id: int, as_of: dt.date | None = None) -> EvaluationSummary:
+    """Evaluate every covenant of one agreement and record what changed."""
+    return agreements_evaluate(agreement_ids=[agreement_id], as_of=as_of)
+
+
+def agreement_evaluate_if_requested(*, agreement_id: int) -> EvaluationSummary | None:
+    """Evaluate the agreement if an evaluation is still outstanding (the task's entry point)."""
+    if not Agreement.objects.filter(pk=agreement_id, evaluation_requested_at__isnull=False).exists():
+        return None
+    return agreement_evaluate(agreement_id=agreement_id)
+
+
+# What a stored result without a fingerprint is compared on: its fields, and the engine
+# result's attributes of the same names.
+_RESULT_FIELDS = (
+    "terms_id",
+    "status",
+    "value",
+    "threshold",
+    "headroom",
+    "headroom_percent",
+    "provisional",
+    "near_breach",
+    "explanation",
+    "inputs",
+)
+# The current results' columns an evaluation reads (in the model's field order, so the replaced
+# results can be built from them): identity, what events and alerts need of a result replaced,
+# and the fingerprint standing for all the rest.
+_CURRENT_COLUMNS = ("id", "covenant_id", "test_date", "borrower_id", "status", "near_breach", "fingerprint")
+_PK, _COVENANT, _TEST_DATE, _BORROWER, _STATUS, _NEAR_BREACH, _FINGERPRINT = range(len(_CURRENT_COLUMNS))
+_INSERT_BATCH = 2000
+
+
+def agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None = None) -> EvaluationSummary:
+    """Evaluate a batch of agreements in a fixed number of queries and write results in bulk.
+
+    A result that differs from the current one becomes the new current result; the old one
+    is kept, and a status change is recorded as a ComplianceEvent with both results."""
+    with _garbage_collection_paused(), transaction.atomic():
+        return _agreements_evaluate(agreement_ids=agreement_ids, as_of=as_of or timezone.localdate())
+
+
+@contextmanager
+def _garbage_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the block; reference counting still frees everything.
+
+    A batch of 500 agreements keeps some 100,000 containers alive (results and their inputs)
+    and makes no reference cycles: the full collections their allocation triggers, each walking
+    every object of the process, took 30% of an evaluation's time (docs/benchmarks.md)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> EvaluationSummary:
+    # Lock the agreements: an evaluation never interleaves with a submission for them, so
+    # it always reads the latest committed figures and its writes are never lost.
+    ids = list(
+        Agreement.objects.select_for_update().filter(pk__in=agreement_ids).order_by("pk").values_list("pk", flat=True)
+    )
+    inputs = selectors.evaluation_inputs(ids, as_of=as_of)
+    computed = [
+        (agreement_id, result) for agreement_id in ids for result in engine.evaluate_agreement(inputs[agreement_id])
+    ]
+    # The current results as rows, not model instances: a result whose fingerprint is unchanged
+    # is the same result, and is neither read further nor written.
+    current = {
+        (row[_COVENANT], row[_TEST_DATE], row[_BORROWER]): row
+        for row in CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True)
+        .order_by()
+        .values_list(*_CURRENT_COLUMNS)
+    }
+    changed: list[_Changed] = []
+    seen: set[tuple] = set()
+    for agreement_id, result in computed:
+        key = (result.covenant_id, result.test_date, result.party_id)
+        seen.add(key)
+        fingerprint = result.fingerprint()
+        previous = current.get(key)
+        if previous is None or previous[_FINGERPRINT] != fingerprint:
+            changed.append(_Changed(agreement_id, result, fingerprint, previous))
+    changed = _without_unfingerprinted_equals(changed)
+
+    now = timezone.now()
+    replaced = [c.previous[_PK] for c in changed if c.previous is not None]
+    # Results for tests that no longer exist (a test date dropped by new terms) stop being current.
+    replaced += [row[_PK] for key, row in current.items() if key not in seen]
+    if replaced:
+        CovenantTestResult.objects.filter(pk__in=replaced).update(is_current=False, superseded_at=now)
+    created = _results_insert(changed, now)
+    events = []
+    for row, entry in zip(created, changed, strict=True):
+        previous = _replaced_result(entry.previous) if entry.previous is not None else None
+        # Moving into the warning band (or out of it) is an event though the status stays compliant.
+        if previous is None or previous.status != row.status or previous.near_breach != row.near_breach:
+            events.append(
+                ComplianceEvent(
+                    agreement_id=row.agreement_id,
+                    covenant_id=row.covenant_id,
+                    test_date=row.test_date,
+                    borrower_id=row.borrower_id,
+                    previous_result=previous,
+                    result=row,
+                    from_status=previous.status if previous else "",
+                    to_status=row.status,
+                )
+            )
+    events = ComplianceEvent.objects.bulk_create(events, batch_size=_INSERT_BATCH)
+    # Alerts are stored with the events that raise them: the receivers run in this transaction.
+    events_recorded.send(sender=ComplianceEvent, events=events)
+    Agreement.objects.filter(pk__in=ids).update(evaluation_requested_at=None)
+    return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
+
+
+@dataclass(frozen=True)
+class _Changed:
+    """A computed result that differs from the current one (or has none)."""
+
+    agreement_id: int
+    result: engine.Result
+    fingerprint: str
+    previous: tuple | None  # the current result's row (_CURRENT_COLUMNS)
+
+
+def _without_unfingerprinted_equals(changed: list[_Changed]) -> list[_Changed]:
+    """Compare field by field the current results stored without a fingerprint (before there
+    were fingerprints): one that says the same is kept, with its fingerprint filled in, not
+    replaced. One query to read them and one to fill them in, only when there are some."""
+    unfingerprinted = [c.previous[_PK] for c in changed if c.previous is not None and not c.previous[_FINGERPRINT]]
+    if not unfingerprinted:
+        return changed
+    stored = CovenantTestResult.objects.in_bulk(unfingerprinted)
+    kept: list[_Changed] = []
+    filled: list[CovenantTestResult] = []
+    for entry in changed:
+        old = stored.get(entry.previous[_PK]) if entry.previous is not None else None
+        if old is not None and all(getattr(old, f) == getattr(entry.result, f) for f in _RESULT_FIELDS):
+            old.fingerprint = entry.fingerprint
+            filled.append(old)
+        else:
+            kept.append(entry)
+    if filled:
+        CovenantTestResult.objects.bulk_update(filled, ["fingerprint"], batch_size=_INSERT_BATCH)
+    return kept
+
+
+def _replaced_result(row: tuple) -> CovenantTestResult:
+    """The result being replaced, as the instance its event cites, from the columns read
+    (the others are deferred: loaded if asked for, which events and alerts never do)."""
+    return CovenantTestResult.from_db(connection.alias, _CURRENT_COLUMNS, row)
+
+
+def _results_insert(changed: list[_Changed], now: dt.datetime) -> list[CovenantTestResult]:
+    """Insert the changed results as current, in order, and return them as saved instances.
+
+    On PostgreSQL one statement per batch reads them from one JSON document
+    (``jsonb_to_recordset``): ``bulk_create`` sends each column as an array, and psycopg
+    escapes every quote of every element in Python, four times slower on results' inputs."""
+    instances = [
+        CovenantTestResult(
+            agreement_id=c.agreement_id,
+            covenant_id=c.result.covenant_id,
+            terms_id=c.result.terms_id,
+            test_date=c.result.test_date,
+            borrower_id=c.result.party_id,
+            status=c.result.status,
+            value=c.result.value,
+            threshold=c.result.threshold,
+            headroom=c.result.headroom,
+            headroom_percent=c.result.headroom_percent,
+            provisional=c.result.provisional,
+            near_breach=c.result.near_breach,
+            explanation=c.result.explanation,
+            inputs=c.result.inputs,
+            evaluated_at=now,
+            fingerprint=c.fingerprint,
+        )
+        for c in changed
+    ]
+    if connection.vendor != "postgresql":
+        return CovenantTestResult.objects.bulk_create(instances, batch_size=_INSERT_BATCH)
+    sql = _INSERT_SQL.format(table=CovenantTestResult._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(instances), _INSERT_BATCH):
+            batch = instances[start : start + _INSERT_BATCH]
+            document = orjson.dumps([_insert_record(r) for r in batch], default=str).decode()
+            cursor.execute(sql, [now, document])
+            ids = {(c, d, b): pk for pk, c, d, b in cursor.fetchall()}
+            for row in batch:
+                row.pk = ids[(row.covenant_id, row.test_date, row.borrower_id)]
+                row._state.adding = False
+                row._state.db = connection.alias
+    return instances
+
+
+_INSERT_SQL = """
+INSERT INTO {table} (agreement_id, covenant_id, terms_id, test_date, borrower_id, status, value, threshold,
+                     headroom, headroom_percent, provisional, near_breach, explanation, inputs, fingerprint,
+                     is_current, evaluated_at)
+SELECT agreement_id, covenant_id, terms_id, test_date, borrower_id, status, value, threshold,
+       headroom, headroom_percent, provisional, near_breach, explanation, inputs, fingerprint, TRUE, %s
+FROM jsonb_to_recordset(%s::jsonb) AS r(agreement_id bigint, covenant_id bigint, terms_id bigint, test_date date,
+     borrower_id bigint, status text, value numeric, threshold numeric, headroom numeric, headroom_percent numeric,
+     provisional boolean, near_breach boolean, explanation text, inputs jsonb, fingerprint text)
+RETURNING id, covenant_id, test_date, borrower_id
+"""
+
+
+def _insert_record(result: CovenantTestResult) -> dict:
+    def exact(amount: Decimal | None) -> str | None:
+        return None if amount is None else str(amount)  # numeric reads the text exactly
+
+    return {
+        "agreement_id": result.agreement_id,
+        "covenant_id": result.covenant_id,
+        "terms_id": result.terms_id,
+        "test_date": result.test_date.isoformat(),
+        "borrower_id": result.borrower_id,
+        "status": result.status,
+        "value": exact(result.value),
+        "threshold": exact(result.threshold),
+        "headroom": exact(result.headroom),
+        "headroom_percent": exact(result.headroom_percent),
+        "provisional": result.provisional,
+        "near_breach": result.near_breach,
+        "explanation": result.explanation,
+        "inputs": result.inputs,
+        "fingerprint": result.fingerprint,
+    }
+
+
+def agreements_needing_evaluation(*, older_than: dt.timedelta) -> list[int]:
+    """Agreements whose evaluation was requested and has not run (the sweep's work list)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Agreement.objects.filter(evaluation_requested_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)
+    )
