@@ -29,6 +29,8 @@ from rest_framework.response import Response
 
 from portal.access import may
 from portal.api import ERROR, PortalViewSet
+from statements import services as statement_services
+from statements.types import UploadError
 
 from .. import services, terms_services
 from ..filtersets import (
@@ -52,7 +54,6 @@ from ..models import (
     ThresholdStep,
     Waiver,
 )
-from ..uploads import UploadError
 from . import serializers as s
 from .permissions import AdministersAgreement
 from .rows import ValuesListMixin
@@ -285,7 +286,7 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             if upload.size > settings.STATEMENT_UPLOAD_MAX_BYTES:
                 limit = settings.STATEMENT_UPLOAD_MAX_BYTES // (1024 * 1024)
                 return _upload_errors([UploadError(None, None, f"{upload.name} is larger than {limit} MB.")])
-            outcome = services.statement_file_submit(
+            outcome = statement_services.statement_file_submit(
                 agreement=agreement,
                 user=request.user,
                 filename=upload.name or "statement",
@@ -294,7 +295,7 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
                 source="api",
             )
         else:
-            outcome = services.statement_records_submit(
+            outcome = statement_services.statement_records_submit(
                 agreement=agreement, user=request.user, records=serializer.validated_data["records"], source="api"
             )
         if not outcome.ok:

@@ -29,9 +29,9 @@ from covenants.models import (
     ThresholdStep,
     Waiver,
 )
-from covenants.services import statement_records_submit
 from parties.choices import RelationshipKind
 from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature, SignatureBlock
+from statements.services import statement_records_submit
 
 from .conftest import seed_records
 

@@ -308,7 +308,7 @@ OUTSIDE_SEED = (
 
 
 def test_the_seed_agreements_window_runs_from_ten_years_before_it_to_ten_after_its_last_test_date(world):
-    from covenants.upload_limits import statement_period_window
+    from statements.limits import statement_period_window
 
     # Dated 1998-12-22; its schedules' last test date is 2001-03-31.
     assert statement_period_window(world.seed.agreement) == (D(1988, 12, 31), D(2011, 3, 31))
@@ -384,7 +384,7 @@ def test_more_statements_than_a_submission_may_carry_are_refused(world, settings
 def test_a_database_lost_mid_upload_answers_json_in_the_apis_error_shape(world, monkeypatch):
     from django.db import OperationalError
 
-    from covenants import services
+    from statements import services
 
     def connection_lost(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")

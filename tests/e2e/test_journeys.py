@@ -16,10 +16,10 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 
-from covenants import services
 from covenants.choices import Role
 from parties.choices import MembershipRole
 from parties.models import Membership
+from statements import services as statement_services
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import PASSWORD, second_facility
 
@@ -117,7 +117,7 @@ def test_a_lender_sees_the_breach_on_the_dashboard_and_its_chart(page, live_serv
     loan = seed_loan()
     rows = combined_rows(loan, QUARTER, revenues=REVENUES, ebitda=-5_000_000)
     rows += combined_rows(loan, dt.date(1999, 12, 31), revenues=19_000_000, ebitda=-5_000_000)
-    outcome = services.statement_file_submit(
+    outcome = statement_services.statement_file_submit(
         agreement=loan.agreement, user=None, filename="figures.csv", content=csv_bytes(rows), source="command"
     )
     assert outcome.ok

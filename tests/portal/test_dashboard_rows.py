@@ -13,9 +13,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from covenants import services
 from parties.choices import MembershipRole
 from parties.models import Party
+from statements import services as statement_services
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import member
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def submit(loan, quarter: dt.date, revenues: int) -> None:
-    outcome = services.statement_file_submit(
+    outcome = statement_services.statement_file_submit(
         agreement=loan.agreement,
         user=None,
         filename=f"{quarter}.csv",

@@ -94,9 +94,9 @@ def test_every_spreadsheet_the_portal_writes_escapes_text_with_one_function(clie
     """A Borrower's legal name and a covenant's are set by others (an Agent): in the statement
     templates and the compliance exports, as CSV and as XLSX, they are inert text, never a live
     formula."""
-    from covenants import spreadsheet_safety, uploads
+    from statements import spreadsheet_safety, templates
 
-    assert uploads.neutralise is exports.neutralise is spreadsheet_safety.neutralise
+    assert templates.neutralise is exports.neutralise is spreadsheet_safety.neutralise
     Party.objects.filter(legal_name="KMC Telecom Inc.").update(legal_name=FORMULA)  # in the templates
     Covenant.objects.filter(pk=loan.covenants["7.01(b)"].pk).update(name=FORMULA)  # in the exports
     client.force_login(member("kmc.finance", MembershipRole.BORROWER, *loan.borrowers.values()))

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from portal.security import redact
-from covenants.services import statement_file_submit
+from statements.services import statement_file_submit
 
 from ..covenants.helpers import combined_rows, csv_bytes, seed_loan
 from ..factories import PASSWORD, administrator

@@ -44,11 +44,14 @@ from django.utils.html import escape
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from covenants import uploads, xlsx_reader
 from covenants.models import FinancialStatement, StatementLine, StatementUpload
-from covenants.uploads import UploadContext, XlsxLimits, normalize_name, parse_statement_file
 from parties.choices import MembershipRole
 from portal.api_conventions import MAX_JSON_DEPTH, nested_deeper_than
+from statements import xlsx_files, xlsx_stream
+from statements.parsing import parse_statement_file
+from statements.text import normalize_name
+from statements.types import UploadContext
+from statements.xlsx_stream import XlsxLimits
 
 from ..covenants.helpers import seed_loan
 from ..factories import member
@@ -156,11 +159,11 @@ def test_the_hostile_files_pass_every_check_on_bytes(hostile):
     assert len(content) < 2 * MB  # the upload page checks files of up to 2 MB
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         members = archive.infolist()
-    assert sum(m.file_size for m in members) < uploads.MAX_XLSX_UNCOMPRESSED
+    assert sum(m.file_size for m in members) < xlsx_files.MAX_XLSX_UNCOMPRESSED
     for info in members:
-        assert info.file_size <= uploads.MAX_COMPRESSION_RATIO * max(info.compress_size, 1), info.filename
+        assert info.file_size <= xlsx_files.MAX_COMPRESSION_RATIO * max(info.compress_size, 1), info.filename
         if not info.filename.startswith("xl/worksheets/"):
-            assert info.file_size <= uploads.MAX_XLSX_PART, info.filename
+            assert info.file_size <= xlsx_files.MAX_XLSX_PART, info.filename
     assert max(m.file_size for m in members) >= 24_000_000
 
 
@@ -171,7 +174,7 @@ def test_the_hostile_files_pass_every_check_on_bytes(hostile):
 def chunks_read(monkeypatch) -> Counter:
     """Chunks of each part the workbook reader handed to expat."""
     counts: Counter = Counter()
-    original = xlsx_reader._feed
+    original = xlsx_stream.feed
 
     def counted(archive, name, *args):
         steps = original(archive, name, *args)
@@ -183,7 +186,7 @@ def chunks_read(monkeypatch) -> Counter:
                 return
             yield step
 
-    monkeypatch.setattr(xlsx_reader, "_feed", counted)
+    monkeypatch.setattr(xlsx_stream, "feed", counted)
     return counts
 
 
@@ -254,7 +257,8 @@ _CHILD = textwrap.dedent(
     # The peak resident size survives fork and exec: start it again from this process's own.
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")
-    from covenants.uploads import UploadContext, parse_statement_file
+    from statements.parsing import parse_statement_file
+    from statements.types import UploadContext
 
     content = open(sys.argv[1], "rb").read()
     context = UploadContext(entities={}, entity_names={}, line_items={}, line_item_names={}, required_line_items=())
@@ -451,7 +455,7 @@ def test_reading_stops_at_the_time_limit():
 
 
 def test_the_limits_come_from_the_settings(loan, settings):
-    from covenants.services import upload_context_for
+    from statements.services import upload_context_for
 
     settings.STATEMENT_XLSX_MAX_CELLS_PER_ROW = 5
     content = with_sheet(b'<row r="2">' + b"<c/>" * 6 + b"</row>")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from covenants.models import FinancialStatement, StatementLine, StatementUpload
-from covenants.services import statement_file_submit
+from statements.services import statement_file_submit
 
 from ..covenants.helpers import seed_loan
 from ..factories import administrator

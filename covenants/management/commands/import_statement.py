@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from covenants.models import Agreement
 from covenants.selectors import agreement_for_reference
-from covenants.services import statement_file_submit
+from statements.services import statement_file_submit
 
 
 class Command(BaseCommand):

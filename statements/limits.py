@@ -22,11 +22,23 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from . import engine
-from .models import Agreement, Amendment, CovenantTerms
-from .xlsx_reader import XlsxLimits
+from compliance.calendar import previous_quarter_end, quarter_end_on_or_after
+from covenants.models import Agreement, Amendment, CovenantTerms
 
-__all__ = ["statement_period_window", "upload_limits_for", "xlsx_limits_from_settings"]
+from .xlsx_stream import XlsxLimits
+
+__all__ = [
+    "PAGE_FILE_MAX_BYTES",
+    "page_upload_max_bytes",
+    "statement_period_window",
+    "upload_limits_for",
+    "xlsx_limits_from_settings",
+]
+
+#: A file checked on the page waits in the session between the preview and the confirmation,
+#: so only files this small are taken there (a 20,000-row statement is about 1.2 MB of CSV):
+#: sessions are rewritten on every request.
+PAGE_FILE_MAX_BYTES = 2 * 1024 * 1024
 
 # date() arithmetic stays clear of year 1 and year 9999 whatever the agreement's dates say.
 _FIRST_YEAR, _LAST_YEAR = 2, 9990
@@ -59,10 +71,10 @@ def statement_period_window(agreement: Agreement) -> tuple[dt.date, dt.date]:
     month = agreement.fiscal_year_end_month
     start = _years_from(min(dates), -settings.STATEMENT_PERIOD_YEARS_BEFORE)
     end = _years_from(max(dates), settings.STATEMENT_PERIOD_YEARS_AFTER)
-    earliest = engine.quarter_end_on_or_after(start, month)
-    latest = engine.quarter_end_on_or_after(end, month)
+    earliest = quarter_end_on_or_after(start, month)
+    latest = quarter_end_on_or_after(end, month)
     if latest > end:
-        latest = engine.previous_quarter_end(end, month)
+        latest = previous_quarter_end(end, month)
     return earliest, latest
 
 
@@ -78,7 +90,7 @@ def xlsx_limits_from_settings() -> XlsxLimits:
 
 
 def upload_limits_for(agreement: Agreement) -> dict[str, Any]:
-    """The :class:`~covenants.uploads.UploadContext` arguments that bound an upload for this
+    """The :class:`~statements.types.UploadContext` arguments that bound an upload for this
     agreement: its period window, the statements per file, the workbook reader's limits."""
     earliest, latest = statement_period_window(agreement)
     return {
@@ -87,3 +99,8 @@ def upload_limits_for(agreement: Agreement) -> dict[str, Any]:
         "max_statements": settings.STATEMENT_UPLOAD_MAX_STATEMENTS,
         "xlsx_limits": xlsx_limits_from_settings(),
     }
+
+
+def page_upload_max_bytes() -> int:
+    """The largest file the upload page takes: the settings' limit, or less to fit the session."""
+    return min(settings.STATEMENT_UPLOAD_MAX_BYTES, PAGE_FILE_MAX_BYTES)

@@ -16,18 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from covenants.uploads import (
-    MAX_ERRORS,
-    ParsedRow,
-    UploadContext,
-    UploadError,
-    build_template,
-    canonical_json,
-    normalize_name,
-    parse_amount,
-    parse_statement_file,
-    parse_statement_records,
-)
+from statements.amounts import parse_amount
+from statements.parsing import canonical_json, parse_statement_file, parse_statement_records
+from statements.templates import build_template
+from statements.text import normalize_name
+from statements.types import MAX_ERRORS, ParsedRow, UploadContext, UploadError
 
 # The five Borrowers of the Loan Agreement (Amendment No. 4), with their defined terms.
 BORROWERS = {

@@ -1,46 +1,40 @@
 """
-A bounded reader of an uploaded workbook (XLSX): the first worksheet's cell values, row by row.
-
-openpyxl, even in read-only mode, builds ``xl/styles.xml`` whole into objects and hands over
-each row as one tuple, so a 1.4 MB file with millions of ``<xf/>`` style entries, or one row
-of millions of empty ``<c/>`` cells, costs minutes and gigabytes while passing every byte-size
-and compression check made on the archive. This reader never hands a part to openpyxl: it
-streams each XML part it needs through expat, 64 KB at a time, and counts as it goes (style
-entries, shared strings and their characters, rows, cells in a row and in the sheet, elements
-in a part, characters in one value, bytes of one unfinished tag) and checks the clock. The
-first count over its limit stops the reading with a sentence naming what is wrong, before
-anything more is built. Only what a statement needs is kept: the number format of each cell
-style (to tell dates from numbers), the shared strings, and one row at a time, cut to the
-first :attr:`XlsxLimits.max_columns` columns.
+The first worksheet of an uploaded workbook (XLSX), read through the bounded XML streaming of
+:mod:`statements.xlsx_stream`: the workbook's sheets and relationships, the number format of
+each cell style (to tell dates from numbers), the shared strings, then the sheet row by row,
+cut to the first :attr:`XlsxLimits.max_columns` columns.
 
 Values come back as openpyxl gives them with ``data_only=True``: text, int or float, bool,
 datetime for numbers in a date format, the error text (``#DIV/0!``) for an error, None for a
 blank or a formula without a saved value.
-
-Entity declarations are refused (they expand without limit or read other files); a document
-type declaration alone is harmless and allowed, as defusedxml allows it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
-import time
 import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NoReturn
-from xml.parsers import expat
+from typing import Any
+
+from . import xlsx_stream
+from .xlsx_stream import (
+    SEPARATOR,
+    Clock,
+    TextCollector,
+    XlsxDamaged,
+    XlsxEntities,
+    XlsxLimits,
+    XlsxRefused,
+    local_name,
+    new_parser,
+    parse_whole,
+    part_name,
+    whole_number,
+)
 
 __all__ = ["XlsxDamaged", "XlsxEntities", "XlsxLimits", "XlsxRefused", "read_first_sheet"]
 
-#: Bytes handed to expat at a time.
-_CHUNK = 64 * 1024
-#: An unfinished tag, comment or declaration longer than this is refused: expat holds it whole
-#: (and, before expat 2.6, parses it again with every chunk).
-_MAX_PENDING_BYTES = 1024 * 1024
-_SEPARATOR = " "
 #: Sheets and workbook relationships kept while looking for the first worksheet: Excel
 #: workbooks have a few; a hostile workbook.xml could list millions.
 _MAX_SHEETS = 1_000
@@ -48,132 +42,6 @@ _MAX_RELATIONSHIPS = 10_000
 
 _RELATIONSHIP_ID = "http://schemas.openxmlformats.org/officeDocument/2006/relationships id"
 _PURL_RELATIONSHIP_ID = "http://purl.oclc.org/ooxml/officeDocument/relationships id"
-
-
-@dataclass(frozen=True)
-class XlsxLimits:
-    """How much of a workbook is read before it is refused. Each limit is far above what a
-    statement workbook saved by Excel needs, and far below what costs a second to read."""
-
-    #: Elements in the styles part (cell formats, fonts, fills, borders...): a few hundred in practice.
-    max_style_entries: int = 100_000
-    #: Distinct texts in the shared strings part, and their characters in all.
-    max_shared_strings: int = 50_000
-    max_shared_string_chars: int = 5_000_000
-    #: ``<c>`` elements in one row, and in the whole sheet, blank or not.
-    max_cells_per_row: int = 1_000
-    max_cells: int = 250_000
-    #: ``<row>`` elements in the sheet, blank or not.
-    max_rows: int = 100_000
-    #: Cells kept from each row: the first columns only.
-    max_columns: int = 64
-    #: Elements of any kind in one part.
-    max_part_elements: int = 1_000_000
-    #: Characters in one value: Excel's own limit for a cell.
-    max_value_chars: int = 32_767
-    #: Wall-clock seconds for reading the whole workbook, including what the caller does with
-    #: each row while it reads.
-    max_seconds: float = 20.0
-
-
-class XlsxRefused(Exception):
-    """The workbook goes past a limit, or is not a workbook a statement can be read from.
-    The message is a sentence for the user."""
-
-
-class XlsxDamaged(Exception):
-    """The workbook's parts cannot be read: broken XML, a missing part, a value of the wrong kind."""
-
-
-class XlsxEntities(Exception):
-    """An XML part declares entities."""
-
-
-# --- Parts -----------------------------------------------------------------------------------------
-
-
-def _local(name: str) -> str:
-    """An element's name without its namespace (the handlers called for every element of a
-    part write this out rather than call it)."""
-    return name.rpartition(_SEPARATOR)[2]
-
-
-class _Clock:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
-
-    def check(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise XlsxRefused(
-                f"The workbook took more than {self.seconds:g} seconds to read, far longer than a statement needs; "
-                "it is refused (save the figures in a new workbook, or as CSV, and upload that)"
-            )
-
-
-def _refuse_entities(*_args: object) -> NoReturn:
-    raise XlsxEntities("entity declaration")
-
-
-def _parser() -> Any:
-    parser = expat.ParserCreate(namespace_separator=_SEPARATOR)
-    parser.buffer_text = True
-    parser.buffer_size = 16 * 1024
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.EntityDeclHandler = _refuse_entities
-    parser.UnparsedEntityDeclHandler = _refuse_entities
-    parser.ExternalEntityRefHandler = _refuse_entities
-    return parser
-
-
-def _feed(
-    archive: zipfile.ZipFile, name: str, parser: Any, clock: _Clock, limits: XlsxLimits, counter: list[int]
-) -> Iterator[None]:
-    """Stream one part through ``parser``, yielding after each chunk so the caller can hand on
-    what the handlers collected. ``counter[0]`` counts the part's elements (handlers add to it)."""
-    fed = 0
-    try:
-        with archive.open(name) as member:
-            while True:
-                chunk = member.read(_CHUNK)
-                if not chunk:
-                    break
-                parser.Parse(chunk, False)
-                fed += len(chunk)
-                if fed - max(parser.CurrentByteIndex, 0) > _MAX_PENDING_BYTES:
-                    raise XlsxRefused(
-                        f"The workbook part {name} holds a single XML tag, comment or declaration of more than "
-                        f"{_MAX_PENDING_BYTES // 2**20} MB; it is refused as unsafe"
-                    )
-                if counter[0] > limits.max_part_elements:
-                    raise XlsxRefused(
-                        f"The workbook part {name} has more than {limits.max_part_elements:,} XML elements, "
-                        "far more than a statement needs; it is refused as unsafe"
-                    )
-                clock.check()
-                yield
-            parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        raise XlsxDamaged(f"{name}: {exc}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError) as exc:
-        # A bad CRC arrives as BadZipFile, a name the archive lacks as KeyError.
-        raise XlsxDamaged(f"{name}: {exc}") from None
-    yield
-
-
-def _parse_whole(
-    archive: zipfile.ZipFile, name: str, parser: Any, clock: _Clock, limits: XlsxLimits, counter: list[int]
-) -> None:
-    for _ in _feed(archive, name, parser, clock, limits, counter):
-        pass
-
-
-def _part(base: str, target: str) -> str:
-    """An archive name from a relationship's target, relative to the part's folder or absolute."""
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    return posixpath.normpath(posixpath.join(base, target))
-
 
 # --- Workbook, relationships, styles, shared strings ---------------------------------------------
 
@@ -184,7 +52,7 @@ class _Sheet:
     relationship: str
 
 
-def _read_workbook(archive: zipfile.ZipFile, clock: _Clock, limits: XlsxLimits) -> tuple[list[_Sheet], bool]:
+def _read_workbook(archive: zipfile.ZipFile, clock: Clock, limits: XlsxLimits) -> tuple[list[_Sheet], bool]:
     """The sheets in the workbook's order, and whether dates count from 1904."""
     sheets: list[_Sheet] = []
     date1904 = [False]
@@ -192,7 +60,7 @@ def _read_workbook(archive: zipfile.ZipFile, clock: _Clock, limits: XlsxLimits) 
 
     def start(name: str, attrs: dict[str, str]) -> None:
         counter[0] += 1
-        local = _local(name)
+        local = local_name(name)
         if local == "sheet":
             if len(sheets) >= _MAX_SHEETS:
                 raise XlsxRefused(
@@ -204,13 +72,13 @@ def _read_workbook(archive: zipfile.ZipFile, clock: _Clock, limits: XlsxLimits) 
         elif local == "workbookPr":
             date1904[0] = attrs.get("date1904", "").lower() in ("1", "true")
 
-    parser = _parser()
+    parser = new_parser()
     parser.StartElementHandler = start
-    _parse_whole(archive, "xl/workbook.xml", parser, clock, limits, counter)
+    parse_whole(archive, "xl/workbook.xml", parser, clock, limits, counter)
     return sheets, date1904[0]
 
 
-def _read_relationships(archive: zipfile.ZipFile, clock: _Clock, limits: XlsxLimits) -> dict[str, tuple[str, str]]:
+def _read_relationships(archive: zipfile.ZipFile, clock: Clock, limits: XlsxLimits) -> dict[str, tuple[str, str]]:
     """Relationship id -> (type, archive name) for the workbook's parts."""
     name = "xl/_rels/workbook.xml.rels"
     relationships: dict[str, tuple[str, str]] = {}
@@ -220,18 +88,18 @@ def _read_relationships(archive: zipfile.ZipFile, clock: _Clock, limits: XlsxLim
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         counter[0] += 1
-        if _local(tag) == "Relationship" and attrs.get("TargetMode") != "External":
+        if local_name(tag) == "Relationship" and attrs.get("TargetMode") != "External":
             if len(relationships) >= _MAX_RELATIONSHIPS:
                 raise XlsxRefused(f"The workbook has more than {_MAX_RELATIONSHIPS:,} parts; it is refused as unsafe")
-            relationships[attrs.get("Id", "")] = (attrs.get("Type", ""), _part("xl", attrs.get("Target", "")))
+            relationships[attrs.get("Id", "")] = (attrs.get("Type", ""), part_name("xl", attrs.get("Target", "")))
 
-    parser = _parser()
+    parser = new_parser()
     parser.StartElementHandler = start
-    _parse_whole(archive, name, parser, clock, limits, counter)
+    parse_whole(archive, name, parser, clock, limits, counter)
     return relationships
 
 
-def _find_part(relationships: dict[str, tuple[str, str]], kind: str, default: str) -> str:
+def _findpart_name(relationships: dict[str, tuple[str, str]], kind: str, default: str) -> str:
     for rel_type, target in relationships.values():
         if rel_type.endswith("/" + kind):
             return target
@@ -244,7 +112,7 @@ class _Styles:
     timedeltas: frozenset[int]
 
 
-def _read_styles(archive: zipfile.ZipFile, name: str, clock: _Clock, limits: XlsxLimits) -> _Styles:
+def _read_styles(archive: zipfile.ZipFile, name: str, clock: Clock, limits: XlsxLimits) -> _Styles:
     """Which cell styles show numbers as dates (or durations): all that is needed of the styles."""
     if name not in archive.NameToInfo:
         return _Styles(frozenset(), frozenset())
@@ -263,22 +131,22 @@ def _read_styles(archive: zipfile.ZipFile, name: str, clock: _Clock, limits: Xls
                 "than a statement needs; it is refused as unsafe (copy the figures into a new workbook, or save "
                 "them as CSV, and upload that)"
             )
-        local = tag.rpartition(_SEPARATOR)[2]
+        local = tag.rpartition(SEPARATOR)[2]
         if local == "cellXfs":
             depth_in_cell_xfs[0] = True
         elif local == "xf" and depth_in_cell_xfs[0]:
-            cell_formats.append(_int(attrs.get("numFmtId", "0"), name))
+            cell_formats.append(whole_number(attrs.get("numFmtId", "0"), name))
         elif local == "numFmt":
-            custom[_int(attrs.get("numFmtId", "0"), name)] = attrs.get("formatCode", "")
+            custom[whole_number(attrs.get("numFmtId", "0"), name)] = attrs.get("formatCode", "")
 
     def end(tag: str) -> None:
-        if tag.rpartition(_SEPARATOR)[2] == "cellXfs":
+        if tag.rpartition(SEPARATOR)[2] == "cellXfs":
             depth_in_cell_xfs[0] = False
 
-    parser = _parser()
+    parser = new_parser()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    _parse_whole(archive, name, parser, clock, limits, counter)
+    parse_whole(archive, name, parser, clock, limits, counter)
     dates, timedeltas = set(), set()
     verdicts: dict[int, tuple[bool, bool]] = {}
     for index, number_format in enumerate(cell_formats):
@@ -293,65 +161,19 @@ def _read_styles(archive: zipfile.ZipFile, name: str, clock: _Clock, limits: Xls
     return _Styles(frozenset(dates), frozenset(timedeltas))
 
 
-def _int(text: str, part: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            number = 0.5
-        if number.is_integer():
-            return int(number)
-        raise XlsxDamaged(f"{part}: {text!r} is not a whole number") from None
-
-
-class _TextCollector:
-    """Collects the text of ``<t>`` elements (outside phonetic runs) into one value, counting
-    its characters as they arrive."""
-
-    def __init__(self, parser: Any, limits: XlsxLimits, what: Callable[[], str]) -> None:
-        self.parser = parser
-        self.limits = limits
-        self.what = what
-        self.parts: list[str] = []
-        self.chars = 0
-
-    def start(self) -> None:
-        self.parser.CharacterDataHandler = self.data
-
-    def stop(self) -> None:
-        self.parser.CharacterDataHandler = None
-
-    def data(self, text: str) -> None:
-        self.chars += len(text)
-        if self.chars > self.limits.max_value_chars:
-            raise XlsxRefused(
-                f"{self.what()} holds more than {self.limits.max_value_chars:,} characters, more than Excel allows "
-                "in a cell; the workbook is refused as unsafe"
-            )
-        self.parts.append(text)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts = []
-        self.chars = 0
-        return text
-
-
-def _read_shared_strings(archive: zipfile.ZipFile, name: str, clock: _Clock, limits: XlsxLimits) -> list[str]:
+def _read_shared_strings(archive: zipfile.ZipFile, name: str, clock: Clock, limits: XlsxLimits) -> list[str]:
     if name not in archive.NameToInfo:
         return []
     strings: list[str] = []
     counter = [0]
     total = [0]
-    parser = _parser()
-    text = _TextCollector(parser, limits, lambda: f"The shared text number {len(strings) + 1:,}")
+    parser = new_parser()
+    text = TextCollector(parser, limits, lambda: f"The shared text number {len(strings) + 1:,}")
     phonetic = [0]
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         counter[0] += 1
-        local = tag.rpartition(_SEPARATOR)[2]
+        local = tag.rpartition(SEPARATOR)[2]
         if local == "t" and not phonetic[0]:
             text.start()
         elif local == "rPh":
@@ -363,7 +185,7 @@ def _read_shared_strings(archive: zipfile.ZipFile, name: str, clock: _Clock, lim
             )
 
     def end(tag: str) -> None:
-        local = tag.rpartition(_SEPARATOR)[2]
+        local = tag.rpartition(SEPARATOR)[2]
         if local == "t":
             text.stop()
         elif local == "rPh":
@@ -380,7 +202,7 @@ def _read_shared_strings(archive: zipfile.ZipFile, name: str, clock: _Clock, lim
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    _parse_whole(archive, name, parser, clock, limits, counter)
+    parse_whole(archive, name, parser, clock, limits, counter)
     return strings
 
 
@@ -438,7 +260,7 @@ class _SheetReader:
         self.value: str | None = None
         self.inline = False
         self.phonetic = 0
-        self.text = _TextCollector(parser, limits, self._where)
+        self.text = TextCollector(parser, limits, self._where)
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
 
@@ -447,7 +269,7 @@ class _SheetReader:
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         self.counter[0] += 1
-        local = tag.rpartition(_SEPARATOR)[2]
+        local = tag.rpartition(SEPARATOR)[2]
         if local == "c":
             self._start_cell(attrs)
         elif (local == "v" and self.cell is not None) or (local == "t" and self.inline and not self.phonetic):
@@ -468,7 +290,7 @@ class _SheetReader:
                 "them as CSV, and upload the file again"
             )
         reference = attrs.get("r")
-        self.row_number = _int(reference, "the worksheet") if reference else self.row_number + 1
+        self.row_number = whole_number(reference, "the worksheet") if reference else self.row_number + 1
         self.row_cells = {}
         self.row_cell_count = 0
         self.column = 0
@@ -497,12 +319,12 @@ class _SheetReader:
         else:
             self.column += 1
         style = attrs.get("s")
-        self.cell = (self.column, attrs.get("t", "n"), _int(style, "the worksheet") if style else 0)
+        self.cell = (self.column, attrs.get("t", "n"), whole_number(style, "the worksheet") if style else 0)
         self.value = None
         self.inline = False
 
     def end(self, tag: str) -> None:
-        local = tag.rpartition(_SEPARATOR)[2]
+        local = tag.rpartition(SEPARATOR)[2]
         if local == "v" and self.cell is not None:
             self.text.stop()
             self.value = self.text.take()
@@ -585,7 +407,7 @@ def read_first_sheet(
     from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
 
     limits = limits or XlsxLimits()
-    clock = _Clock(limits.max_seconds)
+    clock = Clock(limits.max_seconds)
     sheets, date1904 = _read_workbook(archive, clock, limits)
     relationships = _read_relationships(archive, clock, limits)
     worksheets = []
@@ -598,11 +420,11 @@ def read_first_sheet(
             raise XlsxRefused("The first sheet of the workbook is a chart; put the figures on the first sheet")
         raise XlsxRefused("The workbook has no sheets")
     sheet, target = worksheets[0]
-    styles = _read_styles(archive, _find_part(relationships, "styles", "xl/styles.xml"), clock, limits)
+    styles = _read_styles(archive, _findpart_name(relationships, "styles", "xl/styles.xml"), clock, limits)
     strings = _read_shared_strings(
-        archive, _find_part(relationships, "sharedStrings", "xl/sharedStrings.xml"), clock, limits
+        archive, _findpart_name(relationships, "sharedStrings", "xl/sharedStrings.xml"), clock, limits
     )
-    parser = _parser()
+    parser = new_parser()
     reader = _SheetReader(
         parser,
         sheet_name=sheet.name,
@@ -611,7 +433,7 @@ def read_first_sheet(
         epoch=MAC_EPOCH if date1904 else WINDOWS_EPOCH,
         limits=limits,
     )
-    for _ in _feed(archive, target, parser, clock, limits, reader.counter):
+    for _ in xlsx_stream.feed(archive, target, parser, clock, limits, reader.counter):
         if reader.ready:
             ready, reader.ready = reader.ready, []
             yield from ready

@@ -1,0 +1,1 @@
+"""What borrowers report: statement files parsed and checked, previewed and submitted."""
