@@ -110,18 +110,7 @@ def covenant_terms_create(
     """
     agreement = covenant.agreement
     _require_administrator(user, agreement)
-    errors: dict[str, list[str]] = {}
-    if amendment is not None and amendment.agreement_id != agreement.pk:
-        errors["amendment"] = [f"{amendment.title} is not an amendment of {agreement.name}."]
-    if action == TermsAction.DELETE and schedule:
-        errors["schedule"] = ["Terms that delete the covenant have no schedule."]
-    if action != TermsAction.DELETE and not schedule:
-        errors["schedule"] = ["Give the schedule: at least one test date with its threshold."]
-    seen: set[dt.date] = set()
-    for index, row in enumerate(schedule, start=1):
-        if row.test_date in seen:
-            errors.setdefault("schedule", []).append(f"Row {index}: {row.test_date.isoformat()} is given twice.")
-        seen.add(row.test_date)
+    errors = _terms_refusals(agreement, amendment=amendment, action=action, schedule=schedule)
     terms = CovenantTerms(
         covenant=covenant,
         amendment=amendment,
@@ -144,6 +133,39 @@ def covenant_terms_create(
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
+    steps = _schedule_steps(terms, schedule, errors)
+    if errors:
+        raise ValidationError(errors)
+    terms.save()
+    for step in steps:
+        step.terms = terms
+    bulk_create_with_history(steps, ThresholdStep, default_user=user)
+    return terms
+
+
+def _terms_refusals(
+    agreement: Agreement, *, amendment: Amendment | None, action: str, schedule: Sequence[ScheduleRowData]
+) -> dict[str, list[str]]:
+    """What is wrong with new terms before their own fields are checked, by field."""
+    errors: dict[str, list[str]] = {}
+    if amendment is not None and amendment.agreement_id != agreement.pk:
+        errors["amendment"] = [f"{amendment.title} is not an amendment of {agreement.name}."]
+    if action == TermsAction.DELETE and schedule:
+        errors["schedule"] = ["Terms that delete the covenant have no schedule."]
+    if action != TermsAction.DELETE and not schedule:
+        errors["schedule"] = ["Give the schedule: at least one test date with its threshold."]
+    seen: set[dt.date] = set()
+    for index, row in enumerate(schedule, start=1):
+        if row.test_date in seen:
+            errors.setdefault("schedule", []).append(f"Row {index}: {row.test_date.isoformat()} is given twice.")
+        seen.add(row.test_date)
+    return errors
+
+
+def _schedule_steps(
+    terms: CovenantTerms, schedule: Sequence[ScheduleRowData], errors: dict[str, list[str]]
+) -> list[ThresholdStep]:
+    """The schedule's rows as steps of these terms; each row's problems go to ``errors`` by row."""
     steps = [
         ThresholdStep(
             terms=terms,
@@ -162,13 +184,7 @@ def covenant_terms_create(
             for field, messages in exc.message_dict.items():
                 where = "" if field == "__all__" else f" ({field})"
                 errors.setdefault("schedule", []).extend(f"Row {index}{where}: {m}" for m in messages)
-    if errors:
-        raise ValidationError(errors)
-    terms.save()
-    for step in steps:
-        step.terms = terms
-    bulk_create_with_history(steps, ThresholdStep, default_user=user)
-    return terms
+    return steps
 
 
 def effectiveness_refusal(amendment: Amendment, conditions: Sequence[ConditionPrecedent]) -> str:
