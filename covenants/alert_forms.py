@@ -11,9 +11,10 @@ from compliance import engine
 from parties.models import Party
 from portal.access import agreements_administered_by
 
-from .alerts import USER_CHANNELS, parties_for_webhooks
+from .alerts import USER_CHANNELS
 from .choices import AlertChannel, AlertKind, Role
 from .models import Amendment, Covenant
+from .webhooks import parties_for_webhooks
 
 CHANNEL_CHOICES = [(c, AlertChannel(c).label) for c in USER_CHANNELS]
 

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.access import may, may_administer
 
 from . import alerts, services
+from . import inbox as inbox_services
+from . import webhooks as webhook_services
 from .alert_forms import PreferencesForm, WaiverForm, WebhookSubscriptionForm
 from .choices import AlertKind
 from .models import AlertDelivery, Covenant, WebhookSubscription
@@ -28,14 +30,14 @@ PAGE_SIZE = 50
 
 def _entry_for(request: HttpRequest, pk: int) -> AlertDelivery:
     """One of the user's own inbox entries; 404 for anyone else's."""
-    return get_object_or_404(alerts.inbox_for(request.user), pk=pk)
+    return get_object_or_404(inbox_services.inbox_for(request.user), pk=pk)
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The user's alerts, newest first: all, or only those not yet read."""
     unread_only = request.GET.get("show") == "unread"
-    page = Paginator(alerts.inbox_for(request.user, unread_only=unread_only), PAGE_SIZE).get_page(
+    page = Paginator(inbox_services.inbox_for(request.user, unread_only=unread_only), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {"page": page, "entries": page.object_list, "unread_only": unread_only}
@@ -47,7 +49,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An alert in full, with its figures and a link to the page that explains it; opening it marks it read."""
     entry = _entry_for(request, pk)
     if entry.read_at is None:
-        alerts.alert_mark_read(user=request.user, delivery_ids=[entry.pk])
+        inbox_services.alert_mark_read(user=request.user, delivery_ids=[entry.pk])
         entry.refresh_from_db(fields=["read_at"])
     alert = entry.alert
     may_waive = (
@@ -74,10 +76,10 @@ def _back_to_inbox(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest) -> HttpResponse:
     """Mark the chosen entries read, or all of them."""
     if request.POST.get("all"):
-        count = alerts.alert_mark_read(user=request.user)
+        count = inbox_services.alert_mark_read(user=request.user)
     else:
         ids = [int(i) for i in request.POST.getlist("entry") if i.isdigit()]
-        count = alerts.alert_mark_read(user=request.user, delivery_ids=ids)
+        count = inbox_services.alert_mark_read(user=request.user, delivery_ids=ids)
     messages.success(request, f"{count} alert{'s' if count != 1 else ''} marked read.")
     return _back_to_inbox(request)
 
@@ -87,7 +89,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge an alert; the user's teammates see who acknowledged it, and when."""
     entry = _entry_for(request, pk)
-    alerts.alert_acknowledge(user=request.user, delivery=entry)
+    inbox_services.alert_acknowledge(user=request.user, delivery=entry)
     messages.success(request, f"Acknowledged: {entry.alert.title}.")
     return _back_to_inbox(request)
 
@@ -96,10 +98,10 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     """Which channels the user wants for each kind of alert."""
-    current = alerts.channels_for(request.user)
+    current = inbox_services.channels_for(request.user)
     form = PreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
-        alerts.notification_preferences_set(user=request.user, channels_by_kind=form.cleaned_data)
+        inbox_services.notification_preferences_set(user=request.user, channels_by_kind=form.cleaned_data)
         messages.success(request, "Your notification preferences are saved.")
         return redirect("alerts:preferences")
     return render(request, "alerts/preferences.html", {"form": form})
@@ -108,9 +110,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @login_required
 def webhooks(request: HttpRequest) -> HttpResponse:
     """The webhook subscriptions of the parties the user may manage them for."""
-    parties = alerts.parties_for_webhooks(request.user)
+    parties = webhook_services.parties_for_webhooks(request.user)
     context = {
-        "subscriptions": alerts.subscriptions_for(request.user),
+        "subscriptions": webhook_services.subscriptions_for(request.user),
         "may_add": parties.exists(),
     }
     return render(request, "alerts/webhooks.html", context)
@@ -128,12 +130,12 @@ def _secret_once(request: HttpRequest, subscription: WebhookSubscription, *, cre
 @require_http_methods(["GET", "POST"])
 def webhook_add(request: HttpRequest) -> HttpResponse:
     """Subscribe a URL of one of the user's parties; the signing secret is shown once, here."""
-    if not alerts.parties_for_webhooks(request.user).exists():
+    if not webhook_services.parties_for_webhooks(request.user).exists():
         raise PermissionDenied("Only a party's own users and administrators manage its webhooks.")
     form = WebhookSubscriptionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            subscription = alerts.webhook_subscription_create(
+            subscription = webhook_services.webhook_subscription_create(
                 user=request.user,
                 party=form.cleaned_data["party"],
                 url=form.cleaned_data["url"],
@@ -148,13 +150,15 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
 
 
 def _subscription_for(request: HttpRequest, pk: int):
-    return get_object_or_404(alerts.subscriptions_for(request.user), pk=pk)
+    return get_object_or_404(webhook_services.subscriptions_for(request.user), pk=pk)
 
 
 @login_required
 @require_POST
 def webhook_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = alerts.webhook_subscription_pause(user=request.user, subscription=_subscription_for(request, pk))
+    subscription = webhook_services.webhook_subscription_pause(
+        user=request.user, subscription=_subscription_for(request, pk)
+    )
     messages.success(request, f"{subscription.url} is paused; its deliveries wait until it is resumed.")
     return redirect("alerts:webhooks")
 
@@ -162,7 +166,9 @@ def webhook_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = alerts.webhook_subscription_resume(user=request.user, subscription=_subscription_for(request, pk))
+    subscription = webhook_services.webhook_subscription_resume(
+        user=request.user, subscription=_subscription_for(request, pk)
+    )
     messages.success(request, f"{subscription.url} is resumed; deliveries that waited are being sent.")
     return redirect("alerts:webhooks")
 
@@ -170,7 +176,7 @@ def webhook_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = alerts.webhook_subscription_rotate_secret(
+    subscription = webhook_services.webhook_subscription_rotate_secret(
         user=request.user, subscription=_subscription_for(request, pk)
     )
     return _secret_once(request, subscription, created=False)
@@ -180,7 +186,7 @@ def webhook_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _subscription_for(request, pk)
-    replayed = alerts.webhook_deliveries_replay(user=request.user, subscription=subscription)
+    replayed = webhook_services.webhook_deliveries_replay(user=request.user, subscription=subscription)
     deliveries = f"{replayed} failed deliver{pluralize(replayed, 'y,ies')} to {subscription.url}"
     if not replayed:
         messages.info(request, f"{subscription.url} has no failed deliveries to send again.")
@@ -196,7 +202,7 @@ def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _subscription_for(request, pk)
     url = subscription.url
-    alerts.webhook_subscription_delete(user=request.user, subscription=subscription)
+    webhook_services.webhook_subscription_delete(user=request.user, subscription=subscription)
     messages.success(request, f"{url} no longer receives alerts.")
     return redirect("alerts:webhooks")
 

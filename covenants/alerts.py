@@ -1,5 +1,5 @@
 """
-Raising alerts, and what users do with them.
+Raising alerts, storing them with their deliveries, and queueing those.
 
 An alert is stored with its deliveries in the transaction that raises it (the evaluation's,
 for breaches, cures and near breaches), under a key that makes a second raise of the same
@@ -7,29 +7,24 @@ event a no-op. Deliveries other than the inbox are queued as one task each once 
 transaction commits; if the broker is down, they stay pending and the periodic sweep
 queues them later. Nothing depends on a task reaching the broker the first time.
 
-Reads for the inbox and the subscription pages are here too, each taking the user.
+The inbox and preferences are in ``covenants.inbox``; managing webhook subscriptions is in
+``covenants.webhooks`` (which subscriptions an alert goes to is decided here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
-import secrets
-import socket
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from urllib.parse import urlsplit
 
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,9 +35,6 @@ from parties.choices import MembershipRole
 from parties.models import Membership, Party
 from portal.access import (
     LENDER_SIDE_ROLES,
-    is_administrator,
-    parties_of,
-    visible,
 )
 
 from .choices import AlertChannel, AlertKind, AmendmentStatus, DeliveryStatus, ResultStatus, Role
@@ -408,14 +400,6 @@ def recipients_for(alert: Alert) -> QuerySet:
     return get_user_model().objects.filter(pk__in=list(user_ids)).order_by("username")
 
 
-def channels_for(user: AbstractBaseUser) -> dict[str, list[str]]:
-    """The channels the user wants for each kind of alert, the defaults where none is stored."""
-    chosen = {kind: list(DEFAULT_CHANNELS) for kind in AlertKind.values}
-    for kind, channels in NotificationPreference.objects.filter(user=user).values_list("kind", "channels"):
-        chosen[kind] = [c for c in USER_CHANNELS if c in channels]
-    return chosen
-
-
 def _deliveries_create(alerts: Sequence[Alert]) -> None:
     """One delivery per recipient and channel they chose, and per webhook subscription; the
     inbox entry is delivered at once, the others are queued once the transaction commits."""
@@ -535,104 +519,7 @@ def deliveries_overdue(*, older_than: dt.timedelta | None = None, limit: int = 1
     )
 
 
-# --- The inbox --------------------------------------------------------------------------
-
-
-def inbox_for(user: AbstractBaseUser | AnonymousUser, *, unread_only: bool = False) -> QuerySet[AlertDelivery]:
-    """The user's inbox entries, newest first, with what the list shows: the access rule's
-    inbox (``visible(user, AlertDelivery)``), so a user who has lost access to an agreement no
-    longer reads its alerts."""
-    entries = visible(user, AlertDelivery).select_related(
-        "alert__agreement", "alert__covenant", "alert__borrower", "alert__amendment", "acknowledged_by"
-    )
-    if unread_only:
-        entries = entries.filter(read_at__isnull=True)
-    return entries.order_by("-alert__created_at", "-pk")
-
-
-def unread_count(user: AbstractBaseUser | AnonymousUser) -> int:
-    """How many inbox entries the user has not read: the same entries as :func:`inbox_for`
-    (one query)."""
-    if not user.is_authenticated:
-        return 0
-    return visible(user, AlertDelivery).filter(read_at__isnull=True).count()
-
-
-@transaction.atomic
-def alert_mark_read(*, user: AbstractBaseUser, delivery_ids: Iterable[int] | None = None) -> int:
-    """Mark the user's inbox entries read (all unread ones when no ids are given)."""
-    entries = AlertDelivery.objects.filter(user=user, channel=AlertChannel.IN_APP, read_at__isnull=True)
-    if delivery_ids is not None:
-        entries = entries.filter(pk__in=list(delivery_ids))
-    return entries.update(read_at=timezone.now(), updated_at=timezone.now())
-
-
-@transaction.atomic
-def alert_acknowledge(*, user: AbstractBaseUser, delivery: AlertDelivery) -> AlertDelivery:
-    """Acknowledge an alert from the user's inbox. The acknowledgement is shared with the
-    other users of the user's parties (a team sees that someone has it in hand, and who)."""
-    if delivery.user_id != user.pk or delivery.channel != AlertChannel.IN_APP:
-        raise AlertRefused("You may acknowledge only the alerts in your own inbox.")
-    entry = AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
-    if entry.acknowledged_at is not None:
-        return entry
-    now = timezone.now()
-    teammates = Membership.objects.filter(party__in=parties_of(user)).values("user_id")
-    AlertDelivery.objects.filter(
-        alert_id=entry.alert_id, channel=AlertChannel.IN_APP, acknowledged_at__isnull=True
-    ).filter(Q(pk=entry.pk) | Q(user_id__in=teammates)).update(
-        acknowledged_at=now, acknowledged_by=user, updated_at=now
-    )
-    AlertDelivery.objects.filter(pk=entry.pk, read_at__isnull=True).update(read_at=now)
-    entry.refresh_from_db()
-    return entry
-
-
-# --- Preferences --------------------------------------------------------------------------
-
-
-@transaction.atomic
-def notification_preferences_set(*, user: AbstractBaseUser, channels_by_kind: Mapping[str, Iterable[str]]) -> None:
-    """Store the channels the user chose for each kind of alert named."""
-    for kind, channels in channels_by_kind.items():
-        if kind not in AlertKind.values:
-            raise AlertRefused(f"{kind!r} is not a kind of alert.")
-        chosen = [c for c in USER_CHANNELS if c in set(channels)]
-        unknown = set(channels) - set(USER_CHANNELS)
-        if unknown:
-            raise AlertRefused(f"{', '.join(sorted(unknown))} is not a channel you can choose.")
-        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"channels": chosen})
-
-
-# --- Webhook subscriptions --------------------------------------------------------------
-
-
-def parties_for_webhooks(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Party]:
-    """The parties whose webhook subscriptions the user may manage: their own parties, all for
-    administrators (``portal.access.may_manage_webhooks_of``). Never an Agent's for the parties
-    of its deals: a bank is a party to other deals too. Only parties that hold a role that is
-    alerted can subscribe."""
-    if not user.is_authenticated:
-        return Party.objects.none()
-    alerted = Party.objects.filter(agreement_roles__role__in=RECIPIENT_ROLES)
-    if not is_administrator(user):
-        alerted = alerted.filter(pk__in=parties_of(user).values("pk"))
-    return alerted.distinct().order_by("legal_name")
-
-
-def subscriptions_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[WebhookSubscription]:
-    """The subscriptions the user may see and manage."""
-    return (
-        WebhookSubscription.objects.filter(party__in=parties_for_webhooks(user))
-        .select_related("party", "created_by")
-        .annotate(
-            failed_deliveries=Count(
-                "deliveries",
-                filter=Q(deliveries__status=DeliveryStatus.FAILED, deliveries__alert__stopped_at__isnull=True),
-            )
-        )
-        .order_by("party__legal_name", "url")
-    )
+# --- Which subscriptions an alert goes to ---------------------------------------------
 
 
 def _creator_reads_agreement() -> Q:
@@ -665,151 +552,6 @@ def subscription_receives(subscription: WebhookSubscription, agreement_id: int) 
             party__webhook_subscriptions__pk=subscription.pk,
         ).exists()
     )
-
-
-def webhook_destination_refusal(url: str) -> str:
-    """Why the portal will not POST to this URL, or "" when it may.
-
-    Unless ``ALERT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` (on in development, off in production),
-    a webhook must resolve to public addresses only: a subscription must not make the portal
-    call its own network (databases, caches, cloud metadata). Checked when subscribing and
-    again before every POST, as DNS answers change."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "The webhook URL must be an http:// or https:// address with a host name."
-    if settings.ALERT_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return ""
-    host = parts.hostname
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)}
-    except (socket.gaierror, UnicodeError) as exc:
-        return f"{host} does not resolve to an address ({exc})."
-    for address in sorted(addresses):
-        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
-            return f"{host} resolves to {address}, a private or local address: webhooks go to public addresses only."
-    return ""
-
-
-def _check_url(url: str) -> str:
-    url = url.strip()
-    refusal = webhook_destination_refusal(url)
-    if refusal:
-        raise AlertRefused(refusal)
-    return url
-
-
-def _check_kinds(kinds: Iterable[str]) -> list[str]:
-    chosen = [k for k in AlertKind.values if k in set(kinds)]
-    unknown = set(kinds) - set(AlertKind.values)
-    if unknown:
-        raise AlertRefused(f"{', '.join(sorted(unknown))} is not a kind of alert.")
-    if not chosen:
-        raise AlertRefused("Choose at least one kind of alert to send to the webhook.")
-    return chosen
-
-
-@transaction.atomic
-def webhook_subscription_create(
-    *, user: AbstractBaseUser, party: Party, url: str, kinds: Iterable[str], description: str = ""
-) -> WebhookSubscription:
-    """Subscribe a party's URL to the chosen kinds of alert, with a new signing secret."""
-    if not parties_for_webhooks(user).filter(pk=party.pk).exists():
-        raise AlertRefused(f"You may not manage the webhooks of {party.legal_name}.")
-    url = _check_url(url)
-    chosen = _check_kinds(kinds)
-    if WebhookSubscription.objects.filter(party=party, url=url).exists():
-        raise AlertRefused(f"{party.legal_name} already subscribes {url}.")
-    try:
-        with transaction.atomic():
-            return WebhookSubscription.objects.create(
-                party=party,
-                url=url,
-                kinds=chosen,
-                description=description.strip(),
-                secret=secrets.token_hex(32),
-                created_by=user,
-            )
-    except IntegrityError:
-        raise AlertRefused(f"{party.legal_name} already subscribes {url}.")
-
-
-def _managed(user: AbstractBaseUser, subscription: WebhookSubscription) -> WebhookSubscription:
-    if not subscriptions_for(user).filter(pk=subscription.pk).exists():
-        raise AlertRefused("You may not manage this webhook subscription.")
-    return WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-
-
-@transaction.atomic
-def webhook_subscription_pause(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> WebhookSubscription:
-    """Pause a subscription: deliveries wait, pending, until it is resumed."""
-    locked = _managed(user, subscription)
-    if locked.paused_at is None:
-        locked.paused_at = timezone.now()
-        locked.pause_reason = f"Paused by {user.get_username()}."
-        locked.save(update_fields=["paused_at", "pause_reason", "updated_at"])
-    return locked
-
-
-@transaction.atomic
-def webhook_subscription_resume(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> WebhookSubscription:
-    """Resume a paused subscription: its failure count starts again, and the deliveries that
-    waited are queued once the transaction commits."""
-    locked = _managed(user, subscription)
-    now = timezone.now()
-    locked.paused_at = None
-    locked.pause_reason = ""
-    locked.consecutive_failures = 0
-    locked.save(update_fields=["paused_at", "pause_reason", "consecutive_failures", "updated_at"])
-    waiting = AlertDelivery.objects.filter(
-        subscription=locked, status=DeliveryStatus.PENDING, alert__stopped_at__isnull=True
-    )
-    waiting.update(due_at=now, updated_at=now)
-    ids = list(waiting.order_by("pk").values_list("pk", flat=True))
-    if ids:
-        transaction.on_commit(partial(queue_deliveries, ids), robust=True)
-    return locked
-
-
-@transaction.atomic
-def webhook_subscription_rotate_secret(
-    *, user: AbstractBaseUser, subscription: WebhookSubscription
-) -> WebhookSubscription:
-    """Give the subscription a new signing secret (the old one stops signing at once). The
-    caller shows it once; the portal never displays a secret again."""
-    locked = _managed(user, subscription)
-    locked.secret = secrets.token_hex(32)
-    locked.save(update_fields=["secret", "updated_at"])
-    return locked
-
-
-@transaction.atomic
-def webhook_deliveries_replay(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> int:
-    """Send again every delivery to this subscription that failed every retry (an outage of the
-    receiver, say), each with a fresh set of retries; returns how many. The same delivery row is
-    reused, so replaying twice sends nothing twice, and each POST carries the alert's key for the
-    receiver to drop what it already has. Alerts stopped since (a waived breach) are not replayed.
-    A paused subscription keeps them pending until it is resumed."""
-    locked = _managed(user, subscription)
-    now = timezone.now()
-    failed = AlertDelivery.objects.filter(
-        subscription=locked, status=DeliveryStatus.FAILED, alert__stopped_at__isnull=True
-    )
-    ids = list(failed.order_by("pk").values_list("pk", flat=True))
-    if not ids:
-        return 0
-    AlertDelivery.objects.filter(pk__in=ids).update(
-        status=DeliveryStatus.PENDING, attempts_before_replay=F("attempts"), due_at=now, updated_at=now
-    )
-    if locked.receives_alerts:
-        transaction.on_commit(partial(queue_deliveries, ids), robust=True)
-    logger.info("webhook deliveries replayed", extra={"subscription": locked.pk, "deliveries": len(ids)})
-    return len(ids)
-
-
-@transaction.atomic
-def webhook_subscription_delete(*, user: AbstractBaseUser, subscription: WebhookSubscription) -> None:
-    """Delete a subscription, with its deliveries and their log."""
-    _managed(user, subscription).delete()
 
 
 def delivery_figures(alert: Alert) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from .alerts import unread_count
+from .inbox import unread_count
 
 
 def unread_alerts(request: HttpRequest) -> dict[str, object]:

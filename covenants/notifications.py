@@ -34,14 +34,10 @@ from django.utils import timezone
 
 from compliance.formatting import long_date
 
-from .alerts import (
-    delivery_figures,
-    queue_deliveries,
-    subscription_receives,
-    webhook_destination_refusal,
-)
+from .alerts import delivery_figures, queue_deliveries, subscription_receives
 from .choices import AlertChannel, DeliveryStatus
 from .models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
+from .webhooks import webhook_destination_refusal
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,8 @@ from rest_framework.response import Response
 from portal.api import PortalViewSet
 
 from .. import alerts as alert_services
+from .. import inbox as inbox_services
+from .. import webhooks as webhook_services
 from ..choices import AlertKind
 from ..models import AlertDelivery, WebhookSubscription
 
@@ -78,7 +80,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewS
         """Acknowledge the alert: your team sees who has it in hand, and when."""
         entry = self.get_object()
         try:
-            alert_services.alert_acknowledge(user=request.user, delivery=entry)
+            inbox_services.alert_acknowledge(user=request.user, delivery=entry)
         except alert_services.AlertRefused as exc:
             raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
@@ -88,7 +90,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewS
     def mark_read(self, request: Request, pk: str | None = None) -> Response:
         """Mark the alert read."""
         entry = self.get_object()
-        alert_services.alert_mark_read(user=request.user, delivery_ids=[entry.pk])
+        inbox_services.alert_mark_read(user=request.user, delivery_ids=[entry.pk])
         return Response(self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
 
 
@@ -136,7 +138,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
 
     def optimize(self, queryset: Any) -> Any:
         # The rows of the scope, with the replayable failed deliveries the list shows.
-        return alert_services.subscriptions_for(self.user).filter(pk__in=queryset.values("pk")).order_by()
+        return webhook_services.subscriptions_for(self.user).filter(pk__in=queryset.values("pk")).order_by()
 
     def _respond(
         self,
@@ -152,11 +154,11 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
         """Subscribe a URL; the response carries the signing secret, shown only once."""
         data = WebhookWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        party = alert_services.parties_for_webhooks(request.user).filter(pk=data.validated_data["party"]).first()
+        party = webhook_services.parties_for_webhooks(request.user).filter(pk=data.validated_data["party"]).first()
         if party is None:
             raise serializers.ValidationError({"party": ["You may not manage the webhooks of this party."]})
         try:
-            subscription = alert_services.webhook_subscription_create(
+            subscription = webhook_services.webhook_subscription_create(
                 user=request.user,
                 party=party,
                 url=data.validated_data["url"],
@@ -169,7 +171,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
 
     def perform_destroy(self, instance: WebhookSubscription) -> None:
         try:
-            alert_services.webhook_subscription_delete(user=self.request.user, subscription=instance)
+            webhook_services.webhook_subscription_delete(user=self.request.user, subscription=instance)
         except alert_services.AlertRefused as exc:
             raise PermissionDenied(str(exc)) from None
 
@@ -178,7 +180,9 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
     def pause(self, request: Request, pk: str | None = None) -> Response:
         """Pause deliveries to this URL; they wait until it is resumed."""
         try:
-            subscription = alert_services.webhook_subscription_pause(user=request.user, subscription=self.get_object())
+            subscription = webhook_services.webhook_subscription_pause(
+                user=request.user, subscription=self.get_object()
+            )
         except alert_services.AlertRefused as exc:
             raise PermissionDenied(str(exc)) from None
         return self._respond(subscription)
@@ -188,7 +192,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         """Replace the signing secret; the response carries the new one, shown only now."""
         try:
-            subscription = alert_services.webhook_subscription_rotate_secret(
+            subscription = webhook_services.webhook_subscription_rotate_secret(
                 user=request.user, subscription=self.get_object()
             )
         except alert_services.AlertRefused as exc:
@@ -204,7 +208,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
         """Send again the deliveries that failed every retry (each carries its alert's key, so a
         receiver drops what it already has); a paused subscription sends them when resumed."""
         try:
-            replayed = alert_services.webhook_deliveries_replay(user=request.user, subscription=self.get_object())
+            replayed = webhook_services.webhook_deliveries_replay(user=request.user, subscription=self.get_object())
         except alert_services.AlertRefused as exc:
             raise PermissionDenied(str(exc)) from None
         return Response({"replayed": replayed})
@@ -214,7 +218,9 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
     def resume(self, request: Request, pk: str | None = None) -> Response:
         """Resume deliveries; those that waited are sent."""
         try:
-            subscription = alert_services.webhook_subscription_resume(user=request.user, subscription=self.get_object())
+            subscription = webhook_services.webhook_subscription_resume(
+                user=request.user, subscription=self.get_object()
+            )
         except alert_services.AlertRefused as exc:
             raise PermissionDenied(str(exc)) from None
         return self._respond(subscription)

@@ -144,7 +144,7 @@ def test_the_agent_is_offered_the_waiver_form_from_a_breach(client, harbor):
 
 def test_the_unread_count_counts_only_what_the_inbox_lists(harbor):
     """A user who no longer sees an agreement neither reads its alerts nor counts them unread."""
-    from covenants.alerts import inbox_for, unread_count
+    from covenants.inbox import inbox_for, unread_count
 
     user = harbor.users["lender"]
     assert unread_count(user) == inbox_for(user, unread_only=True).count() > 0

@@ -35,9 +35,9 @@ from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from compliance.services import agreement_evaluate
-from covenants.alerts import webhook_subscription_create
 from covenants.choices import AlertChannel, AlertKind
 from covenants.models import Agreement, AlertDelivery, WebhookSubscription
+from covenants.webhooks import webhook_subscription_create
 from parties.choices import MembershipRole
 from parties.models import Party, Person
 from statements.services import statement_file_submit
