@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def small_pages(monkeypatch):
     """Pages of two rows, so that a handful of agreements spans several."""
-    monkeypatch.setattr(page_selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(page_selectors.portfolio, "PAGE_SIZE", 2)
 
 
 def table(client, **query) -> tuple[list[tuple], object]:
