@@ -251,6 +251,21 @@ def late_financials(
     ids = [a.pk for a in agreements]
     if not ids:
         return {}
+    due = _due_quarters(agreements, ids, as_of=as_of, specs=specs, lookback=lookback)
+    if not due:
+        return {}
+    return _late_items(agreements, due, _borrowers_short(due))
+
+
+def _due_quarters(
+    agreements: Sequence[Calendar],
+    ids: list[int],
+    *,
+    as_of: dt.date,
+    specs: Mapping[int, Sequence[engine.CovenantSpec]] | None,
+    lookback: int | None,
+) -> dict[int, tuple[dt.date, ...]]:
+    """Per agreement, the quarters its covenants need whose statements are past due."""
     shapes = (
         {pk: [_shape_of(spec) for spec in covenant_specs] for pk, covenant_specs in specs.items()}
         if specs is not None
@@ -271,9 +286,12 @@ def late_financials(
         )
         if quarters:
             due[agreement.pk] = quarters
-    if not due:
-        return {}
+    return due
 
+
+def _borrowers_short(due: Mapping[int, tuple[dt.date, ...]]) -> dict[int, list[dict]]:
+    """Per agreement, its Borrower roles with fewer current statements than quarters due, each
+    with the quarters it has on file (one query)."""
     # The Borrowers that have fewer current statements for the quarters their agreement needs than
     # there are quarters, each with the quarters it has (agreements needing the same quarters, as
     # agreements drafted alike do, share one condition).
@@ -308,6 +326,13 @@ def late_financials(
     by_agreement = defaultdict(list)
     for row in rows:
         by_agreement[row["agreement_id"]].append(row)
+    return by_agreement
+
+
+def _late_items(
+    agreements: Sequence[Calendar], due: Mapping[int, tuple[dt.date, ...]], by_agreement: Mapping[int, list[dict]]
+) -> dict[int, list[LateFinancial]]:
+    """Each Borrower missing each due quarter it was a Borrower on, oldest quarter first."""
     late: dict[int, list[LateFinancial]] = {}
     for agreement in agreements:
         roles = sorted(by_agreement.get(agreement.pk, []), key=lambda r: (r["legal_name"], r["pk"]))

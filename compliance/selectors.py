@@ -189,6 +189,27 @@ def _covenant_specs(agreement_ids: Sequence[int]) -> dict[int, list[engine.Coven
     ``covenants_with_terms()``, read as rows rather than model instances: a batch of agreements
     has thousands of covenants, and building their models took longer than testing them.
     """
+    versions = _terms_versions(agreement_ids, _schedules(agreement_ids))
+    covenants: dict[int, list[engine.CovenantSpec]] = defaultdict(list)
+    for pk, agreement_id, section, name, warning_band_percent in (
+        Covenant.objects.filter(agreement_id__in=agreement_ids)
+        .order_by("agreement_id", "section")
+        .values_list("pk", "agreement_id", "section", "name", "warning_band_percent")
+    ):
+        covenants[agreement_id].append(
+            engine.CovenantSpec(
+                covenant_id=pk,
+                section=section,
+                name=name,
+                versions=tuple(versions[pk]),
+                warning_band_percent=warning_band_percent,
+            )
+        )
+    return covenants
+
+
+def _schedules(agreement_ids: Sequence[int]) -> dict[int, list[engine.ScheduleRow]]:
+    """Each terms version's schedule rows, by terms id (one query)."""
     schedules: dict[int, list[engine.ScheduleRow]] = defaultdict(list)
     for terms_id, test_date, threshold, state, thereafter, printed in (
         ThresholdStep.objects.filter(terms__covenant__agreement_id__in=agreement_ids)
@@ -204,7 +225,13 @@ def _covenant_specs(agreement_ids: Sequence[int]) -> dict[int, list[engine.Coven
                 amount_as_printed=printed,
             )
         )
+    return schedules
 
+
+def _terms_versions(
+    agreement_ids: Sequence[int], schedules: dict[int, list[engine.ScheduleRow]]
+) -> dict[int, list[engine.TermsVersion]]:
+    """Each covenant's versions of its terms, oldest first, by covenant id (one query)."""
     versions: dict[int, list[engine.TermsVersion]] = defaultdict(list)
     for row in (
         CovenantTerms.objects.filter(covenant__agreement_id__in=agreement_ids)
@@ -251,23 +278,7 @@ def _covenant_specs(agreement_ids: Sequence[int]) -> dict[int, list[engine.Coven
                 amendment_title=amendment_title,
             )
         )
-
-    covenants: dict[int, list[engine.CovenantSpec]] = defaultdict(list)
-    for pk, agreement_id, section, name, warning_band_percent in (
-        Covenant.objects.filter(agreement_id__in=agreement_ids)
-        .order_by("agreement_id", "section")
-        .values_list("pk", "agreement_id", "section", "name", "warning_band_percent")
-    ):
-        covenants[agreement_id].append(
-            engine.CovenantSpec(
-                covenant_id=pk,
-                section=section,
-                name=name,
-                versions=tuple(versions[pk]),
-                warning_band_percent=warning_band_percent,
-            )
-        )
-    return covenants
+    return versions
 
 
 def _waiver_keys(agreement_ids: Sequence[int]) -> dict[int, set[engine.WaiverKey]]:
