@@ -65,7 +65,7 @@ both the pages' and the requests' changes below; the tables above have this run'
 | agreement page, 40 quarters | 0.20 to 0.21 s | 0.045 to 0.05 s | 25 | 16 |
 | agreement page, 4 quarters | 0.035 to 0.038 s | 0.025 to 0.028 s | 25 | 16 |
 
-- **The dashboard** (`portal/views.py`, `covenants/page_selectors.py`, `templates/portal/dashboard.html`)
+- **The dashboard** (`portal/views.py`, `covenants/page_selectors/`, `templates/portal/dashboard.html`)
   showed every covenant's latest result and every breach of any date, 8,489 rows for the Lender in
   1,000 agreements, each read as a model instance with its inputs (1.8 KB of JSON each, decoded:
   2.1 s) and turned into a view of its figures (0.9 s) that the dashboard does not show, then
