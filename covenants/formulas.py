@@ -83,6 +83,10 @@ class Formula:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[Formula], tuple[Node]]:
+        # Rebuilt, not restored: the compiled function does not pickle, and string hashes vary by process.
+        return Formula, (self.root,)
+
     def __str__(self) -> str:
         return self.to_text()
 

@@ -78,6 +78,10 @@ class FiscalCalendar:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[FiscalCalendar], tuple[Any, ...]]:
+        # Rebuilt, not restored: a stored hash would be wrong in another process (string hashes vary).
+        return FiscalCalendar, (self.kind, self.year_end_month, self.weekday, self.rule, self.pattern, self.years)
+
     # --- Constructors ------------------------------------------------------------------------
 
     @classmethod

@@ -4,6 +4,8 @@ definitions that refer to each other, explanations, limits and hostile text. No 
 from __future__ import annotations
 
 import contextlib
+import copy
+import pickle
 import re
 import time
 from decimal import Decimal
@@ -129,6 +131,13 @@ def test_names_and_divisors() -> None:
     ]
     assert parse("a / (1 + abs(b))").division_warnings() == []
     assert len(parse("a / min(b, 1)").division_warnings()) == 1
+
+
+def test_a_formula_pickles_and_copies() -> None:
+    formula = parse(EBITDA)
+    again = pickle.loads(pickle.dumps(formula))
+    assert again == formula and hash(again) == hash(formula) and copy.deepcopy(formula) == formula
+    assert again.evaluate(dict.fromkeys(again.names(), D(1))) == D("5.15")  # the 15% cap binds
 
 
 # --- Errors --------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ explicit lists, and windows over them. Pure Python: no database."""
 
 from __future__ import annotations
 
+import copy
 import importlib
+import pickle
 from datetime import date, timedelta
 
 import pytest
@@ -345,3 +347,10 @@ def test_windows_stated_in_months() -> None:
         periods_for_months(4, QUARTER)
     with pytest.raises(ValueError, match="positive whole number of months"):
         periods_for_months(0, QUARTER)
+
+
+def test_a_calendar_pickles_and_copies() -> None:
+    cal = FiscalCalendar.weeks(1, "saturday", "nearest")
+    again = pickle.loads(pickle.dumps(cal))
+    assert again == cal and hash(again) == hash(cal) and copy.deepcopy(cal) == cal
+    assert again.fiscal_year_end(date(2024, 1, 1)) == date(2024, 2, 3)
