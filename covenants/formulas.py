@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
@@ -312,9 +313,7 @@ def _equals(node: Node, values: Values, places: int) -> str:
 # --- Defined terms -----------------------------------------------------------------------------
 
 
-def check_definitions(
-    definitions: Mapping[str, str], known_line_items: set[str] | frozenset[str]
-) -> dict[str, Formula]:
+def check_definitions(definitions: Mapping[str, str], known_line_items: AbstractSet[str]) -> dict[str, Formula]:
     """Each defined term's formula, in dependency order (a term after those it reads). Raises
     FormulaError for a bad name or formula, an unknown name, a term that refers to itself, or
     terms that refer to each other in a circle."""
@@ -355,7 +354,7 @@ def evaluate_all(definitions: Mapping[str, Formula], figures: Values) -> dict[st
     return results
 
 
-def _check_term_name(term: str, known_line_items: set[str] | frozenset[str]) -> None:
+def _check_term_name(term: str, known_line_items: AbstractSet[str]) -> None:
     if not isinstance(term, str) or not NAME.match(term):
         raise FormulaError(
             f"a defined term's name is lowercase letters, digits and underscores, not {term!r}.", term=term
