@@ -13,7 +13,7 @@ CP_HEAD_RE = re.compile(
     r"\b(?:conditions precedent|conditions to (?:effectiveness|closing)|conditions of effectiveness)\b", re.IGNORECASE
 )
 ONLY_IF_RE = re.compile(
-    r"\b(?:if, and only if,|if and only if|upon (?:the )?(?:satisfaction|receipt)|subject to)\s", re.IGNORECASE
+    r"\b(?:if, and only if, |if and only if |upon (?:the )?(?=satisfaction|receipt)|subject to )", re.IGNORECASE
 )
 DEADLINE_RE = re.compile(r"\b(?:on or prior to|on or before|no later than|not later than|by) ", re.IGNORECASE)
 ITEM_RE = re.compile(r"\(([a-h]|i{1,3}|iv|v|vi)\) ")

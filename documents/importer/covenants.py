@@ -8,7 +8,7 @@ import re
 from .clauses import Clause
 from .schedules import replacement, table_rows, xy_rows
 from .text import Flat, squash
-from .types import Covenant, ScheduleRow, Threshold, Unread, Window
+from .types import Covenant, PrintedDate, ScheduleRow, Threshold, Unread, Window
 from .values import DATE_RE, find_thresholds, parse_date
 
 MAX_RE = re.compile(r"\b(?:to exceed|not (?:to )?exceed|(?:be )?(?:greater|more) than|at most|maximum)\b", re.I)
@@ -35,7 +35,8 @@ WINDOW_RES = (
 )
 MONTHLY_RE = re.compile(r"\b(?:last day of each (?:calendar )?month|each month|month[ -]end)\b", re.I)
 QUARTERLY_RE = re.compile(r"\bfiscal quarter\b", re.I)
-ANNUAL_RE = re.compile(r"\b(?:last day of each fiscal year|fiscal year ending)\b", re.I)
+ANNUAL_RE = re.compile(r"\b(?:each fiscal year|fiscal year ending)\b", re.I)
+AFTER_RE = re.compile(r"\b(?:beginning|ending|commencing|occurring) (?:on or )?after ", re.I)
 AS_OF_ONE_RE = re.compile(r"\b(?:fiscal quarter|month|fiscal year) ending ", re.I)
 NUMBERS = {"two": 2, "three": 3, "four": 4, "six": 6, "nine": 9, "twelve": 12}
 
@@ -184,17 +185,26 @@ def _single(flat: Flat, clause: Clause, body: str) -> list[ScheduleRow]:
         level.redacted,
         level.to_be_set,
     )
-    dates = []
-    for m in AS_OF_ONE_RE.finditer(body):
+    kind, reason = "flat", "one level for every test date"
+    dates = _date_after(flat, clause, body, AFTER_RE)
+    if dates:
+        kind, reason = "after", "one level for every test date after the date named"
+    else:
+        dates = _date_after(flat, clause, body, AS_OF_ONE_RE)
+        if dates:
+            kind, reason = "dates", "one level for the date named"
+    return [ScheduleRow(kind, dates, kind == "after", level, level.span, 0.85, reason)]
+
+
+def _date_after(flat: Flat, clause: Clause, body: str, lead: re.Pattern[str]) -> tuple[PrintedDate, ...]:
+    """The date printed right after a lead phrase ("fiscal quarter ending", "beginning after")."""
+    for m in lead.finditer(body):
         d = DATE_RE.match(body, m.end())
         if d:
             pd = parse_date(d)
             s = flat.span(clause.start + d.start(), clause.start + d.end())
-            dates.append(type(pd)(pd.as_printed, pd.value, s, pd.confidence, pd.reason, pd.day_printed, pd.flags))
-            break
-    kind = "dates" if dates else "flat"
-    reason = "one level for the date named" if dates else "one level for every test date"
-    return [ScheduleRow(kind, tuple(dates), False, level, level.span, 0.85, reason)]
+            return (PrintedDate(pd.as_printed, pd.value, s, pd.confidence, pd.reason, pd.day_printed, pd.flags),)
+    return ()
 
 
 def _reading(metric: str, direction: str | None, rows) -> str:

@@ -20,12 +20,16 @@ TITLE_KIND_RE = re.compile(
     rf"|({_ORD}) (amendment|waiver)\b)",
     re.IGNORECASE,
 )
-AGREEMENT_NAME_RE = re.compile(r"\bto (?:the )?((?:[A-Za-z,&]{1,20} ){0,6}?(?:agreement|indenture|guaranty))\b", re.I)
+AGREEMENT_NAME_RE = re.compile(
+    r"\bto (?:the )?((?:[A-Za-z,&]{1,20} ){0,6}?(?:agreement|indenture|guaranty))\b(?! agreement)", re.I
+)
+EXHIBIT_RE = re.compile(r"exhibit[ ]{1,4}[0-9a-z][0-9a-z.()\-]{0,12}", re.IGNORECASE)
+INSTRUMENT_WORD_RE = re.compile(r"\b(?:AMENDMENT|AGREEMENT|WAIVER|CONSENT|GUARANTY|INDENTURE)\b")
 TITLE_CUT_RE = re.compile(r" (?:by and among|among|between|by and between|dated)\b.{0,2000}", re.IGNORECASE)
 DATED_RE = re.compile(r"\b((?:dated|made|entered into|effective)(?: effective)?(?: as of)?) ", re.IGNORECASE)
 RECITED_RE = re.compile(
     rf"\b(?:((?:Waiver and |Consent and )?(?:Amendment|Waiver)(?: No\.?| Number) ?{_NUM})\b"
-    rf"|that certain ((?:[A-Z][A-Za-z&]{{0,20}} ){{0,6}}?(?:Agreement|Guaranty|Indenture|Note))\b"
+    rf"|that certain ((?:[A-Z][A-Za-z&]{{0,20}} ){{0,6}}?(?:Agreement|Guaranty|Indenture|Note))\b(?! Agreement)"
     rf"|((?:Waiver and |Consent and )?{_ORD} (?:Amendment|Waiver))\b)",
     re.IGNORECASE,
 )
@@ -50,27 +54,28 @@ def number_of(word: str | None) -> int | None:
 
 
 def read_title(text: str) -> tuple[str, Span] | None:
-    """The heading lines before the first paragraph, joined."""
-    parts: list[str] = []
-    start = end = -1
-    for offset, line in iter_lines(text, 0, min(len(text), 4000)):
+    """The first group of heading lines naming an instrument (an exhibit label or legend is skipped)."""
+    groups: list[list[tuple[str, int, int]]] = [[]]
+    for offset, line in iter_lines(text, 0, min(len(text), 6000)):
         stripped = line.strip()
         if not stripped:
             continue
-        words = stripped.split()
-        # A heading is set in capitals; the first lowercase word or defined term opens the text.
+        if EXHIBIT_RE.fullmatch(stripped):
+            continue
+        words = [w.strip("()\"',.;:") for w in stripped.split()]
+        # A heading is set in capitals; the first lowercase word or quotation opens the text.
         lower = [w for w in words if w.isalpha() and w.islower() and w not in ("to", "the", "of", "and")]
-        if lower or '("' in stripped:
+        if lower or '"' in stripped:
             break
-        if start < 0:
-            start = offset + line.find(stripped[0])
-        end = offset + len(line.rstrip())
-        parts.append(stripped)
-        if len(parts) >= 12:
-            break
-    if not parts:
-        return None
-    return squash(" ".join(parts)), (start, end)
+        start = offset + line.find(stripped[0])
+        groups[-1].append((stripped, start, offset + len(line.rstrip())))
+        if stripped.endswith("."):
+            groups.append([])
+    for group in groups:
+        joined = squash(" ".join(t for t, _, _ in group))
+        if group and INSTRUMENT_WORD_RE.search(joined):
+            return joined, (group[0][1], group[-1][2])
+    return None
 
 
 def read_instrument(text: str, flat: Flat, changes: tuple[Change, ...]) -> Instrument | None:

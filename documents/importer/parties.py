@@ -30,7 +30,8 @@ CAPACITY_RE = re.compile(
     re.IGNORECASE,
 )
 DEF_RE = re.compile(
-    r"\((?:the |hereinafter )?(collectively )?(?:referred to (?:herein |hereinafter )?as )?(?:the )?\"([^\"]{1,60})\""
+    r"\((?:in such capacit(?:y|ies), )?(?:the |hereinafter )?(collectively )?"
+    r"(?:referred to (?:herein |hereinafter )?as )?(?:the )?\"([^\"]{1,60})\""
 )
 GROUP_RE = re.compile(
     r";[ ]?([^;()\"]{1,200}?) being (?:hereinafter )?(?:collectively )?referred to (?:hereinafter )?(?:collectively )?"

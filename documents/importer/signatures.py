@@ -91,8 +91,8 @@ def _columns(text: str, start: int, end: int) -> list[list[_Item]]:
             left.append(_Item("", (offset, offset), page_break=True))
             right.append(_Item("", (offset, offset), page_break=True))
             continue
-        crossing = len(line) > cut and line[cut - 1 : cut + 1].strip() and " " not in line[cut - 1 : cut + 1]
-        head, tail = (line, "") if crossing else (line[:cut], line[cut:])
+        at = _split_at(line, cut)
+        head, tail = (line, "") if at is None else (line[:at], line[at:])
         item = _item(offset, head)
         # A sole member's capacity wrapped to the margin ("as Sole" / "Member") belongs on the right.
         if not item.blank and right and _continues_right(right, left, item.text):
@@ -103,6 +103,16 @@ def _columns(text: str, start: int, end: int) -> list[list[_Item]]:
         left.append(item)
         right.append(_item(offset + cut, tail) if tail else _Item("", (offset, offset), blank=True))
     return [left, right]
+
+
+def _split_at(line: str, cut: int) -> int | None:
+    """Where the right column starts on this line: at the cut, or at a gap a few columns either side."""
+    if len(line) <= cut or line[cut - 1] == " " or line[cut] == " ":
+        return cut
+    for at in range(cut - 6, cut + 3):
+        if 2 <= at < len(line) and line[at - 2 : at] == "  " and line[at] != " ":
+            return at
+    return None
 
 
 def _continues_right(right: list[_Item], left: list[_Item], text: str) -> bool:
@@ -275,6 +285,8 @@ def _through_of(parts: list[tuple[str, Span]]) -> Through:
     printed, span = _joined(parts)
     rest = printed[3:].strip() if printed.startswith("By:") else printed
     cut = rest.rfind(", as ")
+    if cut < 0:
+        cut = rest.rfind(", its ")
     if cut < 0:
         cut = rest.rfind(" as ")
     entity, capacity = (rest[:cut], rest[cut:].strip(" ,")) if cut >= 0 else (rest, "")

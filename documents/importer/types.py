@@ -160,7 +160,7 @@ class ScheduleRow:
 
     kind: "dates" (the listed dates), "range" (dates[0] through dates[-1]), "up_to" (every test
     date up to and including dates[0]), "thereafter" (every test date after the previous row),
-    "flat" (every test date)."""
+    "after" (every test date after dates[0]), "flat" (every test date)."""
 
     kind: str
     dates: tuple[PrintedDate, ...]
