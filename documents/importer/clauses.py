@@ -4,6 +4,7 @@ the next top-level paragraph, with what it does to the section."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .text import Flat, squash
@@ -56,9 +57,9 @@ def read_clauses(flat: Flat) -> list[Clause]:
     out: list[Clause] = []
     for i, m in enumerate(anchors):
         end = anchors[i + 1].start() if i + 1 < len(anchors) else len(text)
-        later = [t for t in tops if m.end() < t < end]
-        if later:
-            end = later[0]
+        k = bisect_right(tops, m.end())
+        if k < len(tops) and tops[k] < end:
+            end = tops[k]
         head_end = text.find(":", m.end(), min(end, m.end() + 500))
         head = text[m.start() : head_end if head_end > 0 else min(end, m.end() + 300)]
         hint = PAREN_NAME_RE.search(m.group(2))

@@ -23,9 +23,13 @@ END_RE = re.compile(r" (?:SECTION |Section )?\d{1,2}\. [A-Z][A-Za-z ,&]{3,60}?\.
 def read_conditions(flat: Flat) -> list[Condition]:
     text = flat.text
     out: list[Condition] = []
+    last_end = -1
     for head in CP_HEAD_RE.finditer(text):
-        end_m = END_RE.search(text, head.end())
+        if head.start() < last_end:
+            continue  # a mention inside the conditions already read
+        end_m = END_RE.search(text, head.end(), head.end() + 3000)
         end = end_m.start() if end_m else min(len(text), head.end() + 3000)
+        last_end = end
         body = text[head.end() : end]
         start = head.end()
         m = ONLY_IF_RE.search(body)

@@ -96,7 +96,7 @@ def read_instrument(text: str, flat: Flat, changes: tuple[Change, ...]) -> Instr
     amends = None
     a = AGREEMENT_NAME_RE.search(title)
     if a and kind != "agreement":
-        amends = printed_case(flat.text, a.group(1))
+        amends = printed_case(flat, a.group(1))
     dated, label = _dated(flat, title_end=flat.to_flat(span[1]))
     chain = tuple(read_chain(flat, number, dated))
     reason = "heading lines at the top of the document"
@@ -121,6 +121,7 @@ def _dated(flat: Flat, title_end: int) -> tuple[PrintedDate | None, str]:
 def read_chain(flat: Flat, own_number: int | None, own_date: PrintedDate | None) -> list[InstrumentRef]:
     """Earlier instruments recited anywhere in the text, each once, in order of appearance."""
     matches = list(RECITED_RE.finditer(flat.text))
+    reaffirmed = _reaffirmed(flat)
     out: list[InstrumentRef] = []
     seen: set[tuple[object, ...]] = set()
     for i, m in enumerate(matches):
@@ -141,7 +142,7 @@ def read_chain(flat: Flat, own_number: int | None, own_date: PrintedDate | None)
         span = flat.span(m.start(), m.end())
         out.append(
             InstrumentRef(
-                printed_case(flat.text, name),
+                printed_case(flat, name),
                 kind,
                 number,
                 dated,
@@ -149,7 +150,7 @@ def read_chain(flat: Flat, own_number: int | None, own_date: PrintedDate | None)
                 span,
                 0.85,
                 "recited with its date",
-                _reaffirmed(flat, kind),
+                reaffirmed if kind == "guaranty" else None,
             )
         )
     return out
@@ -177,14 +178,12 @@ def _kind_of(name: str) -> tuple[str, int | None]:
     return "agreement", None
 
 
-def _reaffirmed(flat: Flat, kind: str) -> PrintedDate | None:
+def _reaffirmed(flat: Flat) -> PrintedDate | None:
     """A guaranty reaffirmed in the same filing: the date the reaffirmation is executed as of."""
-    if kind != "guaranty":
-        return None
     m = REAFFIRM_RE.search(flat.text)
     if not m:
         return None
-    for a in AS_OF_THIS_RE.finditer(flat.text, m.end()):
+    for a in AS_OF_THIS_RE.finditer(flat.text, m.end(), m.end() + 20000):
         d = DAY_OF_RE.match(flat.text, a.end()) or DATE_RE.match(flat.text, a.end())
         if d:
             pd = parse_date(d)

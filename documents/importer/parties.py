@@ -233,7 +233,7 @@ def _attributes(
             member.roles.append(Role(role, f'"{term}"', span, 0.9, "defined term of a group"))
         pending.clear()
     else:
-        draft.short_name = printed_case(text, term)
+        draft.short_name = printed_case(flat, term)
         pending.append(draft)
     end = start + d.end()
     g = GROUP_RE.search(window, d.end())
@@ -300,8 +300,8 @@ def _merge(drafts: list[_Draft], flat: Flat) -> list[Party]:
     out = []
     for key, d in merged.items():
         roles = _unique_roles(d.roles)
-        name = printed_case(flat.text, d.name)
-        former = tuple(printed_case(flat.text, f) for f in d.former)
+        name = printed_case(flat, d.name)
+        former = tuple(printed_case(flat, f) for f in d.former)
         out.append(
             Party(
                 name,

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .parties import SUFFIXES, role_of
-from .text import PAGE_NUMBER_RE, RULE_TOKEN_RE, iter_lines, name_key, squash
+from .text import PAGE_NUMBER_RE, RULE_TOKEN_RE, TOKEN_RE, iter_lines, name_key, squash
 from .types import Role, SignatoryEntity, SignatureBlock, SignatureLine, Span, Through
 
 WITNESS_RE = re.compile(r"IN[ \t]{1,4}WITNESS[ \t]{1,4}WHEREOF", re.IGNORECASE)
@@ -278,7 +278,21 @@ def _entity_of(parts: list[tuple[str, Span]]) -> SignatoryEntity:
                 former = squash(inner[len(marker) :])
         name = name[:opened]
     name = squash(name).rstrip(",")
-    return SignatoryEntity(printed, name, name_key(name), capacity, former, span)
+    return SignatoryEntity(
+        printed, name, name_key(name), capacity, former, _words_span(parts, len(name.split())) or span
+    )
+
+
+def _words_span(parts: list[tuple[str, Span]], count: int) -> Span | None:
+    """The source span of the first `count` words of a heading printed over several lines."""
+    seen = 0
+    for text, (start, _) in parts:
+        for tok in TOKEN_RE.finditer(text):
+            seen += 1
+            if seen == count:
+                end = start + tok.end() - (1 if tok.group().endswith(",") else 0)
+                return (parts[0][1][0], end)
+    return None
 
 
 def _through_of(parts: list[tuple[str, Span]]) -> Through:

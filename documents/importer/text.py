@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import cached_property
 from html.parser import HTMLParser
 
 MAX_CHARS = 2 * 1024 * 1024
@@ -126,14 +127,17 @@ class Flat:
     """The words of a text joined by single spaces, mapped back to offsets in the text."""
 
     def __init__(self, text: str, start: int = 0, end: int | None = None, exclude: tuple[tuple[int, int], ...] = ()):
+        """exclude: sorted, non-overlapping source spans left out (signature pages)."""
         self.source = text
         end = len(text) if end is None else end
         words: list[str] = []
         self.flat_starts: list[int] = []
         self.src_starts: list[int] = []
         pos = 0
+        skip_starts = [a for a, _ in exclude]
         for line_start, line in iter_lines(text, start, end):
-            if any(a <= line_start < b for a, b in exclude):
+            k = bisect_right(skip_starts, line_start) - 1
+            if k >= 0 and line_start < exclude[k][1]:
                 continue
             stripped = line.strip()
             if not stripped or PAGE_NUMBER_RE.fullmatch(stripped):
@@ -146,6 +150,10 @@ class Flat:
                 words.append(tok.group())
                 pos += len(tok.group()) + 1
         self.text = " ".join(words)
+
+    @cached_property
+    def lower(self) -> str:
+        return self.text.lower()
 
     def to_source(self, pos: int) -> int:
         if not self.flat_starts:
@@ -189,13 +197,13 @@ def name_key(name: str) -> str:
     return KEY_RE.sub(" ", name.casefold()).strip()
 
 
-def printed_case(text: str, name: str) -> str:
+def printed_case(flat: Flat, name: str) -> str:
     """The name as the text prints it in mixed case somewhere, else as given (capitals kept)."""
     name = squash(name)
     if not name.isupper():
         return name
     low = name.lower()
-    hay = text.lower()
+    text, hay = flat.text, flat.lower
     pos = hay.find(low)
     for _ in range(50):
         if pos < 0:
