@@ -26,8 +26,8 @@ def user_with_membership(username: str, role: str, parties: Sequence[int], *, al
     user left in many agreements by an earlier run changes nothing workload 1 writes."""
     from django.contrib.auth import get_user_model
 
-    from covenants.choices import AlertKind
-    from covenants.models import NotificationPreference
+    from alerts.choices import AlertKind
+    from alerts.models import NotificationPreference
     from parties.models import Membership
 
     users = get_user_model()
@@ -62,9 +62,9 @@ def ensure_results(ids: Sequence[int], *, as_of: dt.date, log: Callable[[str], N
     """Evaluate, in chunks of the nightly's size, the agreements of ``ids`` that have no current
     result (workload 1 leaves every one evaluated; a run of a later workload alone does not).
     Returns how many were evaluated."""
+    from compliance.models import CovenantTestResult
     from compliance.services import agreements_evaluate
     from compliance.tasks import CHUNK_SIZE
-    from covenants.models import CovenantTestResult
 
     evaluated = set(
         CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True)

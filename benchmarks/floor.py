@@ -49,9 +49,9 @@ quarter_sums AS MATERIALIZED (
     -- holding (the figures of a party that is not a Borrower kept apart: they only date a test).
     SELECT f.agreement_id, l.line_item_id, f.period_end, b.id IS NOT NULL AS of_borrower, b.holds_from, b.holds_to,
            SUM(l.amount) AS total, COUNT(*) AS figures
-    FROM covenants_financialstatement f
+    FROM statements_financialstatement f
     JOIN ag ON ag.agreement_id = f.agreement_id
-    JOIN covenants_statementline l ON l.statement_id = f.id
+    JOIN statements_statementline l ON l.statement_id = f.id
     LEFT JOIN covenants_agreementrole b
       ON b.agreement_id = f.agreement_id AND b.party_id = f.borrower_id AND b.role = 'borrower'
     WHERE f.status = 'current'

@@ -218,18 +218,9 @@ def vacuum_analyze() -> None:
 
 
 def _tables():
-    from covenants.models import (
-        Agreement,
-        AgreementRole,
-        Covenant,
-        CovenantTerms,
-        FinancialStatement,
-        LineItem,
-        StatementLine,
-        StatementUpload,
-        ThresholdStep,
-    )
+    from covenants.models import Agreement, AgreementRole, Covenant, CovenantTerms, LineItem, ThresholdStep
     from parties.models import Party
+    from statements.models import FinancialStatement, StatementLine, StatementUpload
 
     return {
         "party": Party._meta.db_table,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from covenants.page_selectors import NEAR_BREACH, PAGE_SIZE
+from portal.pages.selectors import NEAR_BREACH, PAGE_SIZE
 
 # Every part's columns, typed, so that the parts' NULLs line up.
 _COLUMNS = (
@@ -63,7 +63,7 @@ visible AS MATERIALIZED (
 ),
 latest AS (
     SELECT r.*, MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
-    FROM covenants_covenanttestresult r
+    FROM compliance_covenanttestresult r
     WHERE r.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND r.is_current AND r.status <> 'not_tested'
 ),
 tabled AS MATERIALIZED (
@@ -81,7 +81,7 @@ listed AS (SELECT * FROM visible ORDER BY name, id LIMIT %(page)s),
 -- than Borrowers, or none at all for a quarter a schedule tests) whose deadline has passed, then
 -- the Borrowers without a current statement for them.
 filed AS MATERIALIZED (
-    SELECT s.agreement_id, s.period_end, COUNT(*) AS n FROM covenants_financialstatement s
+    SELECT s.agreement_id, s.period_end, COUNT(*) AS n FROM statements_financialstatement s
     WHERE s.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND s.status = 'current'
     GROUP BY s.agreement_id, s.period_end
 ),
@@ -108,7 +108,7 @@ late AS (
     JOIN parties_party p ON p.id = r.party_id
     WHERE (r.holds_from IS NULL OR r.holds_from <= q.period_end) AND (r.holds_to IS NULL OR q.period_end <= r.holds_to)
       AND NOT EXISTS (
-        SELECT 1 FROM covenants_financialstatement s WHERE s.agreement_id = q.agreement_id
+        SELECT 1 FROM statements_financialstatement s WHERE s.agreement_id = q.agreement_id
         AND s.borrower_id = r.party_id AND s.period_end = q.period_end AND s.status = 'current')
 )
 """
@@ -198,7 +198,7 @@ terms AS MATERIALIZED (
     ORDER BY t.covenant_id, t.effective_from DESC, t.id DESC
 ),
 quarters AS (
-    SELECT DISTINCT s.period_end FROM covenants_financialstatement s WHERE s.agreement_id = (SELECT id FROM agreement)
+    SELECT DISTINCT s.period_end FROM statements_financialstatement s WHERE s.agreement_id = (SELECT id FROM agreement)
 )
 """ + "\nUNION ALL\n".join(
     [
@@ -257,7 +257,7 @@ quarters AS (
         ),
         _part(
             "result",
-            """FROM covenants_covenanttestresult r JOIN covenants_covenant c ON c.id = r.covenant_id
+            """FROM compliance_covenanttestresult r JOIN covenants_covenant c ON c.id = r.covenant_id
                 LEFT JOIN parties_party p ON p.id = r.borrower_id
                 WHERE r.agreement_id = (SELECT id FROM agreement) AND r.is_current""",
             id="r.id",
@@ -276,7 +276,7 @@ quarters AS (
         # The files the figures came from (every statement of the agreement).
         _part(
             "source",
-            """FROM covenants_financialstatement s JOIN covenants_statementupload u ON u.id = s.upload_id
+            """FROM statements_financialstatement s JOIN statements_statementupload u ON u.id = s.upload_id
                 WHERE s.agreement_id = (SELECT id FROM agreement)""",
             id="s.id",
             name="u.filename",
@@ -288,7 +288,7 @@ quarters AS (
                 JOIN covenants_agreementrole r ON r.agreement_id = a.id AND r.role = 'borrower'
                 JOIN parties_party p ON p.id = r.party_id
                 WHERE q.period_end + a.reporting_deadline_days < %(today)s
-                  AND NOT EXISTS (SELECT 1 FROM covenants_financialstatement s WHERE s.agreement_id = a.id
+                  AND NOT EXISTS (SELECT 1 FROM statements_financialstatement s WHERE s.agreement_id = a.id
                       AND s.borrower_id = r.party_id AND s.period_end = q.period_end AND s.status = 'current')""",
             name="p.legal_name",
             day="q.period_end",

@@ -54,8 +54,8 @@ def _user(username: str, party_id: int):
     """The benchmark's user, a member (Lender) of the party, wanting no alert deliveries."""
     from django.contrib.auth import get_user_model
 
-    from covenants.choices import AlertKind
-    from covenants.models import NotificationPreference
+    from alerts.choices import AlertKind
+    from alerts.models import NotificationPreference
     from parties.choices import MembershipRole
     from parties.models import Membership
 
@@ -149,18 +149,9 @@ def _quarters_agreement(quarters: int, lender_party: int, agent_party: int) -> i
     from django.utils import timezone
 
     from covenants.choices import Role
-    from covenants.models import (
-        Agreement,
-        AgreementRole,
-        Covenant,
-        CovenantTerms,
-        FinancialStatement,
-        LineItem,
-        StatementLine,
-        StatementUpload,
-        ThresholdStep,
-    )
+    from covenants.models import Agreement, AgreementRole, Covenant, CovenantTerms, LineItem, ThresholdStep
     from parties.models import Party
+    from statements.models import FinancialStatement, StatementLine, StatementUpload
 
     name = QUARTERS_AGREEMENT_NAME.format(quarters=quarters)
     ends = _quarter_ends(quarters)
@@ -293,8 +284,8 @@ def ensure_results(agreement_ids: Sequence[int], *, log: Callable[[str], None] =
     """Evaluate, as of the portfolio's date and in the nightly task's chunks, the agreements
     that have no current result (workload 1 leaves them all evaluated). Returns how many."""
     from compliance import services
+    from compliance.models import CovenantTestResult
     from compliance.tasks import CHUNK_SIZE
-    from covenants.models import CovenantTestResult
 
     evaluated = set(
         CovenantTestResult.objects.filter(agreement_id__in=list(agreement_ids), is_current=True)

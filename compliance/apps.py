@@ -6,5 +6,5 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance: covenant tests and their results"
 
     def ready(self) -> None:
-        # Registers the evaluation tasks, which services queue by name.
-        from . import tasks  # noqa: F401
+        # Registers the evaluation tasks, which are queued by name, and who sees results.
+        from . import scopes, tasks  # noqa: F401

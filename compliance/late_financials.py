@@ -36,9 +36,11 @@ from django.db.models import Aggregate, CharField, Count, OuterRef, Q, Subquery,
 from django.db.models.functions import Coalesce
 
 from compliance import engine, selectors
-from covenants.choices import Role, StatementStatus
-from covenants.models import AgreementRole, CovenantTerms, FinancialStatement
+from covenants.choices import Role
+from covenants.models import AgreementRole, CovenantTerms
 from parties.models import Party
+from statements.choices import StatementStatus
+from statements.models import FinancialStatement
 
 __all__ = ["LateFinancial", "late_financials", "late_quarters", "quarters_needed"]
 

@@ -3,7 +3,7 @@ Reads for evaluation: the engine's inputs and the results it produced.
 
 Evaluation inputs are loaded for a batch of agreements in a fixed number of queries,
 whatever the number of borrowers, covenants and quarters, and handed to the engine as
-plain data. Reads for users go through ``portal.access`` first.
+plain data. Reads for users go through ``covenants.access`` first.
 """
 
 from __future__ import annotations
@@ -15,17 +15,11 @@ from collections.abc import Iterable, Sequence
 from django.db.models import Prefetch, QuerySet
 
 from compliance import engine
-from covenants.choices import AmendmentStatus, Basis, Direction, Role, StatementStatus
-from covenants.models import (
-    Agreement,
-    AgreementRole,
-    Covenant,
-    CovenantTerms,
-    CovenantTestResult,
-    StatementLine,
-    ThresholdStep,
-    Waiver,
-)
+from compliance.models import CovenantTestResult
+from covenants.choices import AmendmentStatus, Basis, Direction, Role
+from covenants.models import Agreement, AgreementRole, Covenant, CovenantTerms, ThresholdStep, Waiver
+from statements.choices import StatementStatus
+from statements.models import StatementLine
 
 
 def terms_version(

@@ -10,7 +10,7 @@ all say so through :func:`shown_status` and :func:`status_label`.
 
 from __future__ import annotations
 
-from covenants.choices import ResultStatus
+from compliance.choices import ResultStatus
 
 __all__ = ["NEAR_BREACH", "STATUS_LABELS", "STATUS_RANK", "shown_status", "status_label"]
 

@@ -13,10 +13,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from compliance import services
+from covenants.evaluation_requests import EVALUATE_AGREEMENT_TASK, queue_evaluations
 from covenants.models import Agreement
-
-from . import services
-from .services import EVALUATE_AGREEMENT_TASK
 
 # A database restarting under a task is retried with backoff, not lost.
 DATABASE_RETRY = {
@@ -65,5 +64,5 @@ def sweep_evaluation_requests() -> int:
     """Queue evaluations that were requested but have not run (e.g. the broker was down)."""
     waited = dt.timedelta(seconds=settings.EVALUATION_SWEEP_AFTER_SECONDS)
     ids = services.agreements_needing_evaluation(older_than=waited)
-    services.queue_evaluations(ids)
+    queue_evaluations(ids)
     return len(ids)

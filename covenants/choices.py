@@ -1,4 +1,4 @@
-"""Choices for agreements, covenant terms, statements and test results."""
+"""Choices for agreements, their roles, amendments and covenant terms."""
 
 from django.db import models
 
@@ -61,50 +61,3 @@ class ThresholdState(models.TextChoices):
     SET = "set", "Set"
     TO_BE_SET = "to_be_set", "To be set"
     REDACTED = "redacted", "Redacted in the copy on file"
-
-
-class StatementStatus(models.TextChoices):
-    CURRENT = "current", "Current"
-    SUPERSEDED = "superseded", "Superseded by a restatement"
-
-
-class UploadFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "XLSX"
-    JSON = "json", "JSON lines"
-
-
-class ResultStatus(models.TextChoices):
-    COMPLIANT = "compliant", "Compliant"
-    BREACH = "breach", "Breach"
-    INCOMPLETE = "incomplete", "Incomplete"
-    NOT_TESTED = "not_tested", "Not tested"
-    WAIVED = "waived", "Waived"
-
-
-# --- Alerts -------------------------------------------------------------------------
-
-
-class AlertKind(models.TextChoices):
-    """What an alert tells its recipients, in the agreements' words."""
-
-    BREACH = "breach", "Breach"
-    CURE = "cure", "Breach cured"
-    NEAR_BREACH = "near_breach", "Near breach"
-    FINANCIALS_LATE = "financials_late", "Financials late"
-    AMENDMENT_OVERDUE = "amendment_overdue", "Amendment past its conditions-precedent deadline"
-
-
-class AlertChannel(models.TextChoices):
-    """How an alert reaches a recipient: the inbox, e-mail, or a party's webhook subscription."""
-
-    IN_APP = "in_app", "Inbox"
-    EMAIL = "email", "E-mail"
-    WEBHOOK = "webhook", "Webhook"
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed after every retry"
-    CANCELLED = "cancelled", "Stopped (the breach was waived)"

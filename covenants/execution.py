@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
 
+from covenants.choices import Role
+from covenants.models import Agreement, AgreementRole, Amendment, Reaffirmation
 from parties.models import Party, Signature, SignatureBlock
-
-from .choices import Role
-from .models import Agreement, AgreementRole, Amendment, Reaffirmation
 
 Document = Agreement | Amendment | Reaffirmation
 

@@ -24,10 +24,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
-from parties.choices import EntityKind, RelationshipKind
-from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature, SignatureBlock
-
-from .choices import (
+from covenants.choices import (
     AgreementKind,
     AmendmentStatus,
     Basis,
@@ -38,7 +35,7 @@ from .choices import (
     ThresholdState,
     WindowKind,
 )
-from .models import (
+from covenants.models import (
     Agreement,
     AgreementRole,
     Amendment,
@@ -49,6 +46,8 @@ from .models import (
     Reaffirmation,
     ThresholdStep,
 )
+from parties.choices import EntityKind, RelationshipKind
+from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature, SignatureBlock
 
 D = dt.date
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from .models import Agreement
+from covenants.models import Agreement
 
 
 def agreement_for_reference(reference: str) -> Agreement:

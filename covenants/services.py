@@ -12,9 +12,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from portal.access import may
-
-from .models import (
+from covenants.access import may
+from covenants.models import (
     Covenant,
     Waiver,
 )

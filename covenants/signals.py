@@ -12,9 +12,8 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from compliance.services import agreement_evaluation_request
-
-from .models import AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
+from covenants.evaluation_requests import agreement_evaluation_request
+from covenants.models import AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
 
 
 def _agreement_id(instance: Any) -> int | None:

@@ -1,7 +1,7 @@
 """
 Writes to what was agreed: covenants, new versions of their terms with their schedules,
 amendments' status, and the parties' roles. Only the Agents of the agreement and
-administrators may make them (``portal.access.may_administer``).
+administrators may make them (``covenants.access.may_administer``).
 
 Each service is keyword-only and runs in one transaction. Saving a covenant, its terms, an
 amendment or a role fires the receivers in ``covenants.signals``, which request the
@@ -20,11 +20,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from parties.models import Party
-from portal.access import may_administer
-
-from .choices import AmendmentStatus, Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
-from .models import (
+from covenants.access import may_administer
+from covenants.choices import AmendmentStatus, Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+from covenants.models import (
     Agreement,
     AgreementRole,
     Amendment,
@@ -34,6 +32,7 @@ from .models import (
     LineItem,
     ThresholdStep,
 )
+from parties.models import Party
 
 __all__ = [
     "ScheduleRowData",

@@ -47,19 +47,10 @@ def seed(users_path: str) -> None:
 
     from compliance.services import agreements_evaluate
     from covenants.choices import AgreementKind, Basis, Direction, Role, TermsAction
-    from covenants.models import (
-        Agreement,
-        AgreementRole,
-        Covenant,
-        CovenantTerms,
-        FinancialStatement,
-        LineItem,
-        StatementLine,
-        StatementUpload,
-        ThresholdStep,
-    )
+    from covenants.models import Agreement, AgreementRole, Covenant, CovenantTerms, LineItem, ThresholdStep
     from parties.choices import EntityKind, MembershipRole
     from parties.models import Membership, Party
+    from statements.models import FinancialStatement, StatementLine, StatementUpload
 
     call_command("load_seed_documents", verbosity=0)
     User = get_user_model()
@@ -189,7 +180,8 @@ def verify(timeout: float = 300) -> int:
     from django.db import transaction
 
     from compliance.services import agreements_evaluate
-    from covenants.models import Agreement, StatementUpload
+    from covenants.models import Agreement
+    from statements.models import StatementUpload
 
     deadline = time.monotonic() + timeout
     started = time.monotonic()

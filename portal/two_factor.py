@@ -3,7 +3,7 @@ Two-factor authentication with time-based one-time passwords (TOTP), and recover
 
 Every user may turn it on. A deployment can require it of everyone holding an Agent's
 powers (PORTAL_REQUIRE_TWO_FACTOR, on in production settings): decided by the access rule
-(:func:`portal.access.holds_agent_powers`: a user of a party that is Agent or Collateral
+(:func:`covenants.access.holds_agent_powers`: a user of a party that is Agent or Collateral
 Agent in some agreement, whatever their membership says, or an administrator), so it
 applies from the moment a user's party becomes an Agent. Such a user who has not set it up
 is sent to set it up before anything else, and their API tokens issued without a code stop
@@ -35,9 +35,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from covenants.access import holds_agent_powers, memberships_of
 from parties.choices import MembershipRole
 from portal import login_throttle
-from portal.access import holds_agent_powers, memberships_of
 from portal.models import TokenSecondFactor, lock_account, restamp_session, user_has_device
 
 RECOVERY_CODE_COUNT = 10

@@ -1,6 +1,6 @@
 """Site URLs: the admin, sign-in, the home page and the apps' pages.
 
-The error handlers answer JSON under /api/ and Django's pages elsewhere (portal.api_conventions)."""
+The error handlers answer JSON under /api/ and Django's pages elsewhere (portal.api.conventions)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -21,14 +21,14 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("agreements/", include("covenants.urls")),
-    path("alerts/", include("covenants.alert_urls")),
-    path("api/", include("portal.api_urls")),
+    path("agreements/", include("portal.pages.urls")),
+    path("alerts/", include("portal.pages.alert_urls")),
+    path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", views.favicon, name="favicon"),
 ]
 
-handler400 = "portal.api_conventions.bad_request"
-handler403 = "portal.api_conventions.permission_denied"
-handler404 = "portal.api_conventions.page_not_found"
-handler500 = "portal.api_conventions.server_error"
+handler400 = "portal.api.conventions.bad_request"
+handler403 = "portal.api.conventions.permission_denied"
+handler404 = "portal.api.conventions.page_not_found"
+handler500 = "portal.api.conventions.server_error"

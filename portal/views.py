@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
-from covenants import page_selectors
+from portal.pages import selectors as page_selectors
 
 
 class ManyOptionsSelect(forms.Select):

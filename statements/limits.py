@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from compliance.calendar import previous_quarter_end, quarter_end_on_or_after
+from covenants.calendar import previous_quarter_end, quarter_end_on_or_after
 from covenants.models import Agreement, Amendment, CovenantTerms
 
 from .xlsx_stream import XlsxLimits

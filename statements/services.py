@@ -17,11 +17,13 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 
-from compliance.services import agreement_evaluation_request
-from covenants.choices import Role, StatementStatus, UploadFormat
-from covenants.models import Agreement, AgreementRole, FinancialStatement, LineItem, StatementLine, StatementUpload
+from covenants.access import submittable_borrower_ids
+from covenants.choices import Role
+from covenants.evaluation_requests import agreement_evaluation_request
+from covenants.models import Agreement, AgreementRole, LineItem
 from parties.models import Party
-from portal.access import submittable_borrower_ids
+from statements.choices import StatementStatus, UploadFormat
+from statements.models import FinancialStatement, StatementLine, StatementUpload
 
 from .limits import upload_limits_for
 from .parsing import canonical_json, parse_statement_file, parse_statement_records

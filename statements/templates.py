@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from compliance.calendar import is_fiscal_quarter_end
+from covenants.calendar import is_fiscal_quarter_end
 
 from .spreadsheet_safety import neutralise, write_text
 from .types import COLUMNS, UploadContext

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from compliance.calendar import is_fiscal_quarter_end, quarter_end_months
+from covenants.calendar import is_fiscal_quarter_end, quarter_end_months
 
 from .amounts import parse_amount
 from .text import cell_text, is_blank, joined, normalize_name, quote, safe_str

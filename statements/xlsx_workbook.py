@@ -17,8 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import xlsx_stream
-from .xlsx_stream import (
+from statements.xlsx_stream import (
     SEPARATOR,
     Clock,
     TextCollector,
@@ -32,6 +31,8 @@ from .xlsx_stream import (
     part_name,
     whole_number,
 )
+
+from . import xlsx_stream
 
 __all__ = ["XlsxDamaged", "XlsxEntities", "XlsxLimits", "XlsxRefused", "read_first_sheet"]
 

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("portal", "parties", "covenants", "compliance", "statements")
+PACKAGES = ("portal", "parties", "covenants", "statements", "compliance", "alerts", "documents")
 
 
 def module_name(path: Path) -> str:
@@ -75,3 +75,38 @@ def test_the_finder_finds_a_circle():
 def test_no_module_of_the_portal_imports_itself_back():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import circle: " + " -> ".join(cycle or [])
+
+
+# The apps from the bottom up: each imports only the apps below it. Parties know nothing of
+# deals; the agreements (and the access rule, which reads their roles) know nothing of
+# statements; evaluation reads statements; alerts consume evaluation's events; the site
+# (pages, API, admin) sits on top.
+LAYERS = ("parties", "covenants", "documents", "statements", "compliance", "alerts", "portal")
+
+
+def app_edges(graph: dict[str, set[str]]) -> set[tuple[str, str, str, str]]:
+    """(importing app, imported app, module, imported module) for every import across apps."""
+    return {
+        (name.split(".")[0], target.split(".")[0], name, target)
+        for name, targets in graph.items()
+        for target in targets
+        if name.split(".")[0] != target.split(".")[0]
+    }
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    rank = {app: i for i, app in enumerate(LAYERS)}
+    return sorted(
+        f"{module} -> {target}" for app, other, module, target in app_edges(graph) if rank[other] > rank[app]
+    )
+
+
+def test_the_layer_check_finds_an_upward_import():
+    assert upward_imports({"parties.models": {"covenants.models"}, "covenants.models": set()}) == [
+        "parties.models -> covenants.models"
+    ]
+
+
+def test_every_app_imports_only_the_apps_below_it():
+    assert set(PACKAGES) == set(LAYERS)
+    assert upward_imports(import_graph()) == []

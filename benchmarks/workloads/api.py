@@ -61,7 +61,7 @@ process: the real URL, middleware, token authentication, throttling, filters, or
 pagination, and the response's JSON body read whole. The **floor** is the same rows (the same
 access rule and filter, the same ordering, the fields the API returns, references flattened)
 fetched with one `.values()` queryset and encoded with `json.dumps` (DjangoJSONEncoder). The API's
-page size is capped at 500 (`portal.api_conventions.PortalPagination.max_page_size`), so both
+page size is capped at 500 (`portal.api.conventions.PortalPagination.max_page_size`), so both
 sizes are served as asked.
 """
 
@@ -75,7 +75,7 @@ Profiled with cProfile and pyinstrument, a page of 500 rows, per request:
   each through `select_related`) and walked DRF's per-field machinery (`get_attribute` over each
   source, a nested serializer for each reference) for the 17 fields of every row: some 35 ms of
   Python for 500 rows, besides the database. The list is now shaped from `.values()` rows
-  (`covenants/api/rows.py`): the serializer is read once per request, each of its fields becomes a
+  (`portal/api/covenants/rows.py`): the serializer is read once per request, each of its fields becomes a
   column of the same single query (a reference's columns joined), and each row is shaped by the
   field's own `to_representation` where it formats (dates, times in the portal's time zone,
   decimals), so the body is byte for byte the serializer's (`tests/api/test_values_rows.py` compares
@@ -93,7 +93,7 @@ Profiled with cProfile and pyinstrument, a page of 500 rows, per request:
   same access rule over 24,000 rows, each visited in the table because this server runs with
   autovacuum off, so no visibility map lets the index answer alone); the borrower filter's choices,
   the Party scope built for every request even when no borrower is filtered on (about 4 ms and one
-  query, in django-filter's form: `covenants/filtersets.py` could build a related filter's scoped
+  query, in django-filter's form: `portal/api/covenants/filtersets.py` could build a related filter's scoped
   choices only when its parameter is given); shaping decimals and times (about 13 ms for 500 rows);
   token authentication, throttling in Redis and the middleware (a few ms).
 """
@@ -112,9 +112,9 @@ def lender_user() -> AbstractBaseUser:
 
 def floor_queryset(user: AbstractBaseUser) -> QuerySet:
     """The API's rows, as ``.values()``: the same access rule, filter (current results) and ordering."""
-    from covenants.api.views import CovenantTestResultViewSet
-    from covenants.models import CovenantTestResult
-    from portal.access import agreements_visible_to
+    from compliance.models import CovenantTestResult
+    from covenants.access import agreements_visible_to
+    from portal.api.covenants.views import CovenantTestResultViewSet
 
     return (
         CovenantTestResult.objects.filter(agreement__in=agreements_visible_to(user), is_current=True)
@@ -132,7 +132,7 @@ def run(ctx: Context) -> Section:
 
     from benchmarks.api_setup import api_token, ensure_results
     from benchmarks.generate import AS_OF
-    from portal.access import agreements_visible_to
+    from covenants.access import agreements_visible_to
 
     section = Section(4, "API: covenant-tests pages against .values() and a JSON encoder", summary=SUMMARY)
     ctx.portfolio(AGREEMENTS)

@@ -97,7 +97,7 @@ def reset_results() -> None:
     """No results at all: results, their events and everything raised from them (alerts)."""
     from django.db import connection
 
-    from covenants.models import CovenantTestResult
+    from compliance.models import CovenantTestResult
 
     with connection.cursor() as cursor:
         cursor.execute(f'TRUNCATE "{CovenantTestResult._meta.db_table}" CASCADE')
@@ -106,7 +106,7 @@ def reset_results() -> None:
 
 def portal_results(ids: list[int]) -> dict[tuple, tuple]:
     """(covenant, test date) -> (status, value) of the current combined results."""
-    from covenants.models import CovenantTestResult
+    from compliance.models import CovenantTestResult
 
     rows = CovenantTestResult.objects.filter(agreement_id__in=ids, is_current=True, borrower__isnull=True).values_list(
         "covenant_id", "test_date", "status", "value"

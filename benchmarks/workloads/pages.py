@@ -89,7 +89,7 @@ both the pages' and the requests' changes below; the tables above have this run'
   What remains is mostly the database: the table's statement reads the 16,000 current tested
   results of the Lender's agreements through the index on (agreement, current), fetching each wide
   row from the heap (about 30 ms); an index covering the columns it reads would make it an
-  index-only scan (a migration of `covenants/models/results.py`, not made here).
+  index-only scan (a migration of `compliance/models.py`, not made here).
 - **The agreement page** of 40 quarters rendered 120 results, each through an included explanation
   template listing its figures (1,600 rows in all, each with the date filter's localisation
   machinery): 6.5 s of rendering in 5 profiled requests. Now the explanation and the result's row
@@ -189,7 +189,7 @@ def run(ctx: Context) -> Section:
 
     from benchmarks import pages_floor, pages_setup
     from benchmarks.generate import AS_OF
-    from covenants import page_selectors
+    from portal.pages import selectors as page_selectors
 
     ctx.portfolio(AGREEMENTS)
     big, small = pages_setup.lenders()

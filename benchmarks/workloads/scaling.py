@@ -88,7 +88,7 @@ def run(ctx: Context) -> Section:
 
 def _ensure_results(ctx: Context, ids: list[int], paths: list[str]) -> None:
     """A re-evaluation needs results to compare with: make them once if there are none."""
-    from covenants.models import CovenantTestResult
+    from compliance.models import CovenantTestResult
 
     if not CovenantTestResult.objects.filter(agreement_id__in=ids[:1], is_current=True).exists():
         ctx.log("no results yet: a first evaluation (not measured)")

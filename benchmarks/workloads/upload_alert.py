@@ -158,8 +158,10 @@ def package_for(agreement_id: int) -> Package:
     """The agreement's Borrowers, its figures on file for the two quarters, and their minimum revenues."""
     import datetime as dt
 
-    from covenants.choices import Role, StatementStatus
-    from covenants.models import AgreementRole, StatementLine, ThresholdStep
+    from covenants.choices import Role
+    from covenants.models import AgreementRole, ThresholdStep
+    from statements.choices import StatementStatus
+    from statements.models import StatementLine
 
     borrowers = list(
         AgreementRole.objects.filter(agreement_id=agreement_id, role=Role.BORROWER)
@@ -203,11 +205,12 @@ def nearest_rank(values: list[float], percent: float) -> float:
 def run(ctx: Context) -> Section:
     import requests
 
+    from alerts.choices import AlertKind
+    from alerts.models import Alert
     from benchmarks.api_server import WebServer
     from benchmarks.api_setup import PASSWORD
     from benchmarks.workers import Workers
-    from covenants.choices import AlertKind
-    from covenants.models import Agreement, Alert
+    from covenants.models import Agreement
 
     section = Section(5, "Upload to alert", summary=SUMMARY)
     ids = ctx.portfolio(AGREEMENTS)

@@ -24,23 +24,12 @@ The readings it applies, which the seed documents' words leave to the reader:
 The package: ``types`` (the data in and out, and the strings compared), ``schedules`` (terms
 and thresholds in force), ``evaluation`` (the tests, decided, and the arithmetic: Decimal,
 ratios rounded against compliance), ``wording`` (the explanations); the fiscal calendar is
-``compliance.calendar``. Import the engine from here.
+``covenants.calendar``. Import the engine from here.
 """
 
 from __future__ import annotations
 
-from compliance.calendar import (
-    FISCAL_YTD,
-    TRAILING,
-    is_fiscal_quarter_end,
-    previous_quarter_end,
-    quarter_end_on_or_after,
-    quarter_ends_in_window,
-)
-
-from .evaluation import evaluate_agreement, is_near_breach
-from .schedules import schedule_row_for, terms_in_force, test_dates_for
-from .types import (
+from compliance.engine.types import (
     AT_LEAST,
     AT_MOST,
     BREACH,
@@ -59,6 +48,17 @@ from .types import (
     TermsVersion,
     WaiverKey,
 )
+from covenants.calendar import (
+    FISCAL_YTD,
+    TRAILING,
+    is_fiscal_quarter_end,
+    previous_quarter_end,
+    quarter_end_on_or_after,
+    quarter_ends_in_window,
+)
+
+from .evaluation import evaluate_agreement, is_near_breach
+from .schedules import schedule_row_for, terms_in_force, test_dates_for
 
 __all__ = [
     "AT_LEAST",

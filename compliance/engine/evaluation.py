@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
-from compliance.calendar import check_fiscal_year_end_month
-
-from .figures import EXACT as _EXACT
-from .figures import (
+from compliance.engine.figures import (
     FigureIndex,
     Missing,
     Records,
@@ -29,8 +26,7 @@ from .figures import (
     scope_inputs,
     windows_for,
 )
-from .schedules import schedule_row_for, terms_in_force, test_dates_for
-from .types import (
+from compliance.engine.types import (
     AT_LEAST,
     AT_MOST,
     BREACH,
@@ -49,7 +45,7 @@ from .types import (
     TermsVersion,
     WaiverKey,
 )
-from .wording import (
+from compliance.engine.wording import (
     Words,
     compared_text,
     incomplete_text,
@@ -61,6 +57,10 @@ from .wording import (
     unknown_threshold_text,
     words_for,
 )
+from covenants.calendar import check_fiscal_year_end_month
+
+from .figures import EXACT as _EXACT
+from .schedules import schedule_row_for, terms_in_force, test_dates_for
 
 # Ratios are divided at the agreed precision, rounded away from compliance (see _ratio):
 # a ratio a hair over its maximum must not be shown as the maximum itself.

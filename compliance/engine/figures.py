@@ -9,7 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
 
-from compliance.calendar import TRAILING, quarter_ends_in_window
+from covenants.calendar import TRAILING, quarter_ends_in_window
 
 from .types import RATIO, BorrowerSpan, CovenantSpec, Figure, ScheduleRow, TermsVersion
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from compliance.calendar import (
+from covenants.calendar import (
     check_fiscal_year_end_month,
     is_fiscal_quarter_end,
     next_quarter_end,

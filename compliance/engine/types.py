@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import orjson
 
-from compliance.calendar import TRAILING
+from covenants.calendar import TRAILING
 
 # Status strings equal covenants.choices.ResultStatus values (the engine imports no Django).
 COMPLIANT, BREACH, INCOMPLETE, NOT_TESTED, WAIVED = "compliant", "breach", "incomplete", "not_tested", "waived"

@@ -9,11 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from compliance.calendar import FISCAL_YTD
-from compliance.formatting import headroom as headroom_words
-from compliance.formatting import long_date, money, ratio
-
-from .types import (
+from compliance.engine.types import (
     AT_LEAST,
     THRESHOLD_REDACTED,
     THRESHOLD_TO_BE_SET,
@@ -22,6 +18,9 @@ from .types import (
     ScheduleRow,
     TermsVersion,
 )
+from compliance.formatting import headroom as headroom_words
+from compliance.formatting import long_date, money, ratio
+from covenants.calendar import FISCAL_YTD
 
 _LINE_ITEM_LABELS = {
     "ebitda": "EBITDA",

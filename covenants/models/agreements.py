@@ -9,9 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from covenants.choices import AgreementKind, AmendmentStatus, Role
 from parties.models import Party, SignatureBlock
-
-from ..choices import AgreementKind, AmendmentStatus, Role
 
 __all__ = ["LineItem", "Agreement", "AgreementRole", "Amendment", "ConditionPrecedent", "Reaffirmation"]
 

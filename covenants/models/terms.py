@@ -8,7 +8,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from ..choices import Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+from covenants.choices import Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+
 from .agreements import Agreement, Amendment, LineItem
 
 __all__ = ["Covenant", "CovenantTerms", "ThresholdStep"]

@@ -54,8 +54,9 @@ INSTALLED_APPS = [
     "portal",
     "parties",
     "covenants",
-    "compliance",
     "statements",
+    "compliance",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -90,7 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "covenants.context_processors.unread_alerts",
+                "portal.pages.context_processors.unread_alerts",
             ],
         },
     },
@@ -320,27 +321,27 @@ REST_FRAMEWORK = {
     ],
     # JSON numbers become Decimal, never float: money stays exact from the request on.
     "DEFAULT_PARSER_CLASSES": [
-        "portal.api_conventions.DecimalJSONParser",
+        "portal.api.conventions.DecimalJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "portal.api_conventions.PortalPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.conventions.PortalPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "portal.api_conventions.PortalOrderingFilter",
+        "portal.api.conventions.PortalOrderingFilter",
     ],
     # Per user (per address for the anonymous token request): a runaway script slows
     # itself down, not the portal. Generous by default; tune from the environment.
     "DEFAULT_THROTTLE_CLASSES": [
-        "portal.api_conventions.PortalUserRateThrottle",
-        "portal.api_conventions.PortalAnonRateThrottle",
+        "portal.api.conventions.PortalUserRateThrottle",
+        "portal.api.conventions.PortalAnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_THROTTLE_USER", default="5000/hour"),
         "anon": env.str("API_THROTTLE_ANON", default="200/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "portal.api.PortalAutoSchema",
-    "EXCEPTION_HANDLER": "portal.api_conventions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.base.PortalAutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.conventions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -372,13 +373,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "AmendmentStatusEnum": "covenants.choices.AmendmentStatus",
-        "StatementStatusEnum": "covenants.choices.StatementStatus",
-        "ResultStatusEnum": "covenants.choices.ResultStatus",
+        "StatementStatusEnum": "statements.choices.StatementStatus",
+        "ResultStatusEnum": "compliance.choices.ResultStatus",
         "RoleEnum": "covenants.choices.Role",
         "AgreementKindEnum": "covenants.choices.AgreementKind",
         "EntityKindEnum": "parties.choices.EntityKind",
         "WindowKindEnum": "covenants.choices.WindowKind",
-        "UploadFormatEnum": "covenants.choices.UploadFormat",
+        "UploadFormatEnum": "statements.choices.UploadFormat",
     },
 }
 

@@ -8,8 +8,9 @@ import datetime as dt
 import time
 from decimal import Decimal
 
+from alerts.models import Alert, AlertDelivery
 from compliance.services import agreement_evaluate
-from covenants.models import Alert, AlertDelivery, Covenant
+from covenants.models import Covenant
 from statements.services import statement_file_submit
 from tests.covenants.helpers import csv_bytes
 from tests.factories import Facility

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from covenants.choices import AlertChannel, DeliveryStatus
-from covenants.models import Alert, AlertDelivery
-from covenants.notifications import delivery_attempt
+from alerts.choices import AlertChannel, DeliveryStatus
+from alerts.delivery import delivery_attempt
+from alerts.models import Alert, AlertDelivery
 from tests.factories import second_facility
 
 from .conftest import free_port

@@ -7,10 +7,12 @@ import datetime as dt
 
 import pytest
 
+from alerts.choices import AlertKind
+from alerts.models import Alert
+from alerts.raising import alerts_raise_late_financials, alerts_raise_overdue_amendments
 from compliance.late_financials import late_financials, late_quarters
-from covenants.alerts import alerts_raise_late_financials, alerts_raise_overdue_amendments
-from covenants.choices import AlertKind, AmendmentStatus, Role
-from covenants.models import AgreementRole, Alert, Amendment, ConditionPrecedent
+from covenants.choices import AmendmentStatus, Role
+from covenants.models import AgreementRole, Amendment, ConditionPrecedent
 from parties.models import Party
 from tests.factories import second_facility
 

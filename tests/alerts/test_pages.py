@@ -12,17 +12,13 @@ from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
-from covenants.choices import AlertChannel, AlertKind, ResultStatus
-from covenants.context_processors import unread_alerts
-from covenants.models import (
-    Alert,
-    AlertDelivery,
-    CovenantTestResult,
-    NotificationPreference,
-    Waiver,
-    WebhookSubscription,
-)
+from alerts.choices import AlertChannel, AlertKind
+from alerts.models import Alert, AlertDelivery, NotificationPreference, WebhookSubscription
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
+from covenants.models import Waiver
 from parties.choices import MembershipRole
+from portal.pages.context_processors import unread_alerts
 from tests.factories import member, outsider, second_facility
 
 from .helpers import Q3_2019, Q4_2019, minimum_revenues, revenues
@@ -144,7 +140,7 @@ def test_the_agent_is_offered_the_waiver_form_from_a_breach(client, harbor):
 
 def test_the_unread_count_counts_only_what_the_inbox_lists(harbor):
     """A user who no longer sees an agreement neither reads its alerts nor counts them unread."""
-    from covenants.inbox import inbox_for, unread_count
+    from alerts.inbox import inbox_for, unread_count
 
     user = harbor.users["lender"]
     assert unread_count(user) == inbox_for(user, unread_only=True).count() > 0

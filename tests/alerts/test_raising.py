@@ -9,19 +9,15 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from alerts.choices import AlertChannel, AlertKind, DeliveryStatus
+from alerts.delivery import delivery_attempt
+from alerts.models import Alert, AlertDelivery, NotificationPreference, WebhookSubscription
+from alerts.raising import alerts_raise_for_events, recipients_for
+from compliance.choices import ResultStatus
+from compliance.models import ComplianceEvent, CovenantTestResult
 from compliance.services import agreement_evaluate
-from covenants.alerts import alerts_raise_for_events, recipients_for
-from covenants.choices import AlertChannel, AlertKind, DeliveryStatus, ResultStatus, Role
-from covenants.models import (
-    AgreementRole,
-    Alert,
-    AlertDelivery,
-    ComplianceEvent,
-    CovenantTestResult,
-    NotificationPreference,
-    WebhookSubscription,
-)
-from covenants.notifications import delivery_attempt
+from covenants.choices import Role
+from covenants.models import AgreementRole
 from covenants.services import waiver_record
 from parties.choices import MembershipRole
 from parties.models import Party

@@ -7,16 +7,18 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from covenants.alerts import AlertRefused
-from covenants.choices import AlertChannel, AlertKind, DeliveryStatus, Role
-from covenants.models import AgreementRole, Alert, AlertDelivery, WebhookSubscription
-from covenants.notifications import delivery_attempt
-from covenants.webhooks import (
+from alerts.choices import AlertChannel, AlertKind, DeliveryStatus
+from alerts.delivery import delivery_attempt
+from alerts.models import Alert, AlertDelivery, WebhookSubscription
+from alerts.raising import AlertRefused
+from alerts.webhooks import (
     webhook_deliveries_replay,
     webhook_subscription_create,
     webhook_subscription_pause,
     webhook_subscription_resume,
 )
+from covenants.choices import Role
+from covenants.models import AgreementRole
 from parties.choices import MembershipRole
 from tests.factories import administrator, member, second_facility
 

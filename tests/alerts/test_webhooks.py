@@ -11,11 +11,11 @@ import json
 import pytest
 from django.utils import timezone
 
-from covenants.alerts import AlertRefused, deliveries_overdue
-from covenants.choices import AlertChannel, AlertKind, DeliveryStatus
-from covenants.models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
-from covenants.notifications import delivery_attempt
-from covenants.webhooks import webhook_subscription_create, webhook_subscription_resume
+from alerts.choices import AlertChannel, AlertKind, DeliveryStatus
+from alerts.delivery import delivery_attempt
+from alerts.models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
+from alerts.raising import AlertRefused, deliveries_overdue
+from alerts.webhooks import webhook_subscription_create, webhook_subscription_resume
 from tests.factories import second_facility
 
 from .helpers import Q3_2019, Q4_2019, revenues

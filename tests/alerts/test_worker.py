@@ -13,10 +13,10 @@ from collections import Counter
 
 import pytest
 
+from alerts.choices import AlertChannel, AlertKind, DeliveryStatus
+from alerts.models import Alert, AlertDelivery, WebhookSubscription
+from alerts.tasks import deliver_alert, sweep_undelivered_alerts
 from compliance.services import agreement_evaluate
-from covenants.choices import AlertChannel, AlertKind, DeliveryStatus
-from covenants.models import Alert, AlertDelivery, WebhookSubscription
-from covenants.tasks import deliver_alert, sweep_undelivered_alerts
 from tests.factories import second_facility
 
 from .helpers import AS_OF, Q3_2019, D, revenue_rows, submit, wait_for

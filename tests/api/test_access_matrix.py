@@ -38,20 +38,13 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.urls import URLResolver, get_resolver, reverse
 
+from compliance.models import CovenantTestResult
 from compliance.services import agreement_evaluate
 from covenants.choices import Role
-from covenants.models import (
-    Agreement,
-    AgreementRole,
-    Amendment,
-    Covenant,
-    CovenantTerms,
-    CovenantTestResult,
-    FinancialStatement,
-    Waiver,
-)
+from covenants.models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, Waiver
 from covenants.services import waiver_record
 from parties.models import Party, PartyRelationship, Person
+from statements.models import FinancialStatement
 from statements.services import statement_records_submit
 from tests.factories import Facility
 from tests.shared_deals import (

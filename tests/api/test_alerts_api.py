@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from alerts.choices import AlertChannel
+from alerts.models import AlertDelivery, WebhookSubscription
 from compliance.services import agreement_evaluate
-from covenants.choices import AlertChannel, Role
-from covenants.models import AlertDelivery, WebhookSubscription
+from covenants.choices import Role
 from statements.services import statement_file_submit
 
 from ..covenants.helpers import combined_rows, csv_bytes, seed_loan

@@ -16,7 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from covenants.choices import AgreementKind, ResultStatus, Role
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
+from covenants.choices import AgreementKind, Role
 from covenants.models import (
     Agreement,
     AgreementRole,
@@ -24,7 +26,6 @@ from covenants.models import (
     ConditionPrecedent,
     Covenant,
     CovenantTerms,
-    CovenantTestResult,
     LineItem,
     ThresholdStep,
     Waiver,

@@ -15,7 +15,7 @@ from covenants.choices import Role
 from covenants.models import Agreement, AgreementRole, Covenant
 from parties.choices import MembershipRole
 from parties.models import Person, Signature, SignatureBlock
-from portal.api import PortalViewSet, visible
+from portal.api.base import PortalViewSet, visible
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 
-from covenants.choices import StatementStatus
-from covenants.models import CovenantTestResult, FinancialStatement, StatementUpload
+from compliance.models import CovenantTestResult
 from parties.choices import MembershipRole
+from statements.choices import StatementStatus
+from statements.models import FinancialStatement, StatementUpload
 from tests.covenants.helpers import combined_rows, csv_bytes
 from tests.factories import member
 

@@ -11,9 +11,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
 from compliance.services import agreement_evaluate
-from covenants.choices import AmendmentStatus, ResultStatus
-from covenants.models import Covenant, CovenantTerms, CovenantTestResult, ThresholdStep, Waiver
+from covenants.choices import AmendmentStatus
+from covenants.models import Covenant, CovenantTerms, ThresholdStep, Waiver
 from statements.services import statement_records_submit
 
 from .conftest import AS_OF, seed_records

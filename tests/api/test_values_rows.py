@@ -1,5 +1,5 @@
 """
-``covenant-tests/`` lists are shaped from ``.values()`` rows (covenants.api.rows): the body
+``covenant-tests/`` lists are shaped from ``.values()`` rows (portal.api.covenants.rows): the body
 must be exactly what the serializer gives for the same results, byte for byte, whatever the
 filter, ordering or page, including each-Borrower results, nulls, replaced results and times
 in the portal's time zone. A serializer the rows cannot shape is refused, never served
@@ -18,10 +18,10 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
-from covenants.api.rows import ValuesRepresentation
-from covenants.api.serializers import CovenantTestResultSerializer
-from covenants.choices import ResultStatus
-from covenants.models import CovenantTestResult
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
+from portal.api.covenants.rows import ValuesRepresentation
+from portal.api.covenants.serializers import CovenantTestResultSerializer
 
 pytestmark = pytest.mark.django_db
 

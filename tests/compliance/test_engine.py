@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 from compliance import engine
+from compliance.choices import ResultStatus
 from compliance.engine import (
     BREACH,
     COMPLIANT,
@@ -37,7 +38,6 @@ from compliance.engine import (
     schedule_row_for,
     terms_in_force,
 )
-from covenants.choices import ResultStatus
 
 D = Decimal
 

@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.choices import ResultStatus
+from compliance.models import ComplianceEvent, CovenantTestResult
 from compliance.services import agreement_evaluate
-from covenants.choices import AmendmentStatus, ResultStatus, StatementStatus
-from covenants.models import ComplianceEvent, CovenantTestResult, FinancialStatement
+from covenants.choices import AmendmentStatus
+from statements.choices import StatementStatus
+from statements.models import FinancialStatement
 from statements.services import statement_file_submit
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 

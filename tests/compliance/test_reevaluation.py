@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from compliance import tasks
-from covenants.choices import AmendmentStatus, ResultStatus
-from covenants.models import Agreement, CovenantTestResult
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
+from covenants.choices import AmendmentStatus
+from covenants.models import Agreement
 from statements.services import statement_file_submit
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 

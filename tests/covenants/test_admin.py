@@ -21,26 +21,25 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from covenants.choices import AgreementKind, AmendmentStatus, ResultStatus, Role, TermsAction, UploadFormat
+from compliance.choices import ResultStatus
+from compliance.models import ComplianceEvent, CovenantTestResult
+from covenants.choices import AgreementKind, AmendmentStatus, Role, TermsAction
 from covenants.models import (
     Agreement,
     AgreementRole,
     Amendment,
-    ComplianceEvent,
     ConditionPrecedent,
     Covenant,
     CovenantTerms,
-    CovenantTestResult,
-    FinancialStatement,
     LineItem,
     Reaffirmation,
-    StatementLine,
-    StatementUpload,
     ThresholdStep,
     Waiver,
 )
 from parties.choices import EntityKind, MembershipRole
 from parties.models import Membership, Party, Person, Signature, SignatureBlock
+from statements.choices import UploadFormat
+from statements.models import FinancialStatement, StatementLine, StatementUpload
 from tests.admin_forms import change_form_data, inline_prefix
 
 pytestmark = pytest.mark.django_db
@@ -230,13 +229,17 @@ def execution_check_text(response: HttpResponse) -> str:
 # --- Every page opens ---------------------------------------------------------------
 
 
-def test_every_covenants_model_is_in_the_admin() -> None:
+DEAL_APPS = ("covenants", "statements", "compliance", "alerts")
+
+
+def test_every_model_of_a_deal_is_in_the_admin() -> None:
     models_of_app = {
         model
-        for model in apps.get_app_config("covenants").get_models()
+        for label in DEAL_APPS
+        for model in apps.get_app_config(label).get_models()
         if not model.__name__.startswith("Historical") and not model._meta.auto_created
     }
-    registered = {model for model in admin.site._registry if model._meta.app_label == "covenants"}
+    registered = {model for model in admin.site._registry if model._meta.app_label in DEAL_APPS}
     assert models_of_app - registered == set()
     assert set(EDITABLE + RECORDS_OF_FACT) <= registered
 

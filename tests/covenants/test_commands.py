@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from covenants.models import FinancialStatement
+from statements.models import FinancialStatement
 
 from .helpers import combined_rows, csv_bytes, seed_loan
 

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
 from compliance.services import agreement_evaluate
-from covenants.choices import ResultStatus
-from covenants.models import CovenantTestResult
 from statements.services import statement_file_submit
 
 from ..factories import second_facility

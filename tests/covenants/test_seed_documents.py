@@ -26,9 +26,9 @@ from covenants.models import (
     Reaffirmation,
     ThresholdStep,
 )
+from covenants.party_services import party_update
 from covenants.seed_documents import load_seed_documents
 from parties.models import Party, Signature, SignatureBlock
-from parties.party_services import party_update
 from tests.factories import administrator
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from covenants.models import FinancialStatement, StatementUpload
 from parties.choices import MembershipRole
 from parties.models import Membership
+from statements.models import FinancialStatement, StatementUpload
 
 from .helpers import combined_rows, csv_bytes, seed_loan
 

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from covenants.choices import ResultStatus
-from covenants.models import CovenantTestResult
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
 from parties.choices import MembershipRole
 from parties.models import Membership
 

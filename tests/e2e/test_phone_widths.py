@@ -15,12 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
 
+from alerts.models import Alert
 from covenants.choices import Role
-from covenants.management.commands.load_demo_figures import quarter_file
-from covenants.models import Alert, StatementUpload
 from parties.choices import MembershipRole
 from parties.models import Membership
 from portal.management.commands.create_demo_accounts import DEMO_PASSWORD
+from portal.management.commands.load_demo_figures import quarter_file
+from statements.models import StatementUpload
 from tests.covenants.helpers import seed_loan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

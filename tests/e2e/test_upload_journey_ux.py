@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import expect
 
-from covenants.management.commands.load_demo_figures import quarter_file
 from parties.choices import MembershipRole
+from portal.management.commands.load_demo_figures import quarter_file
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 
 from .test_journeys import sign_in, user_of

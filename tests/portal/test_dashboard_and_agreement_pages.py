@@ -18,13 +18,16 @@ from django.test import override_settings
 from django.urls import reverse
 
 from compliance import services
-from covenants import page_selectors
-from covenants.choices import ResultStatus, Role
-from covenants.models import AgreementRole, CovenantTestResult, FinancialStatement, StatementUpload
+from compliance.choices import ResultStatus
+from compliance.models import CovenantTestResult
+from covenants import access
+from covenants.choices import Role
+from covenants.models import AgreementRole
 from parties.choices import MembershipRole
 from parties.models import Party
-from portal import access
+from portal.pages import selectors as page_selectors
 from statements import services as statement_services
+from statements.models import FinancialStatement, StatementUpload
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import administrator, member, second_facility
 

@@ -16,10 +16,11 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from covenants import exports
-from covenants.models import Covenant, CovenantTestResult
+from compliance.models import CovenantTestResult
+from covenants.models import Covenant
 from parties.choices import MembershipRole
 from parties.models import Party
+from portal.pages import exports
 from tests.factories import member
 
 from .test_dashboard_and_agreement_pages import unlabelled_controls

@@ -26,12 +26,14 @@ from django.contrib import admin
 from django.core.exceptions import FieldError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from alerts.choices import AlertChannel
+from alerts.models import AlertDelivery, WebhookSubscription
 from compliance import services
-from covenants.choices import AlertChannel
-from covenants.models import Agreement, AlertDelivery, StatementUpload, WebhookSubscription
+from covenants.models import Agreement
 from parties.choices import MembershipRole
 from parties.models import Party
 from statements import services as statement_services
+from statements.models import StatementUpload
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import administrator, member, outsider, second_facility
 from tests.shared_deals import CIBC, FIRST_UNION, delta_deal, gamma_deal, revenue_rows
@@ -395,14 +397,14 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, world):
 
 
 def test_the_agreement_page_decides_who_may_submit_as_the_upload_does(world):
-    """The page decides from the roles it has loaded (portal.access.may_submit_given_roles);
+    """The page decides from the roles it has loaded (covenants.access.may_submit_given_roles);
     the upload asks borrowers_user_may_submit_for. Both must agree for every kind of user,
     including a Borrower's user whose membership is not a Borrower's, an agent's user whose
     membership is a Lender's (acting for the Agent all the same) and an administrator by
     membership rather than by superuser flag."""
     from django.contrib.auth import get_user_model
 
-    from portal import access
+    from covenants import access
 
     loan_borrower = world.agreements[SEED].roles.filter(role="borrower").first().party
     first_union = Party.objects.get(legal_name="First Union National Bank")

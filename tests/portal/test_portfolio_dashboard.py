@@ -14,10 +14,11 @@ import pytest
 from django import forms
 from django.urls import reverse
 
-from covenants import page_selectors
 from covenants.choices import Role
-from covenants.models import Agreement, AgreementRole, FinancialStatement
+from covenants.models import Agreement, AgreementRole
+from portal.pages import selectors as page_selectors
 from portal.views import ManyOptionsSelect
+from statements.models import FinancialStatement
 
 from .test_dashboard_and_agreement_pages import DASHBOARD_QUERIES, more_agreements_for
 

@@ -63,7 +63,6 @@ def test_celery_settings_are_in_force():
 def test_alert_tasks_are_scheduled_once_and_retries_wait_less_than_the_visibility_timeout():
     from django.conf import settings
 
-    import covenants.tasks  # noqa: F401 (registers the tasks, as the worker's autodiscovery does)
     from portal.celery import app
 
     for task in (
@@ -80,7 +79,7 @@ def test_alert_tasks_are_scheduled_once_and_retries_wait_less_than_the_visibilit
     # One attempt (a webhook POST or an SMTP exchange) ends well within the task's time limit.
     assert app.conf.task_soft_time_limit > settings.ALERT_WEBHOOK_TIMEOUT_SECONDS + settings.EMAIL_TIMEOUT
     processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
-    assert processors.count("covenants.context_processors.unread_alerts") == 1
+    assert processors.count("portal.pages.context_processors.unread_alerts") == 1
 
 
 def test_links_in_alerts_point_at_the_port_the_portal_serves():

@@ -18,9 +18,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from covenants.models import Agreement, FinancialStatement, StatementUpload
-from covenants.views import MAX_PROGRESS_POLLS, PREVIEW_SESSION_KEY
+from covenants.models import Agreement
 from parties.choices import MembershipRole
+from portal.pages.views import MAX_PROGRESS_POLLS, PREVIEW_SESSION_KEY
+from statements.models import FinancialStatement, StatementUpload
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.factories import member
 

@@ -100,20 +100,20 @@ def snapshot(stack: Stack) -> dict:
     return {
         "results": stack.query(
             "SELECT agreement_id, covenant_id, test_date, borrower_id, status, value, threshold, headroom"
-            " FROM covenants_covenanttestresult WHERE is_current ORDER BY 1, 2, 3, 4"
+            " FROM compliance_covenanttestresult WHERE is_current ORDER BY 1, 2, 3, 4"
         ),
-        "superseded_results": stack.scalar("SELECT count(*) FROM covenants_covenanttestresult WHERE NOT is_current"),
+        "superseded_results": stack.scalar("SELECT count(*) FROM compliance_covenanttestresult WHERE NOT is_current"),
         "events": stack.query(
             "SELECT agreement_id, covenant_id, test_date, borrower_id, from_status, to_status, count(*)"
-            " FROM covenants_complianceevent GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+            " FROM compliance_complianceevent GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         ),
         "alerts": stack.query(
             "SELECT agreement_id, kind, covenant_id, test_date, borrower_id, title, count(*)"
-            " FROM covenants_alert GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+            " FROM alerts_alert GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         ),
         "deliveries": stack.query(
             "SELECT d.channel, d.user_id, a.agreement_id, a.kind, a.covenant_id, a.test_date, count(*)"
-            " FROM covenants_alertdelivery d JOIN covenants_alert a ON a.id = d.alert_id"
+            " FROM alerts_alertdelivery d JOIN alerts_alert a ON a.id = d.alert_id"
             " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         ),
     }

@@ -116,19 +116,10 @@ def build(count: int) -> dict:
     from django.db import transaction
 
     from covenants.choices import AgreementKind, Basis, Direction, Role, TermsAction
-    from covenants.models import (
-        Agreement,
-        AgreementRole,
-        Covenant,
-        CovenantTerms,
-        FinancialStatement,
-        LineItem,
-        StatementLine,
-        StatementUpload,
-        ThresholdStep,
-    )
+    from covenants.models import Agreement, AgreementRole, Covenant, CovenantTerms, LineItem, ThresholdStep
     from parties.choices import EntityKind, MembershipRole
     from parties.models import Membership, Party
+    from statements.models import FinancialStatement, StatementLine, StatementUpload
 
     with transaction.atomic():
         revenues, _ = LineItem.objects.get_or_create(code="revenues", defaults={"name": "Revenues"})
@@ -266,8 +257,9 @@ def check(*names: str) -> dict:
     from django.utils import timezone
 
     from compliance import engine, selectors
+    from compliance.models import CovenantTestResult
     from compliance.services import agreements_evaluate
-    from covenants.models import Agreement, CovenantTestResult
+    from covenants.models import Agreement
 
     agreements = Agreement.objects.filter(name__in=names) if names else Agreement.objects.all()
     ids = list(agreements.order_by("pk").values_list("pk", flat=True))

@@ -32,13 +32,13 @@ def report(what: str, seconds: float) -> None:
 
 
 def results_stored(stack: Stack) -> int:
-    return stack.scalar("SELECT count(*) FROM covenants_covenanttestresult")
+    return stack.scalar("SELECT count(*) FROM compliance_covenanttestresult")
 
 
 def emails_settled(stack: Stack, mailbox) -> bool:
     """Every e-mail delivery has been sent, and the SMTP server holds one message per delivery."""
-    pending = stack.scalar("SELECT count(*) FROM covenants_alertdelivery WHERE channel = 'email' AND status <> 'sent'")
-    sent = stack.scalar("SELECT count(*) FROM covenants_alertdelivery WHERE channel = 'email'")
+    pending = stack.scalar("SELECT count(*) FROM alerts_alertdelivery WHERE channel = 'email' AND status <> 'sent'")
+    sent = stack.scalar("SELECT count(*) FROM alerts_alertdelivery WHERE channel = 'email'")
     return pending == 0 and mailbox.count() >= sent
 
 
@@ -53,10 +53,10 @@ def assert_exactly_once(stack: Stack, control: dict, mailbox) -> None:
     assert all(row[-1] == 1 for row in ended["alerts"])
     assert ended["alerts"] == control["alerts"]  # every alert once
     assert ended["deliveries"] == control["deliveries"]
-    emails = stack.scalar("SELECT count(*) FROM covenants_alertdelivery WHERE channel = 'email'")
+    emails = stack.scalar("SELECT count(*) FROM alerts_alertdelivery WHERE channel = 'email'")
     assert emails > 0
     assert mailbox.count() == emails
-    assert stack.scalar("SELECT max(attempts) FROM covenants_alertdelivery WHERE channel = 'email'") == 1
+    assert stack.scalar("SELECT max(attempts) FROM alerts_alertdelivery WHERE channel = 'email'") == 1
 
 
 def start_chunk_and_catch_it_running(stack: Stack) -> float:
@@ -162,7 +162,8 @@ def requested(stack: Stack, index: int) -> bool:
 
 def revenue_result(stack: Stack, index: int) -> tuple | None:
     rows = stack.query(
-        "SELECT r.status, r.value FROM covenants_covenanttestresult r JOIN covenants_covenant c ON c.id = r.covenant_id"
+        "SELECT r.status, r.value FROM compliance_covenanttestresult r"
+        " JOIN covenants_covenant c ON c.id = r.covenant_id"
         " WHERE r.agreement_id = %s AND c.section = '6.1' AND r.test_date = %s AND r.is_current",
         (agreement_id(stack, index), LAST),
     )
@@ -171,8 +172,8 @@ def revenue_result(stack: Stack, index: int) -> tuple | None:
 
 def current_revenues(stack: Stack, index: int) -> Decimal:
     return stack.scalar(
-        "SELECT sum(l.amount) FROM covenants_statementline l"
-        " JOIN covenants_financialstatement s ON s.id = l.statement_id"
+        "SELECT sum(l.amount) FROM statements_statementline l"
+        " JOIN statements_financialstatement s ON s.id = l.statement_id"
         " JOIN covenants_lineitem i ON i.id = l.line_item_id"
         " WHERE s.agreement_id = %s AND s.period_end = %s AND s.status = 'current' AND i.code = 'revenues'",
         (agreement_id(stack, index), LAST),
@@ -249,7 +250,7 @@ def test_uploads_are_saved_while_redis_is_down_and_evaluated_once_it_is_back(sta
     assert revenue_result(stack, 0) == ("breach", LAST_MINIMUM - 1)
     assert revenue_result(stack, 1) == ("compliant", LAST_MINIMUM + 7)
     breach = "Breach of Section 6.1 (Minimum revenues) as of December 31, 2024"
-    assert stack.scalar("SELECT count(*) FROM covenants_alert WHERE title LIKE %s", (breach + "%",)) == 1
+    assert stack.scalar("SELECT count(*) FROM alerts_alert WHERE title LIKE %s", (breach + "%",)) == 1
     wait_for(lambda: emails_settled(stack, mailbox), timeout=60, what="the alerts' e-mails")
     assert [m for m in mailbox.messages if breach in m[2]] != [], mailbox.messages
     names = [NAME.format(i) for i in (0, 1, 2, 5, 6)]
@@ -327,6 +328,6 @@ def test_restatements_during_the_nightly_reevaluation_end_consistent_with_the_la
     assert "raised unexpected" not in logs
     versions = stack.query(
         "SELECT agreement_id, borrower_id, period_end, array_agg(version ORDER BY version)"
-        " FROM covenants_financialstatement GROUP BY 1, 2, 3 HAVING count(*) > 1"
+        " FROM statements_financialstatement GROUP BY 1, 2, 3 HAVING count(*) > 1"
     )
     assert versions and all(v[3] == list(range(1, len(v[3]) + 1)) for v in versions)

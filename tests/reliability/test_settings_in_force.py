@@ -14,7 +14,7 @@ from celery.app.defaults import DEFAULTS
 from django.conf import settings
 from kombu.transport.redis import Channel
 
-from compliance import services
+from covenants import evaluation_requests
 from portal.celery import app
 from tests.conftest import drop_broker_pools
 
@@ -82,7 +82,7 @@ def test_queuing_a_task_gives_up_after_the_attempts_the_retry_policies_allow(unr
         return connect(self, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "_connect", counted)
-    services.queue_evaluations([1])  # logged, not raised: the sweep queues it later
+    evaluation_requests.queue_evaluations([1])  # logged, not raised: the sweep queues it later
 
     publish = app.conf.task_publish_retry_policy["max_retries"]
     backend = app.conf.result_backend_transport_options["retry_policy"]["max_retries"]

@@ -21,9 +21,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from covenants.models import Covenant, StatementUpload, Waiver
-from portal.access import may
-from portal.access.admin import ScopedModelAdmin, unscoped_admins
+from covenants.access import may
+from covenants.models import Covenant, Waiver
+from portal.admin.base import ScopedModelAdmin, unscoped_admins
+from statements.models import StatementUpload
 from tests.portal.test_page_access import (  # noqa: F401  (fixtures)
     AGREEMENTS,
     DELTA,
@@ -39,7 +40,7 @@ from tests.portal.test_page_access import (  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("covenants", "parties", "auth")
+APPS = ("covenants", "statements", "compliance", "alerts", "parties", "auth")
 
 
 def staff_with_every_permission(user) -> Client:
@@ -54,7 +55,7 @@ def staff_with_every_permission(user) -> Client:
 def test_every_admin_of_the_portals_models_is_scoped() -> None:
     """Every admin of the deals' models and the users' admin derive from the scoped bases
     (Django's groups hold no deal's rows)."""
-    assert not unscoped_admins(admin.site, ("covenants", "parties")), "derive from portal.access.admin"
+    assert not unscoped_admins(admin.site, APPS[:-1]), "derive from portal.admin.base"
     assert isinstance(admin.site._registry[get_user_model()], ScopedModelAdmin)
 
 
@@ -77,7 +78,7 @@ def test_a_staff_user_of_one_deal_sees_and_opens_only_that_deals_rows(world) -> 
     # Their own deal's rows do open (the scope is not simply empty).
     for model in (Covenant, StatementUpload):
         (row,) = deal_objects(model, world.agreements[GAMMA])
-        url = reverse(f"admin:covenants_{model._meta.model_name}_change", args=[row.pk])
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[row.pk])
         if client.get(url).status_code != 200:
             failures.append(f"{url}: the user's own row does not open")
     assert not failures, "\n".join(failures)
@@ -114,12 +115,12 @@ def test_a_clerk_with_only_the_view_permission_downloads_only_their_deals_files(
     client = Client()
     client.force_login(clerk)
     own = world.uploads[HARBOR]
-    response = client.get(reverse("admin:covenants_statementupload_download", args=[own.pk]))
+    response = client.get(reverse("admin:statements_statementupload_download", args=[own.pk]))
     assert response.status_code == 200
     assert response.content == bytes(StatementUpload.objects.get(pk=own.pk).content)
     for name in (SEED, GAMMA, DELTA):
         other = world.uploads[name]
-        response = client.get(reverse("admin:covenants_statementupload_download", args=[other.pk]))
+        response = client.get(reverse("admin:statements_statementupload_download", args=[other.pk]))
         assert response.status_code == 404, name
         assert bytes(other.content)[:40] not in response.content
 
@@ -150,7 +151,7 @@ def test_the_waiver_admin_refuses_what_the_waiver_service_refuses(world) -> None
 
 def test_may_and_visible_agree_for_every_user_and_action(world) -> None:  # noqa: F811  (the fixture)
     """``may(user, action, row)`` answers as ``visible(user, Model, action)`` holds the row."""
-    from portal.access import visible
+    from covenants.access import visible
 
     rows = [
         (model, action, row)

@@ -44,10 +44,10 @@ from django.utils.html import escape
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from covenants.models import FinancialStatement, StatementLine, StatementUpload
 from parties.choices import MembershipRole
-from portal.api_conventions import MAX_JSON_DEPTH, nested_deeper_than
+from portal.api.conventions import MAX_JSON_DEPTH, nested_deeper_than
 from statements import xlsx_files, xlsx_stream
+from statements.models import FinancialStatement, StatementLine, StatementUpload
 from statements.parsing import parse_statement_file
 from statements.text import normalize_name
 from statements.types import UploadContext

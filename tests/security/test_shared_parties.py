@@ -34,10 +34,11 @@ from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from alerts.choices import AlertChannel, AlertKind
+from alerts.models import AlertDelivery, WebhookSubscription
+from alerts.webhooks import webhook_subscription_create
 from compliance.services import agreement_evaluate
-from covenants.choices import AlertChannel, AlertKind
-from covenants.models import Agreement, AlertDelivery, WebhookSubscription
-from covenants.webhooks import webhook_subscription_create
+from covenants.models import Agreement
 from parties.choices import MembershipRole
 from parties.models import Party, Person
 from statements.services import statement_file_submit

@@ -123,7 +123,7 @@ def test_a_lender_membership_in_a_deals_agent_must_use_it(client, settings):
 def test_holds_agent_powers_follows_the_access_rule():
     from django.contrib.auth.models import AnonymousUser
 
-    from portal.access import holds_agent_powers
+    from covenants.access import holds_agent_powers
 
     facility = agent_deal()
     assert holds_agent_powers(member("powers.agent", "lender", facility.agent))

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from covenants.models import FinancialStatement, StatementLine, StatementUpload
+from statements.models import FinancialStatement, StatementLine, StatementUpload
 from statements.services import statement_file_submit
 
 from ..covenants.helpers import seed_loan

@@ -1,0 +1,28 @@
+"""What alerts say and how they travel."""
+
+from django.db import models
+
+
+class AlertKind(models.TextChoices):
+    """What an alert tells its recipients, in the agreements' words."""
+
+    BREACH = "breach", "Breach"
+    CURE = "cure", "Breach cured"
+    NEAR_BREACH = "near_breach", "Near breach"
+    FINANCIALS_LATE = "financials_late", "Financials late"
+    AMENDMENT_OVERDUE = "amendment_overdue", "Amendment past its conditions-precedent deadline"
+
+
+class AlertChannel(models.TextChoices):
+    """How an alert reaches a recipient: the inbox, e-mail, or a party's webhook subscription."""
+
+    IN_APP = "in_app", "Inbox"
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed after every retry"
+    CANCELLED = "cancelled", "Stopped (the breach was waived)"

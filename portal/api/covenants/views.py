@@ -1,0 +1,372 @@
+"""
+The covenants API: agreements, amendments, covenants and their terms, financial
+statements, covenant test results and waivers.
+
+Views stay thin: reads start from the user's scope (``portal.api.PortalViewSet``), writes go
+through the same services as the pages, in the request's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from compliance.models import CovenantTestResult
+from covenants import services, terms_services
+from covenants.access import may
+from covenants.models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
+from portal.api.base import ERROR, PortalViewSet
+from portal.api.covenants import serializers as s
+from portal.api.covenants.filtersets import (
+    AgreementFilterSet,
+    AmendmentFilterSet,
+    CovenantFilterSet,
+    CovenantTestResultFilterSet,
+    FinancialStatementFilterSet,
+    WaiverFilterSet,
+)
+from portal.api.covenants.permissions import AdministersAgreement
+from portal.api.covenants.rows import ValuesListMixin
+from statements import services as statement_services
+from statements.models import FinancialStatement, StatementLine, StatementUpload
+from statements.types import UploadError
+
+SUBMIT_REFUSED = "Only the Borrowers' users and the Agents may submit financial statements for this agreement."
+FILE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Agreements the user's parties hold a role in, with roles, amendment chain and covenants.
+
+    The Agents of an agreement and administrators add and remove its roles."""
+
+    model = Agreement
+    serializer_class = s.AgreementSerializer
+    filterset_class = AgreementFilterSet
+    permission_classes = [IsAuthenticated, AdministersAgreement]
+    ordering_fields = ["id", "name", "dated_as_of"]
+    ordering = ["name"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=AgreementRole.objects.select_related("party").order_by("role", "party__legal_name", "id"),
+            ),
+            Prefetch(
+                "amendments",
+                queryset=Amendment.objects.prefetch_related("conditions_precedent").order_by("number"),
+            ),
+            Prefetch("covenants", queryset=Covenant.objects.order_by("section")),
+            "required_line_items",
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if self.action in ("list", "retrieve"):
+            # Which guaranteed agreements the user may see: one query per page, not per row.
+            context["visible_agreement_ids"] = set(self.visible(Agreement).values_list("pk", flat=True))
+        return context
+
+    @extend_schema(request=s.AgreementRoleWriteSerializer, responses={201: s.AgreementRoleSerializer})
+    @action(detail=True, methods=["post"], url_path="roles")
+    def add_role(self, request: Request, pk: str | None = None) -> Response:
+        """Give a party a role in the agreement (Agents of the agreement and administrators)."""
+        agreement = self.get_object()
+        serializer = s.AgreementRoleWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        role = terms_services.agreement_role_add(user=request.user, agreement=agreement, **serializer.validated_data)
+        return Response(s.AgreementRoleSerializer(role).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("role_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The role's id.")],
+    )
+    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_id>[0-9]+)")
+    def remove_role(self, request: Request, pk: str | None = None, role_id: str | None = None) -> Response:
+        """Remove a role from the agreement (Agents of the agreement and administrators)."""
+        agreement = self.get_object()
+        role = get_object_or_404(AgreementRole.objects.select_related("agreement"), agreement=agreement, pk=role_id)
+        terms_services.agreement_role_remove(user=request.user, agreement_role=role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Amendments with their conditions precedent. The Agents and administrators mark one effective."""
+
+    model = Amendment
+    serializer_class = s.AmendmentSerializer
+    filterset_class = AmendmentFilterSet
+    permission_classes = [IsAuthenticated, AdministersAgreement]
+    ordering_fields = ["id", "number", "dated_as_of", "effective_on"]
+    ordering = ["agreement_id", "number"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("agreement").prefetch_related("conditions_precedent")
+
+    @extend_schema(request=s.AmendmentStatusSerializer, responses={200: s.AmendmentSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change the amendment's status (pending → effective once its conditions precedent are satisfied)."""
+        amendment = self.get_object()
+        serializer = s.AmendmentStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amendment = terms_services.amendment_status_set(
+            user=request.user, amendment=amendment, status=serializer.validated_data["status"]
+        )
+        return Response(s.AmendmentSerializer(amendment, context=self.get_serializer_context()).data)
+
+
+def _terms_prefetch() -> Prefetch:
+    terms = CovenantTerms.objects.select_related("amendment", "line_item", "denominator_line_item").prefetch_related(
+        Prefetch("schedule", queryset=ThresholdStep.objects.order_by("test_date"))
+    )
+    return Prefetch("terms", queryset=terms.order_by("effective_from", "id"))
+
+
+class CovenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Covenants with the terms in force today and every version of their terms with schedules."""
+
+    model = Covenant
+    serializer_class = s.CovenantSerializer
+    filterset_class = CovenantFilterSet
+    permission_classes = [IsAuthenticated, AdministersAgreement]
+    ordering_fields = ["id", "section"]
+    ordering = ["agreement_id", "section"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("agreement").prefetch_related(_terms_prefetch())
+
+    @extend_schema(request=s.CovenantWriteSerializer, responses={201: s.CovenantSerializer})
+    def create(self, request: Request) -> Response:
+        """Add a covenant to an agreement (Agents of the agreement and administrators)."""
+        serializer = s.CovenantWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        covenant = terms_services.covenant_create(user=request.user, **serializer.validated_data)
+        covenant = self.get_queryset().get(pk=covenant.pk)
+        return Response(self.get_serializer(covenant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CovenantTermsWriteSerializer, responses={201: s.CovenantTermsSerializer})
+    @action(detail=True, methods=["post"], url_path="terms")
+    def add_terms(self, request: Request, pk: str | None = None) -> Response:
+        """Record a new version of the terms with its schedule, in force from ``effective_from``."""
+        covenant = self.get_object()
+        serializer = s.CovenantTermsWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        schedule = [terms_services.ScheduleRowData(**row) for row in data.pop("schedule")]
+        terms = terms_services.covenant_terms_create(user=request.user, covenant=covenant, schedule=schedule, **data)
+        terms = (
+            CovenantTerms.objects.select_related("amendment", "line_item", "denominator_line_item")
+            .prefetch_related(Prefetch("schedule", queryset=ThresholdStep.objects.order_by("test_date")))
+            .get(pk=terms.pk)
+        )
+        return Response(s.CovenantTermsSerializer(terms).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[s.TermsInForceQuerySerializer],
+        responses={200: s.CovenantTermsSerializer, 404: OpenApiResponse(ERROR, description="No terms in force.")},
+    )
+    @action(detail=True, methods=["get"], url_path="terms-in-force")
+    def terms_in_force(self, request: Request, pk: str | None = None) -> Response:
+        """The version of the terms in force on ``date`` (today when omitted), as its amendments make it."""
+        covenant = self.get_object()
+        query = s.TermsInForceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day: dt.date = query.validated_data.get("date") or timezone.localdate()
+        terms = s.terms_in_force_on(covenant, day)
+        if terms is None:
+            raise NotFound(f"No terms of {covenant.section} are in force on {day.isoformat()}.")
+        return Response(s.CovenantTermsSerializer(terms).data)
+
+
+def _upload_errors(errors: list[UploadError]) -> Response:
+    count = len(errors)
+    return Response(
+        {
+            "detail": f"Nothing was saved: {count} problem{'s' if count != 1 else ''} to correct.",
+            "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in errors],
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _field_errors(errors: dict[str, Any]) -> Response:
+    """A submission's field errors in the upload errors' shape: the field as the column."""
+    flat: list[UploadError] = []
+    for field, messages in errors.items():
+        if isinstance(messages, dict):  # a list's items: {index: [messages]}
+            for index, item_messages in messages.items():
+                flat.extend(UploadError(int(index) + 1, field, str(m)) for m in item_messages)
+        else:
+            flat.extend(UploadError(None, field, str(m)) for m in messages)
+    return _upload_errors(flat)
+
+
+class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """
+    Borrowers' statements, every version (a restatement supersedes the earlier one).
+
+    Submit figures as a CSV or XLSX file (multipart) or as JSON records; the whole
+    submission is accepted or nothing is saved, and every problem comes back at once with
+    its row and column.
+    """
+
+    model = FinancialStatement
+    serializer_class = s.FinancialStatementSerializer
+    filterset_class = FinancialStatementFilterSet
+    ordering_fields = ["id", "period_end", "submitted_at", "version"]
+    ordering = ["agreement_id", "period_end", "borrower__legal_name", "version"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return (
+            queryset.select_related("borrower", "upload", "submitted_by", "superseded_by")
+            .defer("upload__content")
+            .prefetch_related(
+                Prefetch(
+                    "lines", queryset=StatementLine.objects.select_related("line_item").order_by("line_item__name")
+                )
+            )
+        )
+
+    @extend_schema(
+        request={
+            "application/json": s.StatementRecordsSubmitSerializer,
+            "multipart/form-data": s.StatementFileSubmitSerializer,
+        },
+        responses={201: s.SubmissionSerializer, 400: s.SubmissionErrorsSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Submit a statement file or JSON records for an agreement's Borrowers."""
+        multipart = (request.content_type or "").startswith("multipart/")
+        serializer_class = s.StatementFileSubmitSerializer if multipart else s.StatementRecordsSubmitSerializer
+        try:
+            body = request.data
+        except ParseError as exc:
+            return _upload_errors([UploadError(None, None, str(exc.detail))])
+        serializer = serializer_class(data=body, context=self.get_serializer_context())
+        if not serializer.is_valid():
+            return _field_errors(serializer.errors)
+        agreement: Agreement = serializer.validated_data["agreement"]
+        if not may(request.user, "submit", agreement):
+            raise PermissionDenied(SUBMIT_REFUSED)
+        if multipart:
+            upload = serializer.validated_data["file"]
+            if upload.size > settings.STATEMENT_UPLOAD_MAX_BYTES:
+                limit = settings.STATEMENT_UPLOAD_MAX_BYTES // (1024 * 1024)
+                return _upload_errors([UploadError(None, None, f"{upload.name} is larger than {limit} MB.")])
+            outcome = statement_services.statement_file_submit(
+                agreement=agreement,
+                user=request.user,
+                filename=upload.name or "statement",
+                content=upload.read(),
+                content_type=upload.content_type or "",
+                source="api",
+            )
+        else:
+            outcome = statement_services.statement_records_submit(
+                agreement=agreement, user=request.user, records=serializer.validated_data["records"], source="api"
+            )
+        if not outcome.ok:
+            return _upload_errors(outcome.errors)
+        statements = self.get_queryset().filter(pk__in=[st.pk for st in outcome.statements]).order_by(*self.ordering)
+        data = {
+            "upload": outcome.upload,
+            "statements": statements,
+            "unchanged": [{"borrower": party, "period_end": period_end} for party, period_end in outcome.unchanged],
+        }
+        return Response(s.SubmissionSerializer(data, context=self.get_serializer_context()).data, status=201)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The original file is sent as it was stored, whatever the client says it accepts.
+        return super().perform_content_negotiation(request, force=force or self.action == "file")
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, FILE_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            (200, "application/json"): {"type": "array", "items": s.RECORD_SCHEMA},
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The original file (or JSON records) the statement was submitted in, byte for byte."""
+        statement = self.get_object()
+        # Loaded through the rule's "download" scope: may(user, "download", upload), in the same query.
+        uploads = self.visible(StatementUpload, "download").only("filename", "format", "content")
+        upload = get_object_or_404(uploads, pk=statement.upload_id)
+        response = HttpResponse(bytes(upload.content), content_type=FILE_TYPES.get(upload.format, FILE_TYPES["csv"]))
+        response["Content-Disposition"] = content_disposition_header(True, upload.filename)
+        return response
+
+
+class CovenantTestResultViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Covenant test results: current ones unless ``is_current`` says otherwise."""
+
+    # Lists are shaped from .values() rows (an integration reads thousands of results a page at
+    # a time); the serializer still defines the body, and shapes a single result.
+
+    model = CovenantTestResult
+    serializer_class = s.CovenantTestResultSerializer
+    filterset_class = CovenantTestResultFilterSet
+    ordering_fields = ["id", "test_date", "covenant__section", "status", "headroom_percent", "evaluated_at"]
+    ordering = ["agreement_id", "covenant__section", "test_date", "borrower_id", "id"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("covenant", "borrower")
+
+
+class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Waivers of covenant tests. The Agents of the agreement and administrators record them."""
+
+    model = Waiver
+    serializer_class = s.WaiverSerializer
+    filterset_class = WaiverFilterSet
+    permission_classes = [IsAuthenticated, AdministersAgreement]
+    ordering_fields = ["id", "test_date", "recorded_at"]
+    ordering = ["agreement_id", "covenant__section", "test_date", "id"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("covenant", "borrower", "recorded_by")
+
+    @extend_schema(request=s.WaiverWriteSerializer, responses={201: s.WaiverSerializer})
+    def create(self, request: Request) -> Response:
+        """Record the Lenders' waiver of one test; the agreement is re-evaluated and the result shows waived."""
+        serializer = s.WaiverWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        covenant: Covenant = data["covenant"]
+        try:  # the service asks may(user, "waive", covenant): refused, a 403
+            waiver = services.waiver_record(
+                covenant_id=covenant.pk,
+                test_date=data["test_date"],
+                instrument=data["instrument"],
+                recorded_by=request.user,
+                borrower_id=data["borrower"].pk if data["borrower"] else None,
+                amendment_id=data["amendment"].pk if data["amendment"] else None,
+                note=data["note"],
+            )
+        except services.WaiverRefused as exc:
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from None
+        waiver = self.get_queryset().get(pk=waiver.pk)
+        return Response(self.get_serializer(waiver).data, status=status.HTTP_201_CREATED)

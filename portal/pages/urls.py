@@ -1,0 +1,19 @@
+"""Pages of agreements: the agreement page, the upload journey, exports and the certificate."""
+
+from django.urls import path
+
+from portal.pages import views
+
+app_name = "covenants"
+
+urlpatterns = [
+    path("<int:pk>/", views.agreement_detail, name="agreement_detail"),
+    path("<int:pk>/statements/upload/", views.statement_upload, name="statement_upload"),
+    path("<int:pk>/statements/confirm/", views.statement_confirm, name="statement_confirm"),
+    path("<int:pk>/statements/template/", views.statement_template, name="statement_template"),
+    path("<int:pk>/statements/<int:upload_pk>/", views.submission_detail, name="submission_detail"),
+    path("<int:pk>/statements/<int:upload_pk>/progress/", views.submission_progress, name="submission_progress"),
+    path("<int:pk>/compliance.csv", views.compliance_export, {"fmt": "csv"}, name="compliance_csv"),
+    path("<int:pk>/compliance.xlsx", views.compliance_export, {"fmt": "xlsx"}, name="compliance_xlsx"),
+    path("<int:pk>/certificate/", views.compliance_certificate, name="compliance_certificate"),
+]
