@@ -39,7 +39,9 @@ def action_of(head: str) -> str:
     low = head.lower()
     if "amended and restated" in low or "restated in its entirety" in low:
         return "replace"
-    if ("deleted" in low or "delete" in low) and ("replaced" in low or "substitut" in low or "insert" in low):
+    if ("deleted" in low or "delete" in low or "deleting" in low) and (
+        "replaced" in low or "substitut" in low or "insert" in low
+    ):
         return "replace" if "by replacing" not in low and 'by deleting "' not in low else "amend"
     if "replacing" in low or "replaced by" in low:
         return "amend"

@@ -10,10 +10,12 @@ from .types import Condition
 from .values import DATE_RE, parse_date
 
 CP_HEAD_RE = re.compile(
-    r"\b(?:conditions precedent|conditions to (?:effectiveness|closing)|conditions of effectiveness)\b", re.IGNORECASE
+    r"\b(?:conditions precedent|conditions to (?:effectiveness|closing)|conditions of effectiveness)\b"
+    r"|(?<=[0-9]\. )Effectiveness\.",
+    re.IGNORECASE,
 )
 ONLY_IF_RE = re.compile(
-    r"\b(?:if, and only if, |if and only if |upon (?:the )?(?=satisfaction|receipt)|subject to )", re.IGNORECASE
+    r"\b(?:if, and only if, |if and only if |upon (?:the )?(?=satisfaction|receipt)|subject to |when )", re.IGNORECASE
 )
 DEADLINE_RE = re.compile(r"\b(?:on or prior to|on or before|no later than|not later than|by) ", re.IGNORECASE)
 ITEM_RE = re.compile(r"\(([a-h]|i{1,3}|iv|v|vi)\) ")

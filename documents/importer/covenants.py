@@ -72,10 +72,12 @@ def read_covenant(flat: Flat, clause: Clause) -> tuple[Covenant | None, list[Unr
     if any("day_not_printed" in d.flags for r in rows for d in r.dates):
         flags.append("day_not_printed")
     reason = f"section {clause.section}; {name_reason}; {direction_reason}; levels from a {how}"
+    if not metric:
+        metric = name.split(" ", 1)[1] if _direction_from_name(name) and " " in name else name
     covenant = Covenant(
         clause.section,
         name,
-        metric or name,
+        metric,
         clause.action,
         direction,
         _window(flat, clause, body),
