@@ -21,17 +21,21 @@ METRIC_RE = re.compile(
 NAME_HEAD_RE = re.compile(
     r"[\"“](?:\([a-z0-9]{1,4}\) |Section [0-9.()a-z]{1,16} )?((?:[A-Z][A-Za-z\-]{1,20} ){0,6}[A-Z][A-Za-z\-]{1,20})\. "
 )
+QUARTERS_WINDOW_RE = re.compile(
+    r"\b(two|three|four|2|3|4) (?:consecutive )?fiscal quarters(?: (?:then )?end(?:ed|ing))?", re.I
+)
+MONTHS_WINDOW_RE = re.compile(r"\b(three|six|nine|twelve|3|6|9|12)[ -]month period", re.I)
+TTM_WINDOW_RE = re.compile(r"\btrailing (twelve|12)[ -]months?\b", re.I)
+TRAILING_QUARTERS_RE = re.compile(r"\btrailing (four|4) (?:fiscal )?quarters?\b", re.I)
+YTD_WINDOW_RE = re.compile(
+    r"\b(?:fiscal )?year[ -]to[ -]date\b|\bfrom the (?:first|beginning) day of (?:such|the) fiscal year", re.I
+)
 WINDOW_RES = (
-    (re.compile(r"\b(two|three|four|2|3|4) (?:consecutive )?fiscal quarters(?: (?:then )?end(?:ed|ing))?", re.I), "q"),
-    (re.compile(r"\b(three|six|nine|twelve|3|6|9|12)[ -]month period", re.I), "m"),
-    (re.compile(r"\btrailing (twelve|12)[ -]months?\b", re.I), "m"),
-    (re.compile(r"\btrailing (four|4) (?:fiscal )?quarters?\b", re.I), "q"),
-    (
-        re.compile(
-            r"\b(?:fiscal )?year[ -]to[ -]date\b|\bfrom the (?:first|beginning) day of (?:such|the) fiscal year", re.I
-        ),
-        "ytd",
-    ),
+    (QUARTERS_WINDOW_RE, "q"),
+    (MONTHS_WINDOW_RE, "m"),
+    (TTM_WINDOW_RE, "m"),
+    (TRAILING_QUARTERS_RE, "q"),
+    (YTD_WINDOW_RE, "ytd"),
 )
 MONTHLY_RE = re.compile(r"\b(?:last day of each (?:calendar )?month|each month|month[ -]end)\b", re.I)
 QUARTERLY_RE = re.compile(r"\bfiscal quarter\b", re.I)

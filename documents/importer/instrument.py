@@ -23,7 +23,8 @@ TITLE_KIND_RE = re.compile(
 AGREEMENT_NAME_RE = re.compile(
     r"\bto (?:the )?((?:[A-Za-z,&]{1,20} ){0,6}?(?:agreement|indenture|guaranty))\b(?! agreement)", re.I
 )
-EXHIBIT_RE = re.compile(r"exhibit[ ]{1,4}[0-9a-z][0-9a-z.()\-]{0,12}", re.IGNORECASE)
+# An exhibit label above the title, as printed ("EXHIBIT 10.2") or as EDGAR types it ("EX-10.1").
+EXHIBIT_RE = re.compile(r"(?:exhibit[ ]{1,4}|ex-)[0-9a-z][0-9a-z.()\-]{0,12}", re.IGNORECASE)
 INSTRUMENT_WORD_RE = re.compile(r"\b(?:AMENDMENT|AGREEMENT|WAIVER|CONSENT|GUARANTY|INDENTURE)\b")
 TITLE_CUT_RE = re.compile(r" (?:by and among|among|between|by and between|dated)\b.{0,2000}", re.IGNORECASE)
 DATED_RE = re.compile(r"\b((?:dated|made|entered into|effective)(?: effective)?(?: as of)?) ", re.IGNORECASE)
