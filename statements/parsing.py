@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import PureWindowsPath
 
 from .csv_files import read_csv
+from .file_size import file_too_large
 from .sniffing import CLAIMS, decide_format, display_name, sniff
 from .tables import column_for
 from .text import quote, safe_str, short
@@ -60,15 +61,8 @@ def parse_statement_file(
         data = bytes(content)
         upload.size = len(data)
         upload.sha256 = hashlib.sha256(data).hexdigest()
-        if len(data) > context.max_bytes:
-            raise Refused(
-                UploadError(
-                    None,
-                    None,
-                    f"{name} is too large: {len(data):,} bytes, and a file may have at most "
-                    f"{context.max_bytes:,} bytes ({_human_size(context.max_bytes)})",
-                )
-            )
+        if too_large := file_too_large(name, len(data), context.max_bytes):
+            raise Refused(UploadError(None, None, too_large))
         if not data.strip():
             raise Refused(UploadError(None, None, "The file has no figures: it is empty"))
         upload.format = decide_format(name, suffix, sniff(data))
@@ -89,14 +83,6 @@ def parse_statement_file(
     if validator is not None:
         upload.cells, upload.header_row = validator.cells or {}, validator.header_row
     return upload
-
-
-def _human_size(size: int) -> str:
-    if size >= 2**20:
-        return f"{size / 2**20:,.1f} MB".replace(".0 MB", " MB")
-    if size >= 2**10:
-        return f"{size / 2**10:,.1f} KB".replace(".0 KB", " KB")
-    return f"{size:,} bytes"
 
 
 def canonical_json(records: object) -> bytes:

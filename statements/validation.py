@@ -111,12 +111,13 @@ class RowValidator:
         line_item = cast("str | None", self._checked(row, "line_item", values.get("line_item"), self._check_line_item))
         amount = cast("Decimal | None", self._checked(row, "amount", values.get("amount"), self._check_amount))
 
-        if party_id is None and period_end is None:
-            self._unsure_all = True
+        if period_end is None:
+            if party_id is None:
+                self._unsure_all = True
+            else:
+                self._unsure_parties.add(party_id)
         elif party_id is None:
             self._unsure_periods.add(period_end)
-        elif period_end is None:
-            self._unsure_parties.add(party_id)
         else:
             statement = (party_id, period_end)
             self._statement_first_row.setdefault(statement, row)

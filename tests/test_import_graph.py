@@ -96,9 +96,7 @@ def app_edges(graph: dict[str, set[str]]) -> set[tuple[str, str, str, str]]:
 
 def upward_imports(graph: dict[str, set[str]]) -> list[str]:
     rank = {app: i for i, app in enumerate(LAYERS)}
-    return sorted(
-        f"{module} -> {target}" for app, other, module, target in app_edges(graph) if rank[other] > rank[app]
-    )
+    return sorted(f"{module} -> {target}" for app, other, module, target in app_edges(graph) if rank[other] > rank[app])
 
 
 def test_the_layer_check_finds_an_upward_import():

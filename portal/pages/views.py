@@ -30,6 +30,7 @@ from covenants.models import Agreement
 from portal.pages import exports
 from portal.pages import selectors as page_selectors
 from statements import services as statement_services
+from statements.file_size import file_too_large, size_text
 from statements.limits import page_upload_max_bytes
 from statements.preview import preview_table
 from statements.templates import build_template
@@ -40,10 +41,6 @@ from statements.types import ParsedUpload, UploadContext
 PREVIEW_SESSION_KEY = "statement_previews"
 #: The evaluation's progress is polled once a second for at most this many times.
 MAX_PROGRESS_POLLS = 180
-
-
-def _size_text(size: int) -> str:
-    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 2**10:,.0f} KB"
 
 
 def _today() -> dt.date:
@@ -99,7 +96,7 @@ def _upload_context(request: HttpRequest, agreement: Agreement, **extra: object)
         "quarter": quarter,
         "quarter_asked": request.GET.get("quarter") or request.POST.get("quarter") or "",
         "uploads": page_selectors.submission_history(request.user, agreement),
-        "max_size": _size_text(page_upload_max_bytes()),
+        "max_size": size_text(page_upload_max_bytes()),
         "pending": _pending(request, agreement),
         **extra,
     }
@@ -143,9 +140,8 @@ def statement_upload(request: HttpRequest, pk: int) -> HttpResponse:
     problem = None
     if upload is None:
         problem = "Choose a CSV or XLSX file to upload."
-    elif upload.size > page_upload_max_bytes():
-        limit = _size_text(page_upload_max_bytes())
-        problem = f"{upload.name} is {_size_text(upload.size)}; a statement file checked here may be at most {limit}."
+    else:
+        problem = file_too_large(upload.name or "The file", upload.size, page_upload_max_bytes())
     if problem:
         messages.error(request, problem)
         return render(request, "covenants/statement_upload.html", _upload_context(request, agreement))

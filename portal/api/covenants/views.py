@@ -44,6 +44,7 @@ from portal.api.covenants.filtersets import (
 from portal.api.covenants.permissions import AdministersAgreement
 from portal.api.covenants.rows import ValuesListMixin
 from statements import services as statement_services
+from statements.file_size import file_too_large
 from statements.models import FinancialStatement, StatementLine, StatementUpload
 from statements.types import UploadError
 
@@ -272,13 +273,13 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             raise PermissionDenied(SUBMIT_REFUSED)
         if multipart:
             upload = serializer.validated_data["file"]
-            if upload.size > settings.STATEMENT_UPLOAD_MAX_BYTES:
-                limit = settings.STATEMENT_UPLOAD_MAX_BYTES // (1024 * 1024)
-                return _upload_errors([UploadError(None, None, f"{upload.name} is larger than {limit} MB.")])
+            name = upload.name or "statement"
+            if too_large := file_too_large(name, upload.size, settings.STATEMENT_UPLOAD_MAX_BYTES):
+                return _upload_errors([UploadError(None, None, too_large)])
             outcome = statement_services.statement_file_submit(
                 agreement=agreement,
                 user=request.user,
-                filename=upload.name or "statement",
+                filename=name,
                 content=upload.read(),
                 content_type=upload.content_type or "",
                 source="api",
