@@ -4,11 +4,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .text import iter_lines, squash
 from .types import PrintedDate, ScheduleRow, Span, Threshold, Unread
 from .values import find_dates, find_thresholds
 
+# Maps a span in the flat text read by a sentence reader to a span in the source text.
+ToSource = Callable[[int, int], Span]
+WORD_RE = re.compile(r"[A-Za-z]{1,30}")
+CONTINUATION_WORDS = frozenset(
+    ("and", "through", "to", "including", "the", "last", "day", "of", "each", "fiscal", "quarter", "month")
+    + ("year", "ending", "ended", "thereafter", "calendar", "on", "or", "after")
+)
 THEREAFTER_RE = re.compile(r"\bthereafter\b", re.IGNORECASE)
 OPEN_START_RE = re.compile(
     r"(?:\"|“)?(?:thereafter|each (?:fiscal quarter|month|fiscal year)[^0-9$]{0,40}thereafter)\b", re.IGNORECASE
@@ -57,7 +65,7 @@ def table_rows(text: str, start: int, end: int) -> tuple[list[ScheduleRow], list
             pending_start = lead
         level = _last_level(line, offset, levels, starts_open or bool(THEREAFTER_RE.search(line)))
         if level is None:
-            if not dates and not starts_open:
+            if (not dates and not starts_open) or not _continues(line, offset, dates):
                 unread.append(Unread((lead, offset + len(line.rstrip())), "schedule line without a level", body))
                 pending, pending_start = [], -1
             continue
@@ -67,6 +75,14 @@ def table_rows(text: str, start: int, end: int) -> tuple[list[ScheduleRow], list
         span = (pending[0].span[0], pending[-1].span[1])
         unread.append(Unread(span, "schedule dates without a level", text[span[0] : span[1]]))
     return rows, header, unread
+
+
+def _continues(line: str, offset: int, dates: list[PrintedDate]) -> bool:
+    """A line of dates that a following line completes: nothing on it but dates and joining words."""
+    rest = line
+    for d in reversed(dates):
+        rest = rest[: d.span[0] - offset] + " " + rest[d.span[1] - offset :]
+    return all(w.lower() in CONTINUATION_WORDS for w in WORD_RE.findall(rest))
 
 
 def _inside(span: Span, dates: list[PrintedDate]) -> bool:
@@ -111,7 +127,7 @@ def _row(dates: list[PrintedDate], level: Threshold, text: str, span: Span, star
     return ScheduleRow(kind, tuple(dates), open_ended, level, span, confidence, reason)
 
 
-def xy_rows(sentence: str, base: int, to_source) -> list[ScheduleRow]:
+def xy_rows(sentence: str, base: int, to_source: ToSource) -> list[ScheduleRow]:
     """'(x) 2.50 to 1.00 for periods ending up to and including June 30, 2003 and (y) 3.00 to 1.00 thereafter'."""
     x, y = X_RE.search(sentence), Y_RE.search(sentence)
     if not x or not y or y.start() < x.start():
@@ -135,7 +151,7 @@ def xy_rows(sentence: str, base: int, to_source) -> list[ScheduleRow]:
     return rows
 
 
-def replacement(sentence: str, base: int, to_source) -> tuple[Threshold, Threshold] | None:
+def replacement(sentence: str, base: int, to_source: ToSource) -> tuple[Threshold, Threshold] | None:
     """'by replacing "4.00 to 1.00" with "3.50 to 1.00"': the old and new level."""
     m = REPLACE_RE.search(sentence)
     if not m:
@@ -147,7 +163,7 @@ def replacement(sentence: str, base: int, to_source) -> tuple[Threshold, Thresho
     return _shift(old[0], base + m.start(1), to_source), _shift(new[0], base + m.start(2), to_source)
 
 
-def _shift(t: Threshold, base: int, to_source) -> Threshold:
+def _shift(t: Threshold, base: int, to_source: ToSource) -> Threshold:
     return Threshold(
         t.as_printed,
         t.value,
@@ -161,7 +177,7 @@ def _shift(t: Threshold, base: int, to_source) -> Threshold:
     )
 
 
-def _shift_date(d: PrintedDate, base: int, to_source) -> PrintedDate:
+def _shift_date(d: PrintedDate, base: int, to_source: ToSource) -> PrintedDate:
     return PrintedDate(
         d.as_printed,
         d.value,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from functools import cached_property
 from html.parser import HTMLParser
 
@@ -174,7 +175,7 @@ class Flat:
         return self.flat_starts[i] if i < len(self.flat_starts) else len(self.text)
 
 
-def iter_lines(text: str, start: int = 0, end: int | None = None):
+def iter_lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, str]]:
     """(offset, line) for each line of text[start:end], without its newline."""
     end = len(text) if end is None else end
     pos = start
