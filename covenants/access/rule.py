@@ -268,7 +268,7 @@ def visible(user: User | None, model: type[M], action: str = "view") -> QuerySet
             cache[key] = rule.scope(user)
         else:  # a check only: the rows it passes, decided row by row (small tables only)
             rows = model._default_manager.all()
-            cache[key] = rows.filter(pk__in=[row.pk for row in rows if rule.check(user, row)])  # type: ignore[misc]
+            cache[key] = rows.filter(pk__in=[row.pk for row in rows if rule.check(user, row)])
     return cache[key].all()
 
 

@@ -171,7 +171,7 @@ class WaiverAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
         if obj is not None:
             return form
 
-        class NewWaiverForm(form):  # type: ignore[misc, valid-type]
+        class NewWaiverForm(form):
             """Says before saving what the waiver service would refuse (beyond who may waive,
             which the service decides): the same sentences as the page and the API."""
 

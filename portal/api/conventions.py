@@ -119,7 +119,7 @@ class _RateFromSettings:
 
     def allow_request(self, request: Any, view: Any) -> bool:
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return super().allow_request(request, view)
         except Exception:
             logger.warning("API throttling unavailable: the cache does not answer")
             return True

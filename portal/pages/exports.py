@@ -60,7 +60,7 @@ def _number(value: Decimal | None) -> Decimal | None:
         return None
     normal = value.normalize()
     # normalize() writes 23000000 as 2.3E+7: quantize back to an integer exponent.
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
 
 
 def compliance_rows(agreement_name: str, views: Sequence[ResultView]) -> list[list[Cell]]:

@@ -162,9 +162,9 @@ class ValuesListMixin:
     with the same filters, ordering, pagination, queries and body. Details stay on the serializer."""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
-        representation = ValuesRepresentation(self.get_serializer())  # type: ignore[attr-defined]
-        page = self.paginate_queryset(_CountedRows(queryset, representation.rows(queryset)))  # type: ignore[attr-defined]
+        queryset = self.filter_queryset(self.get_queryset())
+        representation = ValuesRepresentation(self.get_serializer())
+        page = self.paginate_queryset(_CountedRows(queryset, representation.rows(queryset)))
         if page is None:
             return Response(representation.represent(representation.rows(queryset)))
-        return self.get_paginated_response(representation.represent(page))  # type: ignore[attr-defined]
+        return self.get_paginated_response(representation.represent(page))
