@@ -18,6 +18,15 @@ ANCHOR_RE = re.compile(
 )
 TOPLEVEL_RE = re.compile(r"(?:^| )(?:SECTION |Section )?(\d{1,2})\. ([A-Z][A-Za-z ,&]{3,60}?)\.(?= )")
 PAREN_NAME_RE = re.compile(r"\(([A-Z][A-Za-z ,\-]{3,60})\)")
+_HEADING = r"((?:[A-Z][A-Za-z\-]{1,20} ){0,6}[A-Z][A-Za-z\-]{1,20})\. "
+# "(a) Maximum Leverage Ratio. " inside a restated section: one covenant each.
+SUBITEM_RE = re.compile(rf"(?:^|[ \"“])\(([a-z]|[ivx]{{1,4}})\) {_HEADING}")
+# "Section 7.11 Financial Covenants. " in an agreement itself (not an amending clause).
+STATED_RE = re.compile(rf"(?:^| )(?:Section |SECTION )?(\d{{1,2}}\.\d{{1,2}}(?:\([a-z]\))?)\.? {_HEADING}")
+COVENANT_WORD_RE = re.compile(
+    r"\b(?:Ratio|EBITDA|Net Worth|Liquidity|Revenues?|Capital Expenditures|Coverage|Leverage|Cash|Indebtedness|"
+    r"Debt|Income|Sales|Availability|Tangible)\b"
+)
 DEFINITION_CHANGE_RE = re.compile(
     r"\b(?:the )?definition of \"([^\"]{1,60})\"[^.;]{0,120}? (?:is|shall be) (?:hereby )?(amended|deleted|restated)",
     re.IGNORECASE,
@@ -66,6 +75,47 @@ def read_clauses(flat: Flat) -> list[Clause]:
         head = text[m.start() : head_end if head_end > 0 else min(end, m.end() + 300)]
         hint = PAREN_NAME_RE.search(m.group(2))
         out.append(Clause(m.group(1), hint.group(1) if hint else None, action_of(head), m.start(), end, head))
+    return out
+
+
+def covenant_units(flat: Flat, clauses: list[Clause]) -> list[Clause]:
+    """The pieces to read a covenant from: each amending clause, split where it restates several
+    headed covenants, and sections of the agreement itself headed with a covenant's name."""
+    out: list[Clause] = []
+    for clause in clauses:
+        out += _split(flat, clause)
+    starts = [c.start for c in clauses]
+    for stated in _stated(flat):
+        k = bisect_right(starts, stated.start) - 1
+        if k >= 0 and stated.start < clauses[k].end:
+            continue  # restated inside an amending clause: read there
+        out += [c for c in _split(flat, stated) if c.name_hint and COVENANT_WORD_RE.search(c.name_hint)]
+    return sorted(out, key=lambda c: c.start)
+
+
+def _split(flat: Flat, clause: Clause) -> list[Clause]:
+    items = [m for m in SUBITEM_RE.finditer(flat.text, clause.start, clause.end) if COVENANT_WORD_RE.search(m.group(2))]
+    if len(items) < 2:
+        return [clause]
+    out = []
+    for i, m in enumerate(items):
+        end = items[i + 1].start() if i + 1 < len(items) else clause.end
+        section = f"{clause.section}({m.group(1)})"
+        out.append(Clause(section, m.group(2), clause.action, m.start(), end, clause.head))
+    return out
+
+
+def _stated(flat: Flat) -> list[Clause]:
+    text = flat.text
+    heads = list(STATED_RE.finditer(text))
+    tops = [m.start() for m in TOPLEVEL_RE.finditer(text)]
+    out = []
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else min(len(text), m.end() + 3000)
+        k = bisect_right(tops, m.end())
+        if k < len(tops) and tops[k] < end:
+            end = tops[k]
+        out.append(Clause(m.group(1), m.group(2), "state", m.start(), end, m.group()))
     return out
 
 

@@ -14,7 +14,7 @@ from .values import DATE_RE, find_thresholds, parse_date
 MAX_RE = re.compile(r"\b(?:to exceed|not (?:to )?exceed|(?:be )?(?:greater|more) than|at most|maximum)\b", re.I)
 MIN_RE = re.compile(r"\b(?:to be less than|(?:be )?less than|at least|no less than|minimum)\b", re.I)
 METRIC_RE = re.compile(
-    r"\b(?:not permit (?:the )?|shall (?:on a combined basis |at all times |on a consolidated basis )?"
+    r"\b(?:not permit (?:the )?|Permit (?:the )?|shall (?:on a combined basis |at all times |on a consolidated basis )?"
     r"(?:have|maintain)(?: an| a)? )([A-Za-z][A-Za-z \-']{1,60}?)(?:,| for\b| as of\b| at\b| to exceed\b| to be\b"
     r"| of\b| on a\b| in an\b| equal\b| not\b| tested\b)"
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .clauses import read_changes, read_clauses
+from .clauses import covenant_units, read_changes, read_clauses
 from .conditions import read_conditions
 from .covenants import read_covenant
 from .findings import cross_check, merge_signatories
@@ -27,7 +27,7 @@ def read_document(text: str | bytes, *, filename: str = "") -> Proposal:
     effective = instrument.dated.value if instrument and instrument.dated else None
     parties = merge_signatories(read_parties(flat, effective), blocks)
     covenants: list[Covenant] = []
-    for clause in clauses:
+    for clause in covenant_units(flat, clauses):
         covenant, missed = read_covenant(flat, clause)
         unread += missed
         if covenant:

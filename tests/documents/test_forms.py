@@ -113,3 +113,50 @@ def test_every_item_states_its_span_confidence_and_reason() -> None:
     for item in items:
         assert 0 <= item.span[0] < item.span[1] <= len(p.text)
         assert 0 < item.confidence <= 1 and item.reason
+
+
+AGREEMENT = """                               CREDIT AGREEMENT
+
+     CREDIT AGREEMENT dated as of March 1, 2015, among OSPREY MARINE SUPPLY CO., a
+Maine corporation (the "Borrower"), and BAYVIEW SAVINGS BANK, as lender (the "Lender").
+
+     SECTION 6.1 Financial Statements. The Borrower shall deliver its annual audited
+statements at least 90 days after each fiscal year end.
+
+     SECTION 7.11 Financial Covenants.
+
+          (a) Consolidated Leverage Ratio. Permit the Consolidated Leverage Ratio as of
+     the end of any fiscal quarter of the Borrower to be greater than 3.50 to 1.00.
+
+          (b) Consolidated Interest Coverage Ratio. Permit the Consolidated Interest
+     Coverage Ratio as of the end of any fiscal quarter of the Borrower to be less
+     than 3.00 to 1.00.
+
+     SECTION 7.12 Transactions with Affiliates. Enter into no transaction with an
+Affiliate on terms less favorable than an arm's length transaction.
+"""
+
+
+def test_covenants_stated_in_an_agreement_itself() -> None:
+    p = read_document(AGREEMENT)
+    found = [(c.section, c.name, c.action, c.direction, [str(r.threshold.value) for r in c.rows]) for c in p.covenants]
+    assert found == [
+        ("7.11(a)", "Consolidated Leverage Ratio", "state", "maximum", ["3.50"]),
+        ("7.11(b)", "Consolidated Interest Coverage Ratio", "state", "minimum", ["3.00"]),
+    ]
+    assert p.covenants[0].metric == "Consolidated Leverage Ratio"
+
+
+def test_one_amending_clause_restating_two_covenants() -> None:
+    p = read_document(
+        HEAD + "     1. Section 7.11 of the Credit Agreement is hereby amended and restated in its entirety to\n"
+        'read as follows: "7.11 Financial Covenants. (a) Maximum Leverage Ratio. The Borrower shall not\n'
+        "permit the Leverage Ratio as of the last day of any fiscal quarter to exceed 4.00 to 1.00.\n"
+        "(b) Minimum Fixed Charge Coverage Ratio. The Borrower shall not permit the Fixed Charge Coverage\n"
+        'Ratio for any four fiscal quarters then ended to be less than 1.25 to 1.00."\n'
+    )
+    found = [
+        (c.section, c.direction, c.window and c.window.quarters, str(c.rows[0].threshold.value)) for c in p.covenants
+    ]
+    assert found == [("7.11(a)", "maximum", None, "4.00"), ("7.11(b)", "minimum", 4, "1.25")]
+    assert [ch.target for ch in p.instrument.changes] == ["Section 7.11"]
