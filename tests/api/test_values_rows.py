@@ -21,7 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from compliance.choices import ResultStatus
 from compliance.models import CovenantTestResult
 from portal.api.covenants.rows import ValuesRepresentation
-from portal.api.covenants.serializers import CovenantTestResultSerializer
+from portal.api.covenants.serializers.results import CovenantTestResultSerializer
 
 pytestmark = pytest.mark.django_db
 

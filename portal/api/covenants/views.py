@@ -32,7 +32,6 @@ from covenants import services, terms_services
 from covenants.access import may
 from covenants.models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
 from portal.api.base import ERROR, PortalViewSet
-from portal.api.covenants import serializers as s
 from portal.api.covenants.filtersets import (
     AgreementFilterSet,
     AmendmentFilterSet,
@@ -43,6 +42,34 @@ from portal.api.covenants.filtersets import (
 )
 from portal.api.covenants.permissions import AdministersAgreement
 from portal.api.covenants.rows import ValuesListMixin
+from portal.api.covenants.serializers.agreements import (
+    AgreementRoleSerializer,
+    AgreementRoleWriteSerializer,
+    AgreementSerializer,
+    AmendmentSerializer,
+    AmendmentStatusSerializer,
+)
+from portal.api.covenants.serializers.results import (
+    CovenantTestResultSerializer,
+    WaiverSerializer,
+    WaiverWriteSerializer,
+)
+from portal.api.covenants.serializers.statements import (
+    RECORD_SCHEMA,
+    FinancialStatementSerializer,
+    StatementFileSubmitSerializer,
+    StatementRecordsSubmitSerializer,
+    SubmissionErrorsSerializer,
+    SubmissionSerializer,
+)
+from portal.api.covenants.serializers.terms import (
+    CovenantSerializer,
+    CovenantTermsSerializer,
+    CovenantTermsWriteSerializer,
+    CovenantWriteSerializer,
+    TermsInForceQuerySerializer,
+    terms_in_force_on,
+)
 from statements import services as statement_services
 from statements.file_size import file_too_large
 from statements.models import FinancialStatement, StatementLine, StatementUpload
@@ -62,7 +89,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
     The Agents of an agreement and administrators add and remove its roles."""
 
     model = Agreement
-    serializer_class = s.AgreementSerializer
+    serializer_class = AgreementSerializer
     filterset_class = AgreementFilterSet
     permission_classes = [IsAuthenticated, AdministersAgreement]
     ordering_fields = ["id", "name", "dated_as_of"]
@@ -89,15 +116,15 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
             context["visible_agreement_ids"] = set(self.visible(Agreement).values_list("pk", flat=True))
         return context
 
-    @extend_schema(request=s.AgreementRoleWriteSerializer, responses={201: s.AgreementRoleSerializer})
+    @extend_schema(request=AgreementRoleWriteSerializer, responses={201: AgreementRoleSerializer})
     @action(detail=True, methods=["post"], url_path="roles")
     def add_role(self, request: Request, pk: str | None = None) -> Response:
         """Give a party a role in the agreement (Agents of the agreement and administrators)."""
         agreement = self.get_object()
-        serializer = s.AgreementRoleWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = AgreementRoleWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         role = terms_services.agreement_role_add(user=request.user, agreement=agreement, **serializer.validated_data)
-        return Response(s.AgreementRoleSerializer(role).data, status=status.HTTP_201_CREATED)
+        return Response(AgreementRoleSerializer(role).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=None,
@@ -117,7 +144,7 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
     """Amendments with their conditions precedent. The Agents and administrators mark one effective."""
 
     model = Amendment
-    serializer_class = s.AmendmentSerializer
+    serializer_class = AmendmentSerializer
     filterset_class = AmendmentFilterSet
     permission_classes = [IsAuthenticated, AdministersAgreement]
     ordering_fields = ["id", "number", "dated_as_of", "effective_on"]
@@ -126,16 +153,16 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
     def optimize(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("agreement").prefetch_related("conditions_precedent")
 
-    @extend_schema(request=s.AmendmentStatusSerializer, responses={200: s.AmendmentSerializer})
+    @extend_schema(request=AmendmentStatusSerializer, responses={200: AmendmentSerializer})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         """Change the amendment's status (pending → effective once its conditions precedent are satisfied)."""
         amendment = self.get_object()
-        serializer = s.AmendmentStatusSerializer(data=request.data)
+        serializer = AmendmentStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         amendment = terms_services.amendment_status_set(
             user=request.user, amendment=amendment, status=serializer.validated_data["status"]
         )
-        return Response(s.AmendmentSerializer(amendment, context=self.get_serializer_context()).data)
+        return Response(AmendmentSerializer(amendment, context=self.get_serializer_context()).data)
 
 
 def _terms_prefetch() -> Prefetch:
@@ -149,7 +176,7 @@ class CovenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalVi
     """Covenants with the terms in force today and every version of their terms with schedules."""
 
     model = Covenant
-    serializer_class = s.CovenantSerializer
+    serializer_class = CovenantSerializer
     filterset_class = CovenantFilterSet
     permission_classes = [IsAuthenticated, AdministersAgreement]
     ordering_fields = ["id", "section"]
@@ -158,21 +185,21 @@ class CovenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalVi
     def optimize(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("agreement").prefetch_related(_terms_prefetch())
 
-    @extend_schema(request=s.CovenantWriteSerializer, responses={201: s.CovenantSerializer})
+    @extend_schema(request=CovenantWriteSerializer, responses={201: CovenantSerializer})
     def create(self, request: Request) -> Response:
         """Add a covenant to an agreement (Agents of the agreement and administrators)."""
-        serializer = s.CovenantWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = CovenantWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         covenant = terms_services.covenant_create(user=request.user, **serializer.validated_data)
         covenant = self.get_queryset().get(pk=covenant.pk)
         return Response(self.get_serializer(covenant).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CovenantTermsWriteSerializer, responses={201: s.CovenantTermsSerializer})
+    @extend_schema(request=CovenantTermsWriteSerializer, responses={201: CovenantTermsSerializer})
     @action(detail=True, methods=["post"], url_path="terms")
     def add_terms(self, request: Request, pk: str | None = None) -> Response:
         """Record a new version of the terms with its schedule, in force from ``effective_from``."""
         covenant = self.get_object()
-        serializer = s.CovenantTermsWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = CovenantTermsWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         schedule = [terms_services.ScheduleRowData(**row) for row in data.pop("schedule")]
@@ -182,23 +209,23 @@ class CovenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalVi
             .prefetch_related(Prefetch("schedule", queryset=ThresholdStep.objects.order_by("test_date")))
             .get(pk=terms.pk)
         )
-        return Response(s.CovenantTermsSerializer(terms).data, status=status.HTTP_201_CREATED)
+        return Response(CovenantTermsSerializer(terms).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[s.TermsInForceQuerySerializer],
-        responses={200: s.CovenantTermsSerializer, 404: OpenApiResponse(ERROR, description="No terms in force.")},
+        parameters=[TermsInForceQuerySerializer],
+        responses={200: CovenantTermsSerializer, 404: OpenApiResponse(ERROR, description="No terms in force.")},
     )
     @action(detail=True, methods=["get"], url_path="terms-in-force")
     def terms_in_force(self, request: Request, pk: str | None = None) -> Response:
         """The version of the terms in force on ``date`` (today when omitted), as its amendments make it."""
         covenant = self.get_object()
-        query = s.TermsInForceQuerySerializer(data=request.query_params)
+        query = TermsInForceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         day: dt.date = query.validated_data.get("date") or timezone.localdate()
-        terms = s.terms_in_force_on(covenant, day)
+        terms = terms_in_force_on(covenant, day)
         if terms is None:
             raise NotFound(f"No terms of {covenant.section} are in force on {day.isoformat()}.")
-        return Response(s.CovenantTermsSerializer(terms).data)
+        return Response(CovenantTermsSerializer(terms).data)
 
 
 def _upload_errors(errors: list[UploadError]) -> Response:
@@ -234,7 +261,7 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     """
 
     model = FinancialStatement
-    serializer_class = s.FinancialStatementSerializer
+    serializer_class = FinancialStatementSerializer
     filterset_class = FinancialStatementFilterSet
     ordering_fields = ["id", "period_end", "submitted_at", "version"]
     ordering = ["agreement_id", "period_end", "borrower__legal_name", "version"]
@@ -252,15 +279,15 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     @extend_schema(
         request={
-            "application/json": s.StatementRecordsSubmitSerializer,
-            "multipart/form-data": s.StatementFileSubmitSerializer,
+            "application/json": StatementRecordsSubmitSerializer,
+            "multipart/form-data": StatementFileSubmitSerializer,
         },
-        responses={201: s.SubmissionSerializer, 400: s.SubmissionErrorsSerializer},
+        responses={201: SubmissionSerializer, 400: SubmissionErrorsSerializer},
     )
     def create(self, request: Request) -> Response:
         """Submit a statement file or JSON records for an agreement's Borrowers."""
         multipart = (request.content_type or "").startswith("multipart/")
-        serializer_class = s.StatementFileSubmitSerializer if multipart else s.StatementRecordsSubmitSerializer
+        serializer_class = StatementFileSubmitSerializer if multipart else StatementRecordsSubmitSerializer
         try:
             body = request.data
         except ParseError as exc:
@@ -296,7 +323,7 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             "statements": statements,
             "unchanged": [{"borrower": party, "period_end": period_end} for party, period_end in outcome.unchanged],
         }
-        return Response(s.SubmissionSerializer(data, context=self.get_serializer_context()).data, status=201)
+        return Response(SubmissionSerializer(data, context=self.get_serializer_context()).data, status=201)
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The original file is sent as it was stored, whatever the client says it accepts.
@@ -306,7 +333,7 @@ class FinancialStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, FILE_TYPES["xlsx"]): OpenApiTypes.BINARY,
-            (200, "application/json"): {"type": "array", "items": s.RECORD_SCHEMA},
+            (200, "application/json"): {"type": "array", "items": RECORD_SCHEMA},
         }
     )
     @action(detail=True, methods=["get"])
@@ -328,7 +355,7 @@ class CovenantTestResultViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.R
     # a time); the serializer still defines the body, and shapes a single result.
 
     model = CovenantTestResult
-    serializer_class = s.CovenantTestResultSerializer
+    serializer_class = CovenantTestResultSerializer
     filterset_class = CovenantTestResultFilterSet
     ordering_fields = ["id", "test_date", "covenant__section", "status", "headroom_percent", "evaluated_at"]
     ordering = ["agreement_id", "covenant__section", "test_date", "borrower_id", "id"]
@@ -341,7 +368,7 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalView
     """Waivers of covenant tests. The Agents of the agreement and administrators record them."""
 
     model = Waiver
-    serializer_class = s.WaiverSerializer
+    serializer_class = WaiverSerializer
     filterset_class = WaiverFilterSet
     permission_classes = [IsAuthenticated, AdministersAgreement]
     ordering_fields = ["id", "test_date", "recorded_at"]
@@ -350,10 +377,10 @@ class WaiverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalView
     def optimize(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("covenant", "borrower", "recorded_by")
 
-    @extend_schema(request=s.WaiverWriteSerializer, responses={201: s.WaiverSerializer})
+    @extend_schema(request=WaiverWriteSerializer, responses={201: WaiverSerializer})
     def create(self, request: Request) -> Response:
         """Record the Lenders' waiver of one test; the agreement is re-evaluated and the result shows waived."""
-        serializer = s.WaiverWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = WaiverWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         covenant: Covenant = data["covenant"]
