@@ -82,6 +82,8 @@ def _continues(line: str, offset: int, dates: list[PrintedDate]) -> bool:
     rest = line
     for d in reversed(dates):
         rest = rest[: d.span[0] - offset] + " " + rest[d.span[1] - offset :]
+    if any(ch.isdigit() or ch == "$" for ch in rest):
+        return False  # a figure that is not a level: the line is not only dates
     return all(w.lower() in CONTINUATION_WORDS for w in WORD_RE.findall(rest))
 
 

@@ -66,6 +66,8 @@ def is_html(text: str, filename: str = "") -> bool:
 BLOCK_TAGS = frozenset(
     "p div br tr li ul ol table h1 h2 h3 h4 h5 h6 title center hr blockquote document text page dd dt".split()  # noqa: SIM905
 )
+SGML_HEADER_TAGS = frozenset(("type", "sequence", "filename", "description"))
+HTML_TAGS = frozenset(("html", "body", "p", "div", "table", "font", "br", "span", "center"))
 SKIP_TAGS = frozenset(("script", "style", "head", "noscript", "template", "iframe", "object"))
 
 
@@ -77,14 +79,23 @@ class _TextParser(HTMLParser):
         self.parts: list[str] = []
         self.skip = 0
         self.pre = 0
+        # An EDGAR submission wraps a plain-text exhibit in <DOCUMENT>/<TEXT> with no HTML: its
+        # layout (columns of a schedule) is kept until a real HTML element appears.
+        self.html = False
+        self.header_line = False  # inside <TYPE>, <SEQUENCE>, <FILENAME> or <DESCRIPTION>: to the line's end
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.header_line = tag in SGML_HEADER_TAGS
+        if tag in HTML_TAGS:
+            self.html = True
         if tag in SKIP_TAGS:
             self.skip += 1
         elif tag == "pre":
             self.pre += 1
         elif tag in ("td", "th"):
-            self.parts.append("    ")
+            # Three spaces: a column gap for the schedule reader, and close enough for "$" and its
+            # figure printed in two cells to read as one amount.
+            self.parts.append("   ")
         elif tag in BLOCK_TAGS:
             self.parts.append("\n")
 
@@ -103,8 +114,15 @@ class _TextParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
+        if self.header_line:
+            # An EDGAR header value runs to the end of its line; the exhibit's text follows.
+            self.header_line = False
+            cut = data.find("\n")
+            if cut < 0:
+                return
+            data = data[cut:]
         data = data.replace("\xa0", " ")
-        if not self.pre:
+        if self.html and not self.pre:
             data = " ".join(data.split()) if data.strip() else (" " if data else "")
         self.parts.append(data)
 

@@ -45,13 +45,19 @@ DAY_OF_RE = re.compile(
     rf"\b([0-9]{{1,2}})(?:st|nd|rd|th)?[ \t]{{1,3}}day[ \t]{{1,3}}of[ \t]{{1,3}}({MONTH}),?[ \t]{{1,3}}([0-9]{{4}})\b",
     re.IGNORECASE,
 )
+# "$18,000,000", "($50,400,000)", "-$5", "$3.5 million"; in HTML tables a cell may hold the "$" and the
+# next one the figure, its parenthesis opened after the "$" and closed a few spaces on.
 AMOUNT_RE = re.compile(
-    r"(\()?[ \t]?(-)?[ \t]?\$[ \t]{0,3}([0-9]{1,3}(?:,[0-9]{3}){1,6}|[0-9]{1,15})(?:\.([0-9]{1,4}))?"
-    r"(?:[ \t]{1,2}(million|billion))?[ \t]?(\))?",
+    r"(?P<open>\()?[ \t]?(?P<minus>-)?[ \t]?\$[ \t]{0,3}(?P<open2>\()?[ \t]{0,2}"
+    r"(?P<digits>[0-9]{1,3}(?:,[0-9]{3}){1,6}|[0-9]{1,15})(?:\.(?P<cents>[0-9]{1,4}))?"
+    r"(?:[ \t]{1,2}(?P<scale>million|billion))?[ \t]{0,3}(?P<close>\))?",
     re.IGNORECASE,
 )
 # Tables often print amounts without the dollar sign: read only in a schedule's rows.
-BARE_AMOUNT_RE = re.compile(r"(\()?(-)?\b([0-9]{1,3}(?:,[0-9]{3}){1,6})(?:\.([0-9]{1,4}))?(?![0-9,])()()(\))?")
+BARE_AMOUNT_RE = re.compile(
+    r"(?P<open>\()?(?P<minus>-)?\b(?P<digits>[0-9]{1,3}(?:,[0-9]{3}){1,6})(?:\.(?P<cents>[0-9]{1,4}))?(?![0-9,])"
+    r"[ \t]{0,3}(?P<close>\))?"
+)
 RATIO_RE = re.compile(r"\b([0-9]{1,3}(?:\.[0-9]{1,4})?)[ \t]{0,3}(?:to|:)[ \t]{0,3}(1(?:\.0{1,4})?)\b", re.IGNORECASE)
 TIMES_RE = re.compile(r"\b([0-9]{1,3}\.[0-9]{1,4})[ \t]?x\b", re.IGNORECASE)
 REDACTED_RE = re.compile(r"\[[ \t]{0,2}\*{1,6}[ \t]{0,2}\]|\*{3,6}")
@@ -100,7 +106,15 @@ def find_dates(text: str, offset: int = 0) -> list[PrintedDate]:
 
 
 def parse_amount(match: re.Match[str], offset: int = 0) -> Threshold:
-    opened, minus, digits, cents, scale, closed = match.group(1, 2, 3, 4, 5, 7 if match.re is BARE_AMOUNT_RE else 6)
+    g = match.groupdict()
+    opened, minus, digits, cents, scale, closed = (
+        g["open"] or g.get("open2"),
+        g["minus"],
+        g["digits"],
+        g["cents"],
+        g.get("scale"),
+        g["close"],
+    )
     raw = match.group()
     lead = len(raw) - len(raw.lstrip())
     span: Span = (match.start() + lead + offset, match.start() + len(raw.rstrip()) + offset)
@@ -111,9 +125,10 @@ def parse_amount(match: re.Match[str], offset: int = 0) -> Threshold:
         value = Decimal(0)
     if scale:
         value *= Decimal(1_000_000 if scale.lower() == "million" else 1_000_000_000)
+        value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
     # A lone parenthesis belongs to the prose around the amount, not to its sign.
     negative = bool(minus) or bool(opened and closed)
-    if opened and not closed:
+    if opened and not closed and printed.startswith("("):
         printed = printed[1:].lstrip()
         span = (span[1] - len(printed), span[1])
     if closed and not opened:

@@ -9,6 +9,7 @@ import importlib
 import pkgutil
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,48 @@ def test_seed_as_filed_html_reads_as_the_text_does() -> None:
     assert facts_of(from_html) == facts_of(read_document(SEED))
     row = from_html.covenants[1].rows[0]
     assert from_html.text[row.threshold.span[0] : row.threshold.span[1]] == "($50,400,000)"
+
+
+TABLE_PAGE = """<html><body>
+<p align="center">FIRST AMENDMENT TO LOAN AGREEMENT</p>
+<p>FIRST AMENDMENT TO LOAN AGREEMENT (this &#8220;Amendment&#8221;) dated as of May&nbsp;1, 2018, between
+CORAL REEF SOFTWARE, INC., a Florida corporation (&#8220;Borrower&#8221;), and SUNCOAST BANK, N.A., a national
+banking association (&#8220;Lender&#8221;).</p>
+<p>1. Section 6.9 of the Loan Agreement is hereby amended and restated in its entirety to read as follows:</p>
+<p>&#8220;6.9 Minimum EBITDA. Borrower shall not permit EBITDA for the six month period ending on each date
+below to be less than the amount set forth opposite such date:</p>
+<table>
+<tr><td><b>Six Month Period Ending</b></td><td colspan="3"><b>Minimum EBITDA</b></td></tr>
+<tr><td>June 30, 2018</td><td>$</td><td>(1,500,000</td><td>)</td></tr>
+<tr><td>December 31, 2018</td><td>$</td><td>250,000</td><td></td></tr>
+<tr><td>June 30, 2019 and the last day of each fiscal quarter thereafter</td><td>$</td><td>1,000,000</td>
+<td>&#8221;</td></tr>
+</table>
+</body></html>"""
+
+
+def test_html_schedule_table_with_split_cells() -> None:
+    p = read_document(TABLE_PAGE, filename="ex10-2.htm")
+    (cov,) = p.covenants
+    rows = [(r.dates[0].value.isoformat(), r.open_ended, r.threshold.value) for r in cov.rows]
+    assert rows == [
+        ("2018-06-30", False, Decimal("-1500000")),
+        ("2018-12-31", False, Decimal("250000")),
+        ("2019-06-30", True, Decimal("1000000")),
+    ]
+    assert cov.window.quarters == 2 and cov.direction == "minimum"
+    assert p.parties[0].name == "CORAL REEF SOFTWARE, INC." and p.parties[0].jurisdiction == "Florida"
+
+
+def test_edgar_plain_text_submission_keeps_its_layout() -> None:
+    submission = (
+        "<DOCUMENT>\n<TYPE>EX-10.1\n<SEQUENCE>2\n<FILENAME>ex10-1.txt\n<TEXT>\n"
+        + SEED.replace("\n                                       2\n", "\n<PAGE>                                   2\n")
+        + "\n</TEXT>\n</DOCUMENT>\n"
+    )
+    p = read_document(submission, filename="0000950123-00-001234.txt")
+    assert "<" not in p.text
+    assert facts_of(p) == facts_of(read_document(SEED))
 
 
 def all_patterns() -> dict[str, re.Pattern[str]]:
