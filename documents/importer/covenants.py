@@ -63,18 +63,9 @@ def read_covenant(flat: Flat, clause: Clause) -> tuple[Covenant | None, list[Unr
         rows, how = _single(flat, clause, body), "single level"
     name, name_reason = _name(clause, body, header, direction_found, metric)
     direction, direction_reason = direction_found or (_direction_from_name(name), "read from the covenant's name")
-    flags = []
+    flags = _flags(rows, direction)
     if not rows:
         unread.append(Unread(span, "covenant found but its levels could not be read", squash(body[:200])))
-        flags.append("levels_unread")
-    if direction is None:
-        flags.append("direction_unknown")
-    if any(r.threshold.redacted for r in rows):
-        flags.append("redacted")
-    if any(r.threshold.to_be_set for r in rows):
-        flags.append("to_be_set")
-    if any("day_not_printed" in d.flags for r in rows for d in r.dates):
-        flags.append("day_not_printed")
     reason = f"section {clause.section}; {name_reason}; {direction_reason}; levels from a {how}"
     if not metric:
         metric = name.split(" ", 1)[1] if _direction_from_name(name) and " " in name else name
@@ -93,9 +84,25 @@ def read_covenant(flat: Flat, clause: Clause) -> tuple[Covenant | None, list[Unr
         reason,
         swap[0] if swap else None,
         _reading(metric, direction, rows),
-        tuple(flags),
+        flags,
     )
     return covenant, unread
+
+
+def _flags(rows: list[ScheduleRow], direction: str | None) -> tuple[str, ...]:
+    """What a person must look at: no levels, no direction, levels redacted or to be set, a dayless date."""
+    flags = []
+    if not rows:
+        flags.append("levels_unread")
+    if direction is None:
+        flags.append("direction_unknown")
+    if any(r.threshold.redacted for r in rows):
+        flags.append("redacted")
+    if any(r.threshold.to_be_set for r in rows):
+        flags.append("to_be_set")
+    if any("day_not_printed" in d.flags for r in rows for d in r.dates):
+        flags.append("day_not_printed")
+    return tuple(flags)
 
 
 def _direction(body: str) -> tuple[str, str] | None:

@@ -199,12 +199,12 @@ class _State:
                 line["title"].append(title.group(1).strip())
             line["span"] = (line["span"][0], span[1])
             self.last = "title" if title else "name"
-        elif self.last == "title" and not self.gap:
-            line = self.cur.lines[-1]  # type: ignore[union-attr]
+        elif self.cur is not None and self.last == "title" and not self.gap:
+            line = self.cur.lines[-1]
             line["title"].append(text)
             line["span"] = (line["span"][0], span[1])
-        elif self.last == "through" and not self.gap:
-            self.cur.through[-1].append((text, span))  # type: ignore[union-attr]
+        elif self.cur is not None and self.last == "through" and not self.gap:
+            self.cur.through[-1].append((text, span))
         else:
             self._entity(text, span, blocks)
         if self.cur:
