@@ -33,8 +33,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.choices import AlertChannel, DeliveryStatus
+from alerts.fanout import queue_deliveries
 from alerts.models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
-from alerts.raising import delivery_figures, queue_deliveries, subscription_receives
+from alerts.raising import delivery_figures
+from alerts.recipients import subscription_receives
 from alerts.webhooks import webhook_destination_refusal
 from compliance.formatting import long_date
 
@@ -199,7 +201,6 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> str
     Idempotent: a delivery already sent, failed or stopped is left alone, and one that
     another worker holds is skipped. ``now`` is for tests of the backoff."""
     now = now or timezone.now()
-    retry_in: float | None = None
     with transaction.atomic():
         locking = AlertDelivery.objects.select_for_update(
             skip_locked=connection.features.has_select_for_update_skip_locked
@@ -242,19 +243,25 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> str
                 WebhookSubscription.objects.filter(pk=delivery.subscription_id).update(consecutive_failures=0)
             return "sent"
 
-        delivery.last_error = error[:2000]
-        if delivery.attempts - delivery.attempts_before_replay >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.save(update_fields=["status", "last_error", "attempts", "updated_at"])
-            if delivery.channel == AlertChannel.WEBHOOK:
-                _count_failed_delivery(delivery.subscription_id, now)
-            logger.warning("alert delivery %s failed after %s attempts: %s", delivery.pk, delivery.attempts, error)
-            return "failed"
-        retry_in = retry_delay(delivery.attempts - delivery.attempts_before_replay)
-        delivery.due_at = now + dt.timedelta(seconds=retry_in)
-        delivery.save(update_fields=["last_error", "attempts", "due_at", "updated_at"])
-        # The retry is queued once this is committed; if it never arrives, the sweep re-queues it.
-        transaction.on_commit(partial(queue_deliveries, [delivery.pk], countdown=retry_in), robust=True)
+        return _failed_or_retried(delivery, error, now)
+
+
+def _failed_or_retried(delivery: AlertDelivery, error: str, now: dt.datetime) -> str:
+    """A send that did not go through: failed for good after the last attempt, else retried
+    after a backoff (queued once the caller's transaction commits)."""
+    delivery.last_error = error[:2000]
+    if delivery.attempts - delivery.attempts_before_replay >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+        if delivery.channel == AlertChannel.WEBHOOK:
+            _count_failed_delivery(delivery.subscription_id, now)
+        logger.warning("alert delivery %s failed after %s attempts: %s", delivery.pk, delivery.attempts, error)
+        return "failed"
+    retry_in = retry_delay(delivery.attempts - delivery.attempts_before_replay)
+    delivery.due_at = now + dt.timedelta(seconds=retry_in)
+    delivery.save(update_fields=["last_error", "attempts", "due_at", "updated_at"])
+    # The retry is queued once this is committed; if it never arrives, the sweep re-queues it.
+    transaction.on_commit(partial(queue_deliveries, [delivery.pk], countdown=retry_in), robust=True)
     return f"retry in {retry_in:.0f}s"
 
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from alerts.choices import AlertChannel, AlertKind
 from alerts.models import AlertDelivery, NotificationPreference
-from alerts.raising import DEFAULT_CHANNELS, USER_CHANNELS, AlertRefused
+from alerts.raising import AlertRefused
+from alerts.recipients import DEFAULT_CHANNELS, USER_CHANNELS
 from covenants.access import parties_of, visible
 from parties.models import Membership
 

@@ -11,14 +11,9 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from alerts.deadlines import alerts_raise_late_financials, alerts_raise_overdue_amendments
 from alerts.delivery import delivery_attempt
-from alerts.raising import (
-    DELIVER_ALERT_TASK,
-    alerts_raise_late_financials,
-    alerts_raise_overdue_amendments,
-    deliveries_overdue,
-    queue_deliveries,
-)
+from alerts.fanout import DELIVER_ALERT_TASK, deliveries_overdue, queue_deliveries
 from compliance.tasks import DATABASE_RETRY
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """
 Webhook subscriptions: which parties a user may subscribe, the subscriptions they manage,
 where the portal will POST, and pausing, resuming, rotating secrets and replaying failed
-deliveries. Which subscriptions an alert goes to is decided in ``alerts.raising``.
+deliveries. Which subscriptions an alert goes to is decided in ``alerts.recipients``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from alerts.choices import AlertKind, DeliveryStatus
+from alerts.fanout import queue_deliveries
 from alerts.models import AlertDelivery, WebhookSubscription
-from alerts.raising import RECIPIENT_ROLES, AlertRefused, queue_deliveries
+from alerts.raising import AlertRefused
+from alerts.recipients import RECIPIENT_ROLES
 from covenants.access import is_administrator, parties_of
 from parties.models import Party
 

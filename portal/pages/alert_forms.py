@@ -8,7 +8,7 @@ from django.core.validators import URLValidator
 from django.db.models import QuerySet
 
 from alerts.choices import AlertChannel, AlertKind
-from alerts.raising import USER_CHANNELS
+from alerts.recipients import USER_CHANNELS
 from alerts.webhooks import parties_for_webhooks
 from compliance import engine
 from covenants.access import agreements_administered_by

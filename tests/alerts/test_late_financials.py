@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from alerts.choices import AlertKind
+from alerts.deadlines import alerts_raise_late_financials, alerts_raise_overdue_amendments
 from alerts.models import Alert
-from alerts.raising import alerts_raise_late_financials, alerts_raise_overdue_amendments
 from compliance.late_financials import late_financials, late_quarters
 from covenants.choices import AmendmentStatus, Role
 from covenants.models import AgreementRole, Amendment, ConditionPrecedent

@@ -12,7 +12,8 @@ from django.urls import reverse
 from alerts.choices import AlertChannel, AlertKind, DeliveryStatus
 from alerts.delivery import delivery_attempt
 from alerts.models import Alert, AlertDelivery, NotificationPreference, WebhookSubscription
-from alerts.raising import alerts_raise_for_events, recipients_for
+from alerts.raising import alerts_raise_for_events
+from alerts.recipients import recipients_for
 from compliance.choices import ResultStatus
 from compliance.models import ComplianceEvent, CovenantTestResult
 from compliance.services import agreement_evaluate

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from alerts.choices import AlertChannel, AlertKind, DeliveryStatus
 from alerts.delivery import delivery_attempt
+from alerts.fanout import deliveries_overdue
 from alerts.models import Alert, AlertDelivery, WebhookAttempt, WebhookSubscription
-from alerts.raising import AlertRefused, deliveries_overdue
+from alerts.raising import AlertRefused
 from alerts.webhooks import webhook_subscription_create, webhook_subscription_resume
 from tests.factories import second_facility
 
