@@ -912,6 +912,11 @@ class _Loader:
                 # A new agreement's line items are part of its creation, not an update.
                 if self.report.created[label] == created_before:
                     self.report.updated[label] += 1
+        self.load_amendments_and_roles()
+
+    def load_amendments_and_roles(self) -> None:
+        """The agreements' amendments, the roles their parties hold (some added by an amendment),
+        the amendments' conditions precedent and the guaranties' reaffirmations."""
         for data in AMENDMENTS:
             self.amendments[(data.agreement, data.number)] = self.upsert(
                 Amendment,

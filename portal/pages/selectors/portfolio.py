@@ -201,23 +201,6 @@ def _covenants_table(
     if agreement_id is not None:
         where.append("t.agreement_id = %s")
         where_params.append(agreement_id)
-    order = []
-    if sort in ("headroom", "-headroom"):
-        # Least (or most) headroom first, results without a headroom after, each in the table's order.
-        order += [
-            "CASE WHEN t.headroom_percent IS NULL THEN 1 ELSE 0 END",
-            "t.headroom_percent" + (" DESC" if sort == "-headroom" else ""),
-        ]
-    order += [
-        "a.name",
-        "a.id",
-        "c.section",
-        "c.id",
-        "t.test_date DESC",
-        "CASE WHEN p.legal_name IS NULL THEN 1 ELSE 0 END",
-        "p.legal_name",
-        "t.result_id",
-    ]
     sql = _TABLE_SQL.format(
         result=quote(CovenantTestResult._meta.db_table),
         covenant=quote(Covenant._meta.db_table),
@@ -225,7 +208,7 @@ def _covenants_table(
         party=quote(Party._meta.db_table),
         ids=", ".join(["%s"] * len(ids)),
         where=("WHERE " + " AND ".join(where)) if where else "",
-        order=", ".join(order),
+        order=", ".join(_table_order(sort)),
     )
     params = [
         *ids,
@@ -250,6 +233,29 @@ def _covenants_table(
             else:
                 page.append((covenant_id, result_id, bool(count)))
     return counts, page
+
+
+def _table_order(sort: str) -> list[str]:
+    """The ORDER BY of the table's rows: by agreement, covenant, test date and Borrower, after
+    the headroom when sorted by it."""
+    order = []
+    if sort in ("headroom", "-headroom"):
+        # Least (or most) headroom first, results without a headroom after, each in the table's order.
+        order += [
+            "CASE WHEN t.headroom_percent IS NULL THEN 1 ELSE 0 END",
+            "t.headroom_percent" + (" DESC" if sort == "-headroom" else ""),
+        ]
+    order += [
+        "a.name",
+        "a.id",
+        "c.section",
+        "c.id",
+        "t.test_date DESC",
+        "CASE WHEN p.legal_name IS NULL THEN 1 ELSE 0 END",
+        "p.legal_name",
+        "t.result_id",
+    ]
+    return order
 
 
 def _table_rows(
