@@ -157,7 +157,7 @@ def test_a_file_too_large_to_check_is_refused_with_its_size(client, loan, borrow
     with override_settings(STATEMENT_UPLOAD_MAX_BYTES=1000):
         response = check(client, loan, good_file(loan) + b"x" * 2000)
     assert response.status_code == 200
-    assert "is too large: 2.9 KB, and a file may have at most 1,000 bytes" in response.content.decode()
+    assert "figures.csv is too large: 2.5 KB, and a file may have at most 1,000 bytes" in response.content.decode()
 
 
 def test_figures_for_another_quarter_than_chosen_are_pointed_out(client, loan, borrower):
