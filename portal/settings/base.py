@@ -225,7 +225,8 @@ ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS = env.int("ALERT_LATE_FINANCIALS_LOOKBAC
 # Redis is broker and result backend. Without REDIS_URL, tasks run in-process (eager)
 # so the portal works on a laptop with no server; CI and production always set it.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# With a host named, kombu does not warn "No hostname was supplied" on every run without Redis.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -100,3 +100,14 @@ def test_times_are_written_with_their_zone():
         Context({"t": moment})
     )
     assert rendered == "January 14, 2000, 12:05 EST / 2000-01-14 12:05 EST"
+
+
+def test_the_broker_url_names_its_host_so_runs_without_redis_log_no_kombu_warning(caplog):
+    import logging
+
+    from django.conf import settings
+    from kombu import Connection
+
+    with caplog.at_level(logging.WARNING, logger="kombu"):
+        Connection(settings.CELERY_BROKER_URL).info()
+    assert not [r for r in caplog.records if r.name.startswith("kombu")]
