@@ -3,11 +3,15 @@ Evaluation tasks: thin wrappers over compliance.services. Every task is idempote
 evaluation recomputes from the database), so it may be redelivered after a worker dies.
 Their registered names are those the portal has always queued and scheduled them by
 (``covenants.tasks.…``): queued messages and the beat schedule keep working.
+
+An evaluation that finds its agreement already evaluated is routine (two transactions asked
+for it, and the first task did it): it is logged at DEBUG, and Celery's line for it too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.conf import settings
@@ -26,6 +30,30 @@ DATABASE_RETRY = {
     "max_retries": 10,
 }
 CHUNK_SIZE = 500
+ALREADY_EVALUATED = "already evaluated"
+
+logger = logging.getLogger(__name__)
+
+
+class AlreadyEvaluatedAtDebug(logging.Filter):
+    """Lowers Celery's "Task ... succeeded" line to DEBUG for an evaluation that had nothing to do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        data = getattr(record, "data", None)
+        if (
+            record.levelno == logging.INFO
+            and isinstance(data, dict)
+            and data.get("name") == EVALUATE_AGREEMENT_TASK
+            and ALREADY_EVALUATED in str(data.get("return_value", ""))
+        ):
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_trace_logger = logging.getLogger("celery.app.trace")
+if not any(isinstance(existing, AlreadyEvaluatedAtDebug) for existing in _trace_logger.filters):
+    _trace_logger.addFilter(AlreadyEvaluatedAtDebug())
 
 
 @shared_task(name=EVALUATE_AGREEMENT_TASK, **DATABASE_RETRY)
@@ -33,7 +61,8 @@ def evaluate_agreement(agreement_id: int) -> dict:
     """Re-evaluate every covenant of one agreement, unless that was done since it was queued."""
     summary = services.agreement_evaluate_if_requested(agreement_id=agreement_id)
     if summary is None:
-        return {"agreement": agreement_id, "skipped": "already evaluated"}
+        logger.debug("agreement %s was evaluated since it was queued; nothing to do", agreement_id)
+        return {"agreement": agreement_id, "skipped": ALREADY_EVALUATED}
     return {
         "agreement": agreement_id,
         "results": summary.results,
