@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -26,12 +27,14 @@ from django.contrib.contenttypes.admin import BaseGenericInlineFormSet, GenericT
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Count, ForeignKey, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
+from covenants.access import may, visible
 from parties.models import (
     Address,
     FormerName,
@@ -72,9 +75,9 @@ def admin_link(obj: Any) -> str:
     return format_html('<a href="{}">{}</a>', url, obj)
 
 
-def signed_document_types() -> QuerySet[ContentType]:
-    """Content types of the documents that carry signature blocks (agreements, amendments, ...)."""
-    models = [
+def signed_document_models() -> list[type[Model]]:
+    """The models of the documents that carry signature blocks (agreements, amendments, ...)."""
+    return [
         model
         for model in apps.get_models()
         if any(
@@ -82,7 +85,22 @@ def signed_document_types() -> QuerySet[ContentType]:
             for field in model._meta.private_fields
         )
     ]
-    return ContentType.objects.filter(pk__in=[ct.pk for ct in ContentType.objects.get_for_models(*models).values()])
+
+
+def document_key(document_type_id: int, document_id: int) -> str:
+    """A document as one choice value: its content type and its id."""
+    return f"{document_type_id}-{document_id}"
+
+
+def document_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The documents the user may see through the access rule, by name, grouped by kind."""
+    groups = []
+    for model, content_type in ContentType.objects.get_for_models(*signed_document_models()).items():
+        documents = visible(user, model).select_related()
+        choices = [(document_key(content_type.pk, document.pk), str(document)) for document in documents]
+        if choices:
+            groups.append((capfirst(model._meta.verbose_name_plural), choices))
+    return groups
 
 
 # --- Inlines on a party -----------------------------------------------------------
@@ -320,6 +338,69 @@ class SignatureInline(ScopedInlineMixin, admin.TabularInline):
     fields = ("position", "person", "title", "title_as_printed", "for_party", "for_party_capacity", "conformed")
 
 
+class SignatureBlockForm(forms.ModelForm):
+    """A block's document chosen by name among those the user sees, stored as content type and id."""
+
+    signed_document = forms.ChoiceField(
+        label="Document",
+        help_text="The agreement, amendment or reaffirmation whose signature pages print this block.",
+        error_messages={
+            "required": "Choose the document whose signature pages print this block.",
+            "invalid_choice": "Choose one of the documents listed: that one is not on file or not yours to see.",
+        },
+    )
+    #: The user the choices are for: set by ``SignatureBlockAdmin.get_form``.
+    user: Any = None
+
+    class Meta:
+        model = SignatureBlock
+        # The document's content type and id are set from ``signed_document``.
+        fields = (
+            "position",
+            "party_name_as_printed",
+            "party",
+            "capacity_as_printed",
+            "through_party",
+            "through_capacity",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signed_document"].choices = [("", "---------"), *document_choices(self.user)]
+        if self.instance.pk is not None:
+            self.initial.setdefault(
+                "signed_document", document_key(self.instance.document_type_id, self.instance.document_id)
+            )
+
+    def clean_signed_document(self) -> Model:
+        type_id, document_id = (int(part) for part in self.cleaned_data["signed_document"].split("-"))
+        document = ContentType.objects.get_for_id(type_id).get_object_for_this_type(pk=document_id)
+        if not may(self.user, "change", document):
+            raise ValidationError("You may see this document but not change its signature pages.")
+        return document
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        document, position = cleaned.get("signed_document"), cleaned.get("position")
+        if document is None:
+            return cleaned
+        self.instance.document = document
+        # The form does not hold the stored content type and id, so Django would not check
+        # the constraint on them: checked here, with its sentence, before the database does.
+        taken = (
+            SignatureBlock.objects.filter(
+                document_type_id=self.instance.document_type_id,
+                document_id=self.instance.document_id,
+                position=position,
+            )
+            .exclude(pk=self.instance.pk)
+            .exists()
+        )
+        if position is not None and taken:
+            self.add_error("position", "Another block already stands at this position on the document.")
+        return cleaned
+
+
 @admin.register(SignatureBlock)
 class SignatureBlockAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """One party's block on an executed document, with its signature lines."""
@@ -329,9 +410,10 @@ class SignatureBlockAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     search_fields = ("party_name_as_printed", "party__legal_name", "through_party__legal_name")
     autocomplete_fields = ("party", "through_party")
     list_select_related = ("party", "through_party", "document_type")
+    form = SignatureBlockForm
     readonly_fields = ("document_link", "created_at", "updated_at")
     fieldsets = (
-        ("Document", {"fields": ("document_link", "document_type", "document_id", "position")}),
+        ("Document", {"fields": ("document_link", "signed_document", "position")}),
         (
             "As printed",
             {"fields": ("party_name_as_printed", "party", "capacity_as_printed", "through_party", "through_capacity")},
@@ -343,11 +425,10 @@ class SignatureBlockAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[SignatureBlock]:
         return super().get_queryset(request).prefetch_related("document", "signatures__person")
 
-    def formfield_for_foreignkey(self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any) -> Any:
-        # Only documents that carry signature blocks can be chosen, not every model in the portal.
-        if db_field.name == "document_type":
-            kwargs["queryset"] = signed_document_types()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        # A class of its own per request: the choices are the user's documents.
+        return type(form.__name__, (form,), {"user": request.user})
 
     @admin.display(description="Document")
     def document(self, obj: SignatureBlock) -> str:
@@ -356,7 +437,7 @@ class SignatureBlockAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     @admin.display(description="Document")
     def document_link(self, obj: SignatureBlock) -> str:
         if obj.pk is None:
-            return "Choose the document's type and id below."
+            return "Choose the document below."
         return admin_link(obj.document)
 
     @admin.display(description="Signature lines")

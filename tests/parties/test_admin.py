@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.test import Client
 from django.urls import reverse
@@ -187,7 +188,7 @@ def test_history_page_shows_who_changed_which_field(client: Client, world: Simpl
 
     history = client.get(admin_url(Party, "history", world.kmc.pk)).content.decode()
     rows = re.findall(r"<tr>.*?</tr>", history, re.S)
-    changed = [row for row in rows if "Jurisdiction" in row]
+    changed = [row for row in rows if "Jurisdiction:" in row]
     assert len(changed) == 1
     assert "m.okafor" in changed[0]
     assert re.search(r"Delaware\s*&nbsp;&rarr;&nbsp;&nbsp;New York", changed[0])
@@ -228,11 +229,15 @@ def test_signature_block_page_edits_its_signature_lines(client: Client, world: S
     assert lines[1].is_blank
 
 
-def test_signature_block_document_type_offers_only_signed_documents(client: Client, world: SimpleNamespace) -> None:
+def test_signature_block_document_offers_only_signed_documents(client: Client, world: SimpleNamespace) -> None:
     response = client.get(admin_url(SignatureBlock, "add"))
-    choices = {ct.model for ct in response.context["adminform"].form.fields["document_type"].queryset}
-    assert "agreement" in choices
-    assert "party" not in choices
+    groups = dict(response.context["adminform"].form.fields["signed_document"].choices)
+    assert groups["Agreements"] == [(f"{agreement_type().pk}-{world.agreement.pk}", "KMC Loan and Security Agreement")]
+    assert "Parties" not in groups
+
+
+def agreement_type() -> ContentType:
+    return ContentType.objects.get_for_model(Agreement)
 
 
 def test_user_page_shows_memberships(client: Client, world: SimpleNamespace, superuser: User) -> None:
