@@ -125,26 +125,26 @@ class ScopedModelAdmin(HistoryDisplayMixin, ScopedAdminMixin):
         return without_prepopulate(media)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_view_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_view_permission(request, obj)
         return allowed and (obj is None or self._may(request, "view", obj))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or self._may(request, "change", obj))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or self._may(request, "change", obj))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        allowed = super().has_add_permission(request)  # type: ignore[misc]
+        allowed = super().has_add_permission(request)
         action = "add" if _has_rule(self.model, "add") else "change"
         return allowed and self._may(request, action, self.model)
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         # A filter by a related row lists only the rows the scoped list holds, not every
         # agreement or party in the portal.
-        filters = super().get_list_filter(request)  # type: ignore[misc]
+        filters = super().get_list_filter(request)
         if not self._restricted(request):
             return filters
         scoped = []
@@ -165,24 +165,24 @@ class ScopedModelAdmin(HistoryDisplayMixin, ScopedAdminMixin):
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
         # Refused for want of the model permission before the row is looked up, as the change
         # page is: a row outside the user's scope and one that does not exist answer alike.
-        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+        return super().history_view(request, object_id, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         self.check_change(request, obj)
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        super().save_model(request, obj, form, change)
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         self.check_change(request, obj)
-        super().delete_model(request, obj)  # type: ignore[misc]
+        super().delete_model(request, obj)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Each inline row, as it will be saved (or as it was, when deleted).
         for inline_form in formset.forms:
             if inline_form.instance.pk is not None or inline_form.has_changed():
                 self.check_change(request, inline_form.instance)
-        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        super().save_formset(request, form, formset, change)
 
 
 class ScopedInlineMixin(ScopedAdminMixin):
@@ -200,15 +200,15 @@ class ScopedInlineMixin(ScopedAdminMixin):
         return formfield
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_add_permission(request, obj)  # type: ignore[call-arg]
+        allowed = super().has_add_permission(request, obj)
         return allowed and (obj is None or self._may(request, "change", obj))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or self._may(request, "change", obj))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or self._may(request, "change", obj))
 
 
