@@ -105,8 +105,8 @@ tests AS MATERIALIZED (
            r.threshold, r.threshold_state, r.test_date IS NOT NULL AS has_row
     FROM test_dates td
     LEFT JOIN LATERAL (
-        SELECT t.id AS terms_id, t.action, t.metric_kind, t.line_item_id, t.window_quarters, t.window_kind,
-               t.denominator_line_item_id, COALESCE(t.denominator_window_quarters, t.window_quarters) AS den_quarters,
+        SELECT t.id AS terms_id, t.action, t.metric_kind, t.line_item_id, t.window_periods, t.window_kind,
+               t.denominator_line_item_id, COALESCE(t.denominator_window_periods, t.window_periods) AS den_quarters,
                COALESCE(NULLIF(t.denominator_window_kind, ''), 'trailing') AS den_kind, t.direction
         FROM covenants_covenantterms t
         WHERE t.covenant_id = td.covenant_id AND t.effective_from <= td.test_date
@@ -133,7 +133,7 @@ windows AS MATERIALIZED (
     SELECT t.covenant_id, t.test_date, t.agreement_id, w.part, w.line_item_id, w.quarters, q.quarter
     FROM tests t
     CROSS JOIN LATERAL (
-        VALUES ('n', t.line_item_id, t.window_quarters, t.window_kind),
+        VALUES ('n', t.line_item_id, t.window_periods, t.window_kind),
                ('d', t.denominator_line_item_id, t.den_quarters, t.den_kind)
     ) w0(part, line_item_id, n, kind)
     CROSS JOIN LATERAL (

@@ -379,7 +379,7 @@ def _write_batch(connection, indexes: range, report: GenerationReport) -> None:
         report.terms += copy(
             "terms",
             "id, covenant_id, amendment_id, action, effective_from, text_as_printed, reading, metric_kind, "
-            "line_item_id, window_quarters, window_kind, denominator_line_item_id, denominator_window_quarters, "
+            "line_item_id, window_periods, window_kind, denominator_line_item_id, denominator_window_periods, "
             "denominator_window_kind, direction, basis, created_at, updated_at",
             iter(terms_rows),
         )

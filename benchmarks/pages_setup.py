@@ -204,9 +204,9 @@ def _quarters_agreement(quarters: int, lender_party: int, agent_party: int) -> i
             effective_from=signed,
             metric_kind=kind,
             line_item=codes[item],
-            window_quarters=window,
+            window_periods=window,
             denominator_line_item=codes[denominator] if denominator else None,
-            denominator_window_quarters=denominator_window,
+            denominator_window_periods=denominator_window,
             direction=direction,
         )
         ThresholdStep.objects.bulk_create(

@@ -85,14 +85,14 @@ def quarters_needed(
                 continue
             needed.update(
                 engine.quarter_ends_in_window(
-                    test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fye
+                    test_date, terms.window_periods, kind=terms.window_kind, fiscal_year_end_month=fye
                 )
             )
             if terms.metric_kind == engine.RATIO:
                 needed.update(
                     engine.quarter_ends_in_window(
                         test_date,
-                        terms.denominator_window_quarters or terms.window_quarters,
+                        terms.denominator_window_periods or terms.window_periods,
                         kind=terms.denominator_window_kind or engine.TRAILING,
                         fiscal_year_end_month=fye,
                     )
@@ -146,9 +146,9 @@ def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsSh
             "effective_from",
             "action",
             "metric_kind",
-            "window_quarters",
+            "window_periods",
             "window_kind",
-            "denominator_window_quarters",
+            "denominator_window_periods",
             "denominator_window_kind",
         )
         .annotate(
@@ -171,9 +171,9 @@ def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsSh
                 row["effective_from"],
                 row["action"],
                 row["metric_kind"],
-                row["window_quarters"],
+                row["window_periods"],
                 row["window_kind"],
-                row["denominator_window_quarters"],
+                row["denominator_window_periods"],
                 row["denominator_window_kind"] or engine.TRAILING,
                 schedules[key],
             )
@@ -188,9 +188,9 @@ def _shape_of(spec: engine.CovenantSpec) -> tuple[_TermsShape, ...]:
             v.effective_from,
             v.action,
             v.metric_kind,
-            v.window_quarters,
+            v.window_periods,
             v.window_kind,
-            v.denominator_window_quarters,
+            v.denominator_window_periods,
             v.denominator_window_kind or engine.TRAILING,
             tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
         )
@@ -207,10 +207,10 @@ def _spec_of(shape: tuple[_TermsShape, ...]) -> engine.CovenantSpec:
             action=action,
             metric_kind=metric_kind,
             line_item=None,
-            window_quarters=window_quarters,
+            window_periods=window_periods,
             window_kind=window_kind,
             denominator_line_item=None,
-            denominator_window_quarters=denominator_quarters,
+            denominator_window_periods=denominator_quarters,
             denominator_window_kind=denominator_kind,
             schedule=(
                 engine.ScheduleRow(test_date=day, threshold=None, applies_thereafter=thereafter)
@@ -221,7 +221,7 @@ def _spec_of(shape: tuple[_TermsShape, ...]) -> engine.CovenantSpec:
             effective_from,
             action,
             metric_kind,
-            window_quarters,
+            window_periods,
             window_kind,
             denominator_quarters,
             denominator_kind,

@@ -45,6 +45,22 @@ class Direction(models.TextChoices):
 class Basis(models.TextChoices):
     COMBINED = "combined", "combined across all Borrowers"
     EACH_BORROWER = "each_borrower", "each Borrower"
+    CONSOLIDATED = "consolidated", "consolidated, as reported by one party for the group"
+
+
+class Frequency(models.TextChoices):
+    """How often a covenant is tested, or statements are reported: on the fiscal calendar's period ends."""
+
+    MONTH = "month", "Monthly"
+    QUARTER = "quarter", "Quarterly"
+    YEAR = "year", "Annually"
+
+
+class MetricNature(models.TextChoices):
+    """A flow is earned over a period (revenues: "for" it); a balance is held at a date (cash: "at" it)."""
+
+    FLOW = "flow", "Flow (for a period)"
+    BALANCE = "balance", "Balance (at a date)"
 
 
 class MetricKind(models.TextChoices):
@@ -53,7 +69,7 @@ class MetricKind(models.TextChoices):
 
 
 class WindowKind(models.TextChoices):
-    TRAILING = "trailing", "Fiscal quarters ending on the test date"
+    TRAILING = "trailing", "Periods ending on the test date"
     FISCAL_YEAR_TO_DATE = "fiscal_ytd", "Fiscal year to date"
 
 

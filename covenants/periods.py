@@ -31,6 +31,7 @@ from covenants import period_kinds as kinds
 from covenants.period_kinds import FREQUENCIES, LAST, MONTH, MONTH_NAMES, NEAREST, PATTERNS, QUARTER, WEEKDAYS, YEAR
 
 __all__ = [
+    "calendar_of",
     "CALENDAR_MONTHS",
     "EXPLICIT",
     "FREQUENCIES",
@@ -187,6 +188,34 @@ class FiscalCalendar:
     def describe(self) -> str:
         """The calendar in words, for the page."""
         return _describe(self)
+
+
+def calendar_of(stored: Mapping[str, Any] | None, fiscal_year_end_month: int = 12) -> FiscalCalendar:
+    """An agreement's calendar from what it stores: its ``to_dict()`` form, or, when nothing is
+    stored, calendar months ending the fiscal year in ``fiscal_year_end_month``."""
+    if stored:
+        return _stored_calendar(tuple(sorted((k, _freeze(v)) for k, v in stored.items())))
+    return FiscalCalendar.calendar_months(fiscal_year_end_month)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+# Evaluations ask for an agreement's calendar once per agreement: parsing the stored form is cached.
+@lru_cache(maxsize=1024)
+def _stored_calendar(items: tuple[tuple[str, Any], ...]) -> FiscalCalendar:
+    return FiscalCalendar.from_dict({key: _thaw(value) for key, value in items})
 
 
 def periods_for_months(months: int, frequency: str) -> int:

@@ -200,7 +200,7 @@ class CovenantData:
     text_as_printed: str
     reading: str
     line_item: str
-    window_quarters: int
+    window_periods: int
     direction: str
     basis: str
     schedule: tuple[StepData, ...]
@@ -519,7 +519,7 @@ COVENANTS: tuple[CovenantData, ...] = (
             "not tested by this covenant."
         ),
         line_item="revenues",
-        window_quarters=1,
+        window_periods=1,
         direction=Direction.AT_LEAST,
         basis=Basis.COMBINED,
         schedule=(
@@ -545,7 +545,7 @@ COVENANTS: tuple[CovenantData, ...] = (
             "passes, and equality passes."
         ),
         line_item="ebitda",
-        window_quarters=2,
+        window_periods=2,
         direction=Direction.AT_LEAST,
         basis=Basis.COMBINED,
         # The caps are printed in parentheses, the accounting sign for a negative amount.
@@ -570,7 +570,7 @@ COVENANTS: tuple[CovenantData, ...] = (
             "fiscal quarters then ending must be at least $1,688,000; equality passes."
         ),
         line_item="ebitda",
-        window_quarters=2,
+        window_periods=2,
         direction=Direction.AT_LEAST,
         basis=Basis.COMBINED,
         schedule=(_step(2001, 3, 31, 1_688_000, "$1,688,000"),),
@@ -973,7 +973,7 @@ class _Loader:
                     "reading": data.reading,
                     "metric_kind": data.metric_kind,
                     "line_item": self.line_items[data.line_item],
-                    "window_quarters": data.window_quarters,
+                    "window_periods": data.window_periods,
                     "window_kind": data.window_kind,
                     "direction": data.direction,
                     "basis": data.basis,

@@ -111,7 +111,7 @@ def seed(users_path: str) -> None:
                 action=TermsAction.ADD,
                 effective_from=dt.date(2022, 12, 15),
                 line_item=revenues if c.section == "6.1" else ebitda,
-                window_quarters=1 if c.section == "6.1" else 2,
+                window_periods=1 if c.section == "6.1" else 2,
                 direction=Direction.AT_LEAST,
                 basis=Basis.COMBINED,
             )
@@ -119,7 +119,7 @@ def seed(users_path: str) -> None:
         )
         steps = []
         for version in terms:
-            if version.window_quarters == 1:
+            if version.window_periods == 1:
                 steps += [
                     ThresholdStep(terms=version, test_date=q, threshold=minimum_revenues(n))
                     for n, q in enumerate(QUARTERS)

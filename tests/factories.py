@@ -77,7 +77,7 @@ def second_facility(prefix: str = "Harbor") -> Facility:
         action=TermsAction.ADD,
         effective_from=dt.date(2019, 6, 28),
         line_item=revenues,
-        window_quarters=1,
+        window_periods=1,
         direction=Direction.AT_LEAST,
         basis=Basis.COMBINED,
     )
@@ -91,9 +91,9 @@ def second_facility(prefix: str = "Harbor") -> Facility:
         effective_from=dt.date(2019, 6, 28),
         metric_kind=MetricKind.RATIO,
         line_item=total_debt,
-        window_quarters=1,
+        window_periods=1,
         denominator_line_item=ebitda,
-        denominator_window_quarters=4,
+        denominator_window_periods=4,
         direction=Direction.AT_MOST,
         basis=Basis.COMBINED,
     )

@@ -122,7 +122,7 @@ def windows_for(
     numerator = window_sum(
         terms.line_item,
         quarter_ends_in_window(
-            test_date, terms.window_quarters, kind=terms.window_kind, fiscal_year_end_month=fiscal_year_end_month
+            test_date, terms.window_periods, kind=terms.window_kind, fiscal_year_end_month=fiscal_year_end_month
         ),
         scope,
         figures,
@@ -133,7 +133,7 @@ def windows_for(
         terms.denominator_line_item,
         quarter_ends_in_window(
             test_date,
-            terms.denominator_window_quarters or terms.window_quarters,
+            terms.denominator_window_periods or terms.window_periods,
             kind=terms.denominator_window_kind or TRAILING,
             fiscal_year_end_month=fiscal_year_end_month,
         ),

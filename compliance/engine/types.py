@@ -44,10 +44,10 @@ class TermsVersion:
     action: str
     metric_kind: str = SUM
     line_item: str | None = None
-    window_quarters: int = 1
+    window_periods: int = 1
     window_kind: str = TRAILING
     denominator_line_item: str | None = None
-    denominator_window_quarters: int | None = None
+    denominator_window_periods: int | None = None
     denominator_window_kind: str = TRAILING
     direction: str = AT_LEAST
     basis: str = COMBINED

@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from covenants.choices import AgreementKind, AmendmentStatus, Role
+from covenants.choices import AgreementKind, AmendmentStatus, Frequency, Role
+from covenants.periods import FiscalCalendar, calendar_of
 from parties.models import Party, SignatureBlock
 
 __all__ = ["LineItem", "Agreement", "AgreementRole", "Amendment", "ConditionPrecedent", "Reaffirmation"]
@@ -62,6 +63,18 @@ class Agreement(TimeStamped):
     fiscal_year_end_month = models.PositiveSmallIntegerField(
         default=12, help_text="Fiscal quarters end every third month counting from this month (12: calendar)."
     )
+    fiscal_calendar = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The fiscal calendar (covenants.periods.FiscalCalendar.to_dict()); empty: calendar months "
+        "with the fiscal year ending in the fiscal year end month.",
+    )
+    reporting_frequency = models.CharField(
+        max_length=10,
+        choices=Frequency.choices,
+        default=Frequency.QUARTER,
+        help_text="How often each Borrower reports figures: a statement per month or per fiscal quarter.",
+    )
     reporting_deadline_days = models.PositiveSmallIntegerField(
         default=45, help_text="Days after a fiscal quarter's end by which each Borrower's financials are due."
     )
@@ -90,6 +103,11 @@ class Agreement(TimeStamped):
     @property
     def date(self) -> dt.date | None:
         return self.dated_as_of or self.effective_on
+
+    def calendar(self) -> FiscalCalendar:
+        """The agreement's fiscal calendar: the one stored, or calendar months ending the year in
+        ``fiscal_year_end_month``."""
+        return calendar_of(self.fiscal_calendar, self.fiscal_year_end_month)
 
 
 class AgreementRole(TimeStamped):

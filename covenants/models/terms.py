@@ -2,17 +2,88 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from covenants.choices import Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+from covenants.choices import (
+    Basis,
+    Direction,
+    Frequency,
+    MetricKind,
+    MetricNature,
+    TermsAction,
+    ThresholdState,
+    WindowKind,
+)
+from covenants.formulas import FormulaError, check_definitions, parse
+from parties.models import Party
 
 from .agreements import Agreement, Amendment, LineItem
 
-__all__ = ["Covenant", "CovenantTerms", "ThresholdStep"]
+# A defined term's name as formulas write it.
+NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
+
+__all__ = ["DefinedMetric", "Covenant", "CovenantTerms", "ThresholdStep"]
+
+
+class DefinedMetric(models.Model):
+    """
+    A defined term of an agreement that covenants test, written as a formula over line items
+    and other defined terms ("Consolidated EBITDA" = net_income + interest_expense + taxes +
+    depreciation + amortization + min(addbacks, 5000000)); see covenants.formulas. The formula
+    is parsed, never evaluated as code, and checked when saved: unknown names, cycles.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="defined_metrics")
+    name = models.CharField(
+        max_length=60, help_text="The name formulas use: lower case, digits and underscores (consolidated_ebitda)."
+    )
+    label = models.CharField(max_length=255, help_text='As the agreement defines it: "Consolidated EBITDA".')
+    formula = models.TextField(help_text="E.g. net_income + interest_expense + min(addbacks, 0.15 * ebitda).")
+    nature = models.CharField(max_length=10, choices=MetricNature.choices, default=MetricNature.FLOW)
+    text_as_printed = models.TextField(blank=True, help_text="The definition as printed in the agreement.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agreement", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "name"],
+                name="defined_metric_name_unique",
+                violation_error_message="The agreement already defines a term with this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    def clean(self) -> None:
+        """Refuse a name formulas cannot use, and a formula that does not parse, names a figure
+        the portal does not know, or defines a term through itself."""
+        if not NAME.fullmatch(self.name or ""):
+            raise ValidationError({"name": "Use lower case letters, digits and underscores, starting with a letter."})
+        try:
+            parse(self.formula or "")
+        except FormulaError as exc:
+            raise ValidationError({"formula": str(exc)}) from None
+        if not self.agreement_id:
+            return
+        others = dict(
+            DefinedMetric.objects.filter(agreement_id=self.agreement_id)
+            .exclude(pk=self.pk)
+            .values_list("name", "formula")
+        )
+        try:
+            check_definitions({**others, self.name: self.formula}, set(LineItem.objects.values_list("code", flat=True)))
+        except FormulaError as exc:
+            raise ValidationError({"formula": str(exc)}) from None
 
 
 class Covenant(models.Model):
@@ -72,17 +143,53 @@ class CovenantTerms(models.Model):
     line_item = models.ForeignKey(
         LineItem, on_delete=models.PROTECT, null=True, blank=True, related_name="covenant_terms"
     )
-    window_quarters = models.PositiveSmallIntegerField(default=1)
+    metric = models.ForeignKey(
+        DefinedMetric,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="covenant_terms",
+        help_text="A defined term the covenant tests, instead of one line item.",
+    )
+    frequency = models.CharField(
+        max_length=10,
+        choices=Frequency.choices,
+        default=Frequency.QUARTER,
+        help_text="Tested on the fiscal calendar's month, quarter or year ends; windows count these periods.",
+    )
+    window_periods = models.PositiveSmallIntegerField(default=1)
     window_kind = models.CharField(max_length=20, choices=WindowKind.choices, default=WindowKind.TRAILING)
     denominator_line_item = models.ForeignKey(
         LineItem, on_delete=models.PROTECT, null=True, blank=True, related_name="covenant_terms_as_denominator"
     )
-    denominator_window_quarters = models.PositiveSmallIntegerField(null=True, blank=True)
+    denominator_window_periods = models.PositiveSmallIntegerField(null=True, blank=True)
     denominator_window_kind = models.CharField(
         max_length=20, choices=WindowKind.choices, default=WindowKind.TRAILING, blank=True
     )
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.AT_LEAST)
     basis = models.CharField(max_length=20, choices=Basis.choices, default=Basis.COMBINED)
+    reporting_party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consolidated_terms",
+        help_text="On a consolidated basis: the party whose consolidated statement stands for the group.",
+    )
+    threshold_relative_to = models.ForeignKey(
+        LineItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="relative_thresholds",
+        help_text="When set, each schedule amount is a percentage of this line item as reported for the "
+        "same period (85 = 85% of the budget).",
+    )
+    effective_from_as_printed = models.BooleanField(
+        default=False,
+        help_text="The text sets its own effective date; otherwise terms made by an amendment take effect "
+        "on the amendment's effective date and move with it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -97,20 +204,25 @@ class CovenantTerms(models.Model):
                 violation_error_message="The covenant already has terms taking effect on this date.",
             ),
             models.CheckConstraint(
-                condition=Q(action="delete") | Q(line_item__isnull=False),
+                condition=Q(action="delete") | Q(line_item__isnull=False) | Q(metric__isnull=False),
                 name="covenant_terms_line_item_required",
-                violation_error_message="Terms that test a figure must name its line item.",
+                violation_error_message="Terms that test a figure must name its line item or defined term.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(basis="consolidated") | Q(reporting_party__isnull=False),
+                name="covenant_terms_consolidated_names_reporter",
+                violation_error_message="A consolidated test names the party whose statement stands for the group.",
             ),
             models.CheckConstraint(
                 condition=~Q(metric_kind="ratio")
-                | Q(denominator_line_item__isnull=False, denominator_window_quarters__isnull=False),
+                | Q(denominator_line_item__isnull=False, denominator_window_periods__isnull=False),
                 name="covenant_terms_ratio_has_denominator",
                 violation_error_message="A ratio needs a denominator line item and its window.",
             ),
             models.CheckConstraint(
-                condition=Q(window_quarters__gte=1),
+                condition=Q(window_periods__gte=1),
                 name="covenant_terms_window_positive",
-                violation_error_message="The window must be at least one fiscal quarter.",
+                violation_error_message="The window must be at least one period.",
             ),
         ]
 
@@ -135,6 +247,15 @@ class ThresholdStep(models.Model):
     threshold = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
     threshold_state = models.CharField(max_length=20, choices=ThresholdState.choices, default=ThresholdState.SET)
     amount_as_printed = models.CharField(max_length=100, blank=True, help_text='E.g. "($50,400,000)".')
+    date_as_printed = models.CharField(
+        max_length=100, blank=True, help_text='The test date as printed, when it differs: "June, 2019".'
+    )
+    date_reading = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="How an incomplete or ambiguous printed date was read (flagged wherever the row is used): "
+        '"no day printed: read as the last day of June 2019".',
+    )
     history = HistoricalRecords()
 
     class Meta:

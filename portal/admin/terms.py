@@ -20,6 +20,7 @@ from covenants import services
 from covenants.models import (
     Covenant,
     CovenantTerms,
+    DefinedMetric,
     ThresholdStep,
     Waiver,
 )
@@ -38,7 +39,7 @@ class CovenantTermsListInline(ReadOnlyMixin, ScopedInlineMixin, admin.TabularInl
     show_change_link = True
     verbose_name = "version of the terms"
     verbose_name_plural = "versions of the terms (open one to edit it and its schedule)"
-    fields = ("effective_from", "action", "amendment", "line_item", "window_quarters", "direction", "basis", "rows")
+    fields = ("effective_from", "action", "amendment", "line_item", "window_periods", "direction", "basis", "rows")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CovenantTerms]:
@@ -49,6 +50,18 @@ class CovenantTermsListInline(ReadOnlyMixin, ScopedInlineMixin, admin.TabularInl
     @admin.display(description="Schedule rows")
     def rows(self, obj: CovenantTerms) -> int:
         return obj.row_total
+
+
+@admin.register(DefinedMetric)
+class DefinedMetricAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
+    """An agreement's defined terms as formulas, checked when saved (covenants.formulas)."""
+
+    list_display = ("label", "name", "agreement", "nature", "formula")
+    list_filter = ("agreement", "nature")
+    search_fields = ("label", "name", "formula", "agreement__name")
+    autocomplete_fields = ("agreement",)
+    list_select_related = ("agreement",)
+    fields = ("agreement", "label", "name", "nature", "formula", "text_as_printed")
 
 
 @admin.register(Covenant)
@@ -98,7 +111,7 @@ class CovenantTermsAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
         "action",
         "amendment",
         "line_item",
-        "window_quarters",
+        "window_periods",
         "direction",
         "basis",
     )
@@ -112,12 +125,12 @@ class CovenantTermsAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
         ("Text", {"fields": ("text_as_printed", "reading")}),
         (
             "Metric",
-            {"fields": ("metric_kind", "line_item", "window_quarters", "window_kind", "direction", "basis")},
+            {"fields": ("metric_kind", "line_item", "window_periods", "window_kind", "direction", "basis")},
         ),
         (
             "Ratio denominator",
             {
-                "fields": ("denominator_line_item", "denominator_window_quarters", "denominator_window_kind"),
+                "fields": ("denominator_line_item", "denominator_window_periods", "denominator_window_kind"),
                 "classes": ("collapse",),
             },
         ),

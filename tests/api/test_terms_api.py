@@ -30,7 +30,7 @@ def test_an_agent_records_a_new_version_of_the_terms_with_its_schedule(world, dj
         "effective_from": "2001-06-30",
         "action": "replace",
         "line_item": "revenues",
-        "window_quarters": 1,
+        "window_periods": 1,
         "direction": "at_least",
         "text_as_printed": "Minimum revenues of $60,000,000 for each fiscal quarter thereafter.",
         "schedule": [

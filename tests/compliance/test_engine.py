@@ -104,7 +104,7 @@ def seed_covenants(*, provisional: bool = False) -> tuple[CovenantSpec, ...]:
             effective_from=EFFECTIVE,
             action="add" if terms_id != EBITDA_ID else "replace",
             line_item=line_item,
-            window_quarters=window,
+            window_periods=window,
             schedule=schedule(thresholds),
             provisional=provisional,
             source=AMENDMENT_4,
@@ -730,7 +730,7 @@ def test_a_negative_minimum() -> None:
     minimum = covenant(
         ScheduleRow(date(2000, 6, 30), D("-3500000"), applies_thereafter=True, amount_as_printed="($3,500,000)"),
         line_item="adjusted_ebitda",
-        window_quarters=2,
+        window_periods=2,
     )
     quarters = YEAR_2000[:2]
     at = each_quarter([A, B], quarters, "adjusted_ebitda", "-875000") + each_quarter(
@@ -750,7 +750,7 @@ def leverage(threshold: str = "5.75", **terms: object) -> CovenantSpec:
         "metric_kind": "ratio",
         "line_item": "total_debt",
         "denominator_line_item": "ebitda",
-        "denominator_window_quarters": 4,
+        "denominator_window_periods": 4,
         "direction": "at_most",
         **terms,
     }
@@ -818,7 +818,7 @@ def test_an_interest_coverage_ratio_with_no_positive_interest(
     interest_each: str, ebitda_each: str, status: str
 ) -> None:
     coverage = leverage(
-        "3.0", line_item="ebitda", window_quarters=4, denominator_line_item="interest_expense", direction="at_least"
+        "3.0", line_item="ebitda", window_periods=4, denominator_line_item="interest_expense", direction="at_least"
     )
     figures = each_quarter([A, B, C], YEAR_2000, "ebitda", ebitda_each, 100) + each_quarter(
         [A, B, C], YEAR_2000, "interest_expense", interest_each, 200
@@ -831,7 +831,7 @@ def test_an_interest_coverage_ratio_with_no_positive_interest(
 
 def test_an_interest_coverage_ratio_at_least() -> None:
     coverage = leverage(
-        "3.0", line_item="ebitda", window_quarters=4, denominator_line_item="interest_expense", direction="at_least"
+        "3.0", line_item="ebitda", window_periods=4, denominator_line_item="interest_expense", direction="at_least"
     )
     figures = each_quarter([A, B, C], YEAR_2000, "ebitda", "30", 100) + each_quarter(
         [A, B, C], YEAR_2000, "interest_expense", "10", 200
@@ -999,7 +999,7 @@ def test_an_unknown_ratio_threshold_is_undecided_even_without_a_positive_denomin
         metric_kind="ratio",
         line_item="total_debt",
         denominator_line_item="ebitda",
-        denominator_window_quarters=4,
+        denominator_window_periods=4,
         direction="at_most",
     )
     result = run(unknown, leverage_figures("575", "0"), as_of=date(2001, 1, 31))[-1]

@@ -293,7 +293,7 @@ def test_each_covenant_has_its_terms_from_amendment_no_4(seeded, section, name, 
     assert terms.effective_from == D(1999, 12, 31)
     assert terms.metric_kind == "sum"
     assert terms.line_item.code == line_item
-    assert terms.window_quarters == window
+    assert terms.window_periods == window
     assert terms.window_kind == "trailing"
     assert terms.direction == "at_least"
     assert terms.basis == "combined"

@@ -173,7 +173,7 @@ def build(count: int) -> dict:
                 action=TermsAction.ADD,
                 effective_from=dt.date(2022, 12, 15),
                 line_item=revenues if covenant.section == "6.1" else ebitda,
-                window_quarters=1 if covenant.section == "6.1" else 2,
+                window_periods=1 if covenant.section == "6.1" else 2,
                 direction=Direction.AT_LEAST,
                 basis=Basis.COMBINED,
             )
@@ -181,7 +181,7 @@ def build(count: int) -> dict:
         )
         steps = []
         for version in terms:
-            if version.window_quarters == 1:
+            if version.window_periods == 1:
                 steps += [
                     ThresholdStep(terms=version, test_date=q, threshold=minimum_revenues(n))
                     for n, q in enumerate(QUARTERS)

@@ -46,10 +46,10 @@ class CovenantTermsSerializer(serializers.ModelSerializer):
             "reading",
             "metric_kind",
             "line_item",
-            "window_quarters",
+            "window_periods",
             "window_kind",
             "denominator_line_item",
-            "denominator_window_quarters",
+            "denominator_window_periods",
             "denominator_window_kind",
             "direction",
             "basis",
@@ -84,12 +84,12 @@ class CovenantTermsWriteSerializer(serializers.Serializer):
     line_item = serializers.SlugRelatedField(
         slug_field="code", queryset=LineItem.objects.all(), required=False, allow_null=True, default=None
     )
-    window_quarters = serializers.IntegerField(min_value=1, max_value=40, default=1)
+    window_periods = serializers.IntegerField(min_value=1, max_value=40, default=1)
     window_kind = serializers.ChoiceField(choices=WindowKind.choices, default=WindowKind.TRAILING)
     denominator_line_item = serializers.SlugRelatedField(
         slug_field="code", queryset=LineItem.objects.all(), required=False, allow_null=True, default=None
     )
-    denominator_window_quarters = serializers.IntegerField(
+    denominator_window_periods = serializers.IntegerField(
         min_value=1, max_value=40, required=False, allow_null=True, default=None
     )
     denominator_window_kind = serializers.ChoiceField(choices=WindowKind.choices, default=WindowKind.TRAILING)
