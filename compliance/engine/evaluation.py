@@ -9,34 +9,33 @@ rounded down to two places, so it is under the warning band exactly when the hea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from compliance.engine.figures import (
     FigureIndex,
-    Missing,
     Records,
     Window,
     base_inputs,
     figure_records,
     index_figures,
-    missing_pieces,
-    scope_inputs,
-    windows_for,
 )
 from compliance.engine.types import (
     AT_LEAST,
     AT_MOST,
     BREACH,
     COMPLIANT,
+    CONSOLIDATED,
     DELETE,
     EACH_BORROWER,
     INCOMPLETE,
+    MONTH,
     NOT_TESTED,
     THRESHOLD_SET,
     WAIVED,
+    YEAR,
     AgreementInputs,
     BorrowerSpan,
     CovenantSpec,
@@ -49,24 +48,25 @@ from compliance.engine.wording import (
     Words,
     compared_text,
     incomplete_text,
+    metric_text,
     missing_text,
     no_borrowers_text,
+    no_value_text,
     not_tested_text,
     undecided_text,
     undefined_ratio_text,
     unknown_threshold_text,
     words_for,
 )
-from covenants.calendar import check_fiscal_year_end_month
+from covenants.periods import FiscalCalendar
 
+from .citations import scope_inputs
 from .figures import EXACT as _EXACT
+from .measures import Measure, measure
+from .measures import ratio as _ratio
+from .periods import calendar_for
 from .schedules import schedule_row_for, terms_in_force, test_dates_for
 
-# Ratios are divided at the agreed precision, rounded away from compliance (see _ratio):
-# a ratio a hair over its maximum must not be shown as the maximum itself.
-_RATIO_UP = Context(prec=28, rounding=ROUND_CEILING)
-_RATIO_DOWN = Context(prec=28, rounding=ROUND_FLOOR)
-_RATIO_PLACES = Decimal("0.000001")
 _PERCENT_PLACES = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
@@ -78,8 +78,8 @@ _HUNDRED = Decimal(100)
 
 @dataclass(frozen=True)
 class _Test:
-    """One test being decided: the covenant on a test date for some Borrowers, with the windows
-    read, what is missing, what its result cites and the words its explanations share."""
+    """One test being decided: the covenant on a test date for some Borrowers, with what it
+    measured, what its result cites and the words its explanations share."""
 
     covenant: CovenantSpec
     terms: TermsVersion
@@ -87,12 +87,33 @@ class _Test:
     test_date: date
     party_id: int | None
     waivers: frozenset[WaiverKey]
-    threshold: Decimal | None
-    numerator: Window
-    denominator: Window | None
-    missing: Missing
+    measured: Measure
     inputs: dict
     words: Words
+
+    @property
+    def threshold(self) -> Decimal | None:
+        return self.measured.threshold
+
+    @property
+    def numerator(self) -> Window:
+        return self.measured.numerator
+
+    @property
+    def denominator(self) -> Window | None:
+        return self.measured.denominator
+
+
+@dataclass(frozen=True)
+class _Agreement:
+    """What every test of one agreement shares."""
+
+    figures: FigureIndex
+    records: Records
+    waivers: frozenset[WaiverKey]
+    calendar: FiscalCalendar
+    reporting: str
+    labels: Mapping[str, str]
 
 
 def _evaluate_scope(
@@ -102,54 +123,65 @@ def _evaluate_scope(
     test_date: date,
     scope: Sequence[BorrowerSpan],
     party_id: int | None,
-    figures: FigureIndex,
-    waivers: frozenset[WaiverKey],
-    fiscal_year_end_month: int,
-    records: Records,
+    shared: _Agreement,
 ) -> Result:
-    """Test the covenant on one test date for the given Borrowers (all of them, or one).
-
-    ``records`` are the figures' citations, made once for the agreement (see figure_records)."""
-    numerator, denominator = windows_for(terms, test_date, scope, figures, fiscal_year_end_month)
-    windows = [numerator] if denominator is None else [numerator, denominator]
-    missing = missing_pieces(windows)
-    threshold = row.threshold if row.threshold_state == THRESHOLD_SET else None
+    """Test the covenant on one test date for the given Borrowers (all of them, one, or the
+    party reporting for the group)."""
+    measured = measure(terms, row, test_date, scope, shared.figures, shared.calendar, shared.reporting)
+    words = words_for(
+        covenant=covenant,
+        terms=terms,
+        row=row,
+        threshold=measured.threshold,
+        scope=list(scope),
+        party_id=party_id,
+        test_date=test_date,
+        quarters=measured.numerator.quarters,
+        denominator_quarters=measured.denominator.quarters if measured.denominator is not None else None,
+        is_ratio=measured.is_ratio,
+        relative_base=measured.relative.total if measured.relative is not None and not measured.missing else None,
+        labels=shared.labels,
+        period_noun=_period_noun(terms, measured, shared.reporting),
+    )
+    if terms.metric is not None and measured.values is not None:
+        words = metric_text(words, terms.metric, measured.items, measured.values, shared.labels)
     test = _Test(
         covenant=covenant,
         terms=terms,
         row=row,
         test_date=test_date,
         party_id=party_id,
-        waivers=waivers,
-        threshold=threshold,
-        numerator=numerator,
-        denominator=denominator,
-        missing=missing,
-        inputs=scope_inputs(covenant, terms, row, threshold, scope, windows, missing, records),
-        words=words_for(
-            covenant=covenant,
-            terms=terms,
-            row=row,
-            threshold=threshold,
-            scope=list(scope),
-            party_id=party_id,
-            test_date=test_date,
-            quarters=numerator.quarters,
-            denominator_quarters=denominator.quarters if denominator is not None else None,
-        ),
+        waivers=shared.waivers,
+        measured=measured,
+        inputs=scope_inputs(covenant, terms, row, scope, measured, shared.records),
+        words=words,
     )
     return _decide(test)
 
 
+def _period_noun(terms: TermsVersion, measured: Measure, reporting: str) -> str:
+    """The statements' period, as missing figures name it: a month of a quarter tested over months."""
+    numerator = measured.numerator
+    frequency = reporting if numerator.periods != numerator.quarters else terms.frequency
+    return "month" if frequency == MONTH else "fiscal year" if frequency == YEAR else "fiscal quarter"
+
+
 def _decide(test: _Test) -> Result:
     """Undecidable (figures missing, or no threshold), a ratio with no value, or compared."""
-    if test.missing:
-        unknown = unknown_threshold_text(test.row) if test.threshold is None else None
+    known = test.row.threshold_state == THRESHOLD_SET
+    if test.measured.missing:
+        unknown = None if known else unknown_threshold_text(test.row, test.test_date)
         return _result(
             test,
             INCOMPLETE,
-            incomplete_text(test.words, missing=missing_text(test.missing), unknown_threshold=unknown),
+            incomplete_text(
+                test.words,
+                missing=missing_text(test.measured.missing, test.words.labels, test.words.period_noun),
+                unknown_threshold=unknown,
+            ),
         )
+    if test.measured.undefined:
+        return _result(test, INCOMPLETE, no_value_text(test.words))
     # The value, or for a ratio with a denominator that is not positive, no value.
     numerator, denominator = test.numerator, test.denominator
     value: Decimal | None
@@ -161,8 +193,8 @@ def _decide(test: _Test) -> Result:
         text = undecided_text(
             test.words,
             value=value,
-            is_ratio=denominator is not None,
-            unknown_threshold=unknown_threshold_text(test.row),
+            is_ratio=test.measured.is_ratio,
+            unknown_threshold=unknown_threshold_text(test.row, test.test_date),
         )
         return _result(test, INCOMPLETE, text, value=value)
     if value is None:
@@ -202,7 +234,7 @@ def _compared(test: _Test, value: Decimal, threshold: Decimal) -> Result:
         value=value,
         headroom=headroom,
         headroom_percent=headroom_percent,
-        is_ratio=test.denominator is not None,
+        is_ratio=test.measured.is_ratio,
         near=near,
         direction=direction,
         warning_band_percent=test.covenant.warning_band_percent,
@@ -223,6 +255,7 @@ def _result(
     near_breach: bool = False,
 ) -> Result:
     """The result of a decided test; a breach the Lenders waived is WAIVED."""
+    explanation += test.words.detail
     if status == BREACH and WaiverKey(test.covenant.covenant_id, test.test_date, test.party_id) in test.waivers:
         status = WAIVED
         explanation += " This breach has been waived for this test date."
@@ -259,17 +292,6 @@ def is_near_breach(
     if status != COMPLIANT or headroom is None or threshold is None or threshold == 0:
         return False
     return _EXACT.multiply(headroom, _HUNDRED) < _EXACT.multiply(warning_band_percent, abs(threshold))
-
-
-def _ratio(numerator: Decimal, denominator: Decimal, direction: str) -> Decimal:
-    """
-    numerator / denominator (denominator positive) to six decimal places, rounded against
-    compliance: up for a maximum, down for a minimum. The status, decided on this value,
-    is then the status the exact ratio would have against any threshold of six places or
-    fewer, and the value shown never hides a breach.
-    """
-    context, rounding = (_RATIO_UP, ROUND_CEILING) if direction == AT_MOST else (_RATIO_DOWN, ROUND_FLOOR)
-    return context.divide(numerator, denominator).quantize(_RATIO_PLACES, rounding=rounding, context=_EXACT)
 
 
 # ---------------------------------------------------------------------------
@@ -338,53 +360,46 @@ def evaluate_agreement(inputs: AgreementInputs) -> list[Result]:
     Results come in the order of the covenants given, then by test date, then by Borrower
     (the combined test first). The same inputs always give the same results.
     """
-    fiscal_year_end_month = inputs.fiscal_year_end_month
-    check_fiscal_year_end_month(fiscal_year_end_month)
+    calendar = calendar_for(inputs)
     figures = index_figures(inputs.figures)
     figure_dates = {figure.period_end for figure in inputs.figures}
-    records = figure_records(figures)
+    shared = _Agreement(
+        figures=figures,
+        records=figure_records(figures),
+        waivers=inputs.waivers,
+        calendar=calendar,
+        reporting=inputs.reporting_frequency,
+        labels=dict(inputs.line_item_labels),
+    )
     borrowers_cache: dict[date, list[BorrowerSpan]] = {}
     results: list[Result] = []
     for covenant in inputs.covenants:
-        covenant_results: list[Result] = []
-        for test_date in test_dates_for(
-            covenant, as_of=inputs.as_of, figure_dates=figure_dates, fiscal_year_end_month=fiscal_year_end_month
-        ):
+        for test_date in test_dates_for(covenant, as_of=inputs.as_of, figure_dates=figure_dates, calendar=calendar):
             terms = terms_in_force(covenant.versions, test_date)
             row = schedule_row_for(terms, test_date) if terms is not None else None
             if terms is None or row is None:
                 deleting = _deleting_version(covenant.versions, test_date) if terms is None else None
-                covenant_results.append(
+                results.append(
                     _not_tested(covenant, terms, test_date, deleting.source if deleting is not None else None)
                 )
                 continue
             borrowers = borrowers_cache.get(test_date)
             if borrowers is None:
                 borrowers = borrowers_cache[test_date] = _borrowers_on(inputs.borrowers, test_date)
-            if not borrowers:
-                covenant_results.append(_no_borrowers(covenant, terms, row, test_date))
+            if not borrowers and terms.basis != CONSOLIDATED:
+                results.append(_no_borrowers(covenant, terms, row, test_date))
                 continue
-            # Each Borrower on its own, or all of them combined (party None).
-            scopes: list[tuple[list[BorrowerSpan], int | None]] = (
-                [([borrower], borrower.party_id) for borrower in borrowers]
-                if terms.basis == EACH_BORROWER
-                else [(borrowers, None)]
-            )
-            for scope, party_id in scopes:
-                covenant_results.append(
-                    _evaluate_scope(
-                        covenant,
-                        terms,
-                        row,
-                        test_date,
-                        scope,
-                        party_id,
-                        figures,
-                        inputs.waivers,
-                        fiscal_year_end_month,
-                        records,
-                    )
-                )
-        # Already in order: test dates come sorted, Borrowers in party order.
-        results.extend(covenant_results)
+            # Already in order: test dates come sorted, Borrowers in party order.
+            for scope, party_id in _scopes(terms, borrowers):
+                results.append(_evaluate_scope(covenant, terms, row, test_date, scope, party_id, shared))
     return results
+
+
+def _scopes(terms: TermsVersion, borrowers: list[BorrowerSpan]) -> list[tuple[list[BorrowerSpan], int | None]]:
+    """Each Borrower on its own, all of them combined, or the party whose consolidated statement
+    stands for the group (party None for the last two)."""
+    if terms.basis == EACH_BORROWER:
+        return [([borrower], borrower.party_id) for borrower in borrowers]
+    if terms.basis == CONSOLIDATED and terms.reporting_party_id is not None:
+        return [([BorrowerSpan(terms.reporting_party_id, terms.reporting_party_name)], None)]
+    return [(borrowers, None)]

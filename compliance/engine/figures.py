@@ -9,9 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
 
-from covenants.calendar import TRAILING, quarter_ends_in_window
-
-from .types import RATIO, BorrowerSpan, CovenantSpec, Figure, ScheduleRow, TermsVersion
+from .types import BorrowerSpan, CovenantSpec, Figure, TermsVersion
 
 # Sums are exact for any amount a statement can hold (20 digits, thousands of lines).
 EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
@@ -52,22 +50,30 @@ def index_figures(figures: Iterable[Figure]) -> FigureIndex:
 
 @dataclass
 class Window:
-    """One windowed sum over some Borrowers: its quarters, the figures found and those missing."""
+    """One windowed sum over some Borrowers: its periods (of the covenant's frequency), the
+    statements' periods summed (the same, or their months), the figures found and those missing."""
 
     line_item: str | None
     quarters: tuple[date, ...]
+    periods: tuple[date, ...] = ()
     total: Decimal = ZERO  # of the figures found; the sum only when nothing is missing
     used: list[Figure] = field(default_factory=list)
     missing: list[tuple[BorrowerSpan, date, str | None]] = field(default_factory=list)
 
 
 def window_sum(
-    line_item: str | None, quarters: tuple[date, ...], borrowers: Sequence[BorrowerSpan], figures: FigureIndex
+    line_item: str | None,
+    quarters: tuple[date, ...],
+    borrowers: Sequence[BorrowerSpan],
+    figures: FigureIndex,
+    periods: tuple[date, ...] | None = None,
 ) -> Window:
-    window = Window(line_item=line_item, quarters=quarters)
+    """``line_item`` summed over the statements' ``periods`` (by default the window's own) and the Borrowers."""
+    periods = quarters if periods is None else periods
+    window = Window(line_item=line_item, quarters=quarters, periods=periods)
     used, missing, find, add = window.used, window.missing, figures.get, EXACT.add
     total = ZERO
-    for quarter in quarters:
+    for quarter in periods:
         for borrower in borrowers:
             figure = find((borrower.party_id, quarter, line_item)) if line_item else None
             if figure is None:
@@ -111,38 +117,6 @@ def base_inputs(covenant: CovenantSpec, terms: TermsVersion | None) -> dict:
     }
 
 
-def windows_for(
-    terms: TermsVersion,
-    test_date: date,
-    scope: Sequence[BorrowerSpan],
-    figures: FigureIndex,
-    fiscal_year_end_month: int,
-) -> tuple[Window, Window | None]:
-    """The numerator's window summed over the Borrowers in scope, and for a ratio the denominator's."""
-    numerator = window_sum(
-        terms.line_item,
-        quarter_ends_in_window(
-            test_date, terms.window_periods, kind=terms.window_kind, fiscal_year_end_month=fiscal_year_end_month
-        ),
-        scope,
-        figures,
-    )
-    if terms.metric_kind != RATIO:
-        return numerator, None
-    denominator = window_sum(
-        terms.denominator_line_item,
-        quarter_ends_in_window(
-            test_date,
-            terms.denominator_window_periods or terms.window_periods,
-            kind=terms.denominator_window_kind or TRAILING,
-            fiscal_year_end_month=fiscal_year_end_month,
-        ),
-        scope,
-        figures,
-    )
-    return numerator, denominator
-
-
 def missing_pieces(windows: list[Window]) -> Missing:
     """What is missing from the windows, each piece once, in a stable order."""
     pieces: dict[tuple[date, int, str], tuple[BorrowerSpan, date, str | None]] = {}
@@ -150,49 +124,3 @@ def missing_pieces(windows: list[Window]) -> Missing:
         for borrower, quarter, line_item in w.missing:
             pieces.setdefault((quarter, borrower.party_id, line_item or ""), (borrower, quarter, line_item))
     return [pieces[key] for key in sorted(pieces)]
-
-
-def scope_inputs(
-    covenant: CovenantSpec,
-    terms: TermsVersion,
-    row: ScheduleRow,
-    threshold: Decimal | None,
-    scope: Sequence[BorrowerSpan],
-    windows: list[Window],
-    missing: Missing,
-    records: Records,
-) -> dict:
-    """What a result cites: the terms and threshold, the quarters, the figures read and those
-    missing, and the sums (none while something is missing)."""
-    numerator, denominator = windows[0], windows[1] if len(windows) > 1 else None
-    used = {(f.period_end, f.party_id, f.line_item) for w in windows for f in w.used}
-    inputs = base_inputs(covenant, terms)
-    inputs.update(
-        {
-            "metric_kind": terms.metric_kind,
-            "line_item": terms.line_item,
-            "window_kind": terms.window_kind,
-            "window": [iso(q) for q in numerator.quarters],
-            "direction": terms.direction,
-            "basis": terms.basis,
-            "threshold_state": row.threshold_state,
-            "threshold": str(threshold) if threshold is not None else None,
-            "amount_as_printed": row.amount_as_printed,
-            "schedule_row_date": iso(row.test_date),
-            "applies_thereafter": row.applies_thereafter,
-            "borrowers": [{"party_id": b.party_id, "name": b.name} for b in scope],
-            "figures": [dict(records[key]) for key in sorted(used)],
-            "missing": [
-                {"party_id": b.party_id, "name": b.name, "period_end": iso(q), "line_item": item}
-                for b, q, item in missing
-            ],
-        }
-    )
-    if denominator is not None:
-        inputs["denominator_line_item"] = terms.denominator_line_item
-        inputs["denominator_window_kind"] = terms.denominator_window_kind or TRAILING
-        inputs["denominator_window"] = [iso(q) for q in denominator.quarters]
-    inputs["numerator"] = None if missing else str(numerator.total)
-    if denominator is not None:
-        inputs["denominator"] = None if missing else str(denominator.total)
-    return inputs

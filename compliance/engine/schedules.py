@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from covenants.calendar import (
-    check_fiscal_year_end_month,
-    is_fiscal_quarter_end,
-    next_quarter_end,
-    quarter_end_on_or_after,
-)
+from covenants.calendar import check_fiscal_year_end_month
+from covenants.periods import FiscalCalendar
 
-from .types import DELETE, CovenantSpec, ScheduleRow, TermsVersion
+from .periods import is_period_end, next_period_end
+from .types import DELETE, QUARTER, CovenantSpec, ScheduleRow, TermsVersion
 
 
 def terms_in_force(versions: Sequence[TermsVersion], test_date: date) -> TermsVersion | None:
@@ -48,40 +45,62 @@ def schedule_row_for(terms: TermsVersion, test_date: date) -> ScheduleRow | None
 
 
 def test_dates_for(
-    covenant: CovenantSpec, *, as_of: date, figure_dates: Iterable[date], fiscal_year_end_month: int = 12
+    covenant: CovenantSpec,
+    *,
+    as_of: date,
+    figure_dates: Iterable[date],
+    fiscal_year_end_month: int = 12,
+    calendar: FiscalCalendar | None = None,
 ) -> list[date]:
     """
-    The fiscal quarter ends on which the covenant is reported, sorted.
+    The period ends, of each version's frequency, on which the covenant is reported, sorted.
 
     The schedule's own dates up to ``as_of``; for a row that applies thereafter, each later
-    quarter end up to ``as_of`` while its version is in force, until the next row or the
-    next version of the terms; and every quarter with figures, so that figures with no
-    threshold show as not tested.
+    period end up to ``as_of`` while its version is in force, until the next row or the
+    next version of the terms; and every period end with figures, so that figures with no
+    threshold show as not tested. ``calendar`` defaults to calendar months ending the fiscal
+    year in ``fiscal_year_end_month``.
     """
-    check_fiscal_year_end_month(fiscal_year_end_month)
+    if calendar is None:
+        check_fiscal_year_end_month(fiscal_year_end_month)
+        calendar = FiscalCalendar.calendar_months(fiscal_year_end_month)
     dates: set[date] = set()
     ordered = sorted(enumerate(covenant.versions), key=lambda pair: (pair[1].effective_from, pair[0]))
     for position, (_, version) in enumerate(ordered):
         next_version_from = ordered[position + 1][1].effective_from if position + 1 < len(ordered) else None
-        # One row per date, the last given, as schedule_row_for reads them.
-        rows = sorted({row.test_date: row for row in version.schedule}.values(), key=lambda row: row.test_date)
-        for index, row in enumerate(rows):
-            if row.test_date <= as_of and is_fiscal_quarter_end(row.test_date, fiscal_year_end_month):
-                dates.add(row.test_date)
-            if not row.applies_thereafter or version.action == DELETE:
-                continue
-            stop = rows[index + 1].test_date if index + 1 < len(rows) else None
-            if next_version_from is not None and (stop is None or next_version_from < stop):
-                stop = next_version_from
-            # Quarters before the version takes effect are tested under the terms then in force.
-            day = quarter_end_on_or_after(max(row.test_date, version.effective_from), fiscal_year_end_month)
-            while day <= as_of and (stop is None or day < stop):
-                dates.add(day)
-                day = next_quarter_end(day)
+        dates.update(_version_dates(calendar, version, next_version_from, as_of))
+    frequencies = {version.frequency for version in covenant.versions} or {QUARTER}
     for day in figure_dates:
-        if is_fiscal_quarter_end(day, fiscal_year_end_month):
+        if any(is_period_end(calendar, day, frequency) for frequency in frequencies):
             dates.add(day)
     return sorted(dates)
+
+
+def _version_dates(
+    calendar: FiscalCalendar, version: TermsVersion, next_version_from: date | None, as_of: date
+) -> set[date]:
+    """The test dates one version's schedule gives (see test_dates_for)."""
+    frequency = version.frequency
+    dates: set[date] = set()
+    # One row per date, the last given, as schedule_row_for reads them.
+    rows = sorted({row.test_date: row for row in version.schedule}.values(), key=lambda row: row.test_date)
+    for index, row in enumerate(rows):
+        if row.test_date <= as_of and is_period_end(calendar, row.test_date, frequency):
+            dates.add(row.test_date)
+        if not row.applies_thereafter or version.action == DELETE:
+            continue
+        stop = rows[index + 1].test_date if index + 1 < len(rows) else None
+        if next_version_from is not None and (stop is None or next_version_from < stop):
+            stop = next_version_from
+        # Periods before the version takes effect are tested under the terms then in force.
+        try:
+            day = calendar.period_end_on_or_after(max(row.test_date, version.effective_from), frequency)
+            while day <= as_of and (stop is None or day < stop):
+                dates.add(day)
+                day = next_period_end(calendar, day, frequency)
+        except ValueError:  # a listed calendar ends: no period after its last is known
+            continue
+    return dates
 
 
 # Its name begins with "test": keep test runners from collecting it where tests import it.

@@ -12,6 +12,7 @@ from decimal import Decimal
 import orjson
 
 from covenants.calendar import TRAILING
+from covenants.periods import FiscalCalendar
 
 # Status strings equal covenants.choices.ResultStatus values (the engine imports no Django).
 COMPLIANT, BREACH, INCOMPLETE, NOT_TESTED, WAIVED = "compliant", "breach", "incomplete", "not_tested", "waived"
@@ -20,7 +21,9 @@ COMPLIANT, BREACH, INCOMPLETE, NOT_TESTED, WAIVED = "compliant", "breach", "inco
 ADD, REPLACE, DELETE = "add", "replace", "delete"
 SUM, RATIO = "sum", "ratio"
 AT_LEAST, AT_MOST = "at_least", "at_most"
-COMBINED, EACH_BORROWER = "combined", "each_borrower"
+COMBINED, EACH_BORROWER, CONSOLIDATED = "combined", "each_borrower", "consolidated"
+MONTH, QUARTER, YEAR = "month", "quarter", "year"
+FLOW, BALANCE = "flow", "balance"
 THRESHOLD_SET, THRESHOLD_TO_BE_SET, THRESHOLD_REDACTED = "set", "to_be_set", "redacted"
 
 
@@ -33,6 +36,21 @@ class ScheduleRow:
     threshold_state: str = THRESHOLD_SET
     applies_thereafter: bool = False
     amount_as_printed: str = ""
+    date_as_printed: str = ""
+    date_reading: str = ""  # how a printed date that is not a plain date was read, flagged wherever used
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A defined term a covenant tests: a formula (covenants.formulas) over the window sums of
+    the line items it names. A balance is read at the test date's period, never summed.
+    ``definitions`` are the agreement's other defined terms, (name, formula), that it may read."""
+
+    name: str
+    label: str
+    formula: str
+    nature: str = FLOW
+    definitions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,11 @@ class TermsVersion:
     schedule: tuple[ScheduleRow, ...] = ()
     provisional: bool = False
     source: str = ""
+    frequency: str = QUARTER
+    metric: MetricSpec | None = None
+    reporting_party_id: int | None = None  # on a consolidated basis: whose statement stands for the group
+    reporting_party_name: str = ""
+    threshold_relative_to: str | None = None  # schedule amounts are percentages of this line item
 
 
 @dataclass(frozen=True)
@@ -113,6 +136,10 @@ class AgreementInputs:
     figures: tuple[Figure, ...]
     waivers: frozenset[WaiverKey] = frozenset()
     fiscal_year_end_month: int = 12
+    # None: calendar months ending the fiscal year in ``fiscal_year_end_month``.
+    calendar: FiscalCalendar | None = None
+    reporting_frequency: str = QUARTER  # how often each statement is made: "month" or "quarter"
+    line_item_labels: tuple[tuple[str, str], ...] = ()  # (code, name) for the explanations
 
 
 @dataclass(frozen=True)
