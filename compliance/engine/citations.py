@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from covenants.calendar import TRAILING
 
-from . import metrics
 from .figures import Records, base_inputs, iso
 from .measures import Measure
+from .metrics import explained
 from .types import CONSOLIDATED, QUARTER, BorrowerSpan, CovenantSpec, ScheduleRow, TermsVersion
 
 
@@ -80,9 +80,7 @@ def _newer_forms(inputs: dict, terms: TermsVersion, row: ScheduleRow, measured: 
             "nature": metric.nature,
         }
         inputs["line_item_sums"] = {w.line_item: None if w.missing else str(w.total) for w in measured.items}
-        inputs["formula_explained"] = (
-            metrics.explained(metric, measured.values) if measured.values is not None else None
-        )
+        inputs["formula_explained"] = explained(metric, measured.values) if measured.values is not None else None
     if terms.basis == CONSOLIDATED:
         inputs["reporting_party"] = {"party_id": terms.reporting_party_id, "name": terms.reporting_party_name}
     relative = measured.relative

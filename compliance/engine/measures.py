@@ -12,8 +12,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decima
 from covenants.formulas import FormulaError
 from covenants.periods import FiscalCalendar
 
-from . import metrics
 from .figures import EXACT, FigureIndex, Missing, Window, missing_pieces, window_sum
+from .metrics import flow_value, parsed, quotient_parts, values_of
+from .metrics import is_ratio as metric_is_ratio
 from .periods import periods_for
 from .types import AT_MOST, RATIO, THRESHOLD_SET, BorrowerSpan, ScheduleRow, TermsVersion
 
@@ -71,7 +72,7 @@ def measure(
     if metric is None:
         numerator = window_sum(terms.line_item, quarters, scope, figures, periods)
     else:
-        items = [window_sum(item, quarters, scope, figures, periods) for item in metrics.parsed(metric).line_items]
+        items = [window_sum(item, quarters, scope, figures, periods) for item in parsed(metric).line_items]
         numerator = Window(line_item=metric.name, quarters=quarters, periods=periods)
     denominator = None
     if terms.metric_kind == RATIO:
@@ -90,7 +91,7 @@ def measure(
         windows=windows,
         missing=missing_pieces(windows),
         threshold=None,
-        is_ratio=denominator is not None or (metric is not None and metrics.is_ratio(metric)),
+        is_ratio=denominator is not None or (metric is not None and metric_is_ratio(metric)),
     )
     if metric is not None and not found.missing:
         _metric_value(found, terms)
@@ -105,12 +106,12 @@ def _metric_value(found: Measure, terms: TermsVersion) -> None:
     sums = {w.line_item: w.total for w in found.items if w.line_item}
     value: Decimal | None
     try:
-        values = metrics.values_of(metric, sums)
-        if metrics.is_ratio(metric) and terms.metric_kind != RATIO:
-            top, bottom = metrics.quotient_parts(metric, values)
+        values = values_of(metric, sums)
+        if metric_is_ratio(metric) and terms.metric_kind != RATIO:
+            top, bottom = quotient_parts(metric, values)
             value = None if top is None or bottom is None or bottom == 0 else ratio(top, bottom, terms.direction)
         else:
-            value = metrics.flow_value(metric, values)
+            value = flow_value(metric, values)
     except (FormulaError, ArithmeticError):
         values, value = dict(sums), None
     found.values = values

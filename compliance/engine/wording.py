@@ -29,8 +29,8 @@ from compliance.formatting import headroom as headroom_words
 from compliance.formatting import long_date, money, ratio
 from covenants.calendar import FISCAL_YTD
 
-from . import metrics
 from .figures import Window
+from .metrics import explained
 
 _LINE_ITEM_LABELS = {
     "ebitda": "EBITDA",
@@ -213,7 +213,7 @@ def metric_text(
 ) -> Words:
     """The words with a defined term's figures: each line item's sum, and the formula with values."""
     sums = _join([f"{label(w.line_item, labels)} of {money(w.total)}" for w in items if w.line_item])
-    formula = metrics.explained(metric, values)
+    formula = explained(metric, values)
     return replace(words, detail=f" {metric.label} is {metric.formula}, here {formula}, from {sums}.")
 
 
