@@ -7,10 +7,19 @@ the engine reads no database, no file and no clock (the evaluation date is ``as_
 
 The readings it applies, which the seed documents' words leave to the reader:
 
-- A fiscal quarter is identified by its last day; fiscal quarters end every third month
-  counting from the agreement's fiscal year end month.
-- A window of N fiscal quarters is the N quarters ending on the test date; a fiscal
-  year-to-date window runs from the first quarter of the fiscal year containing the test date.
+- A period is identified by its last day, on the agreement's fiscal calendar
+  (covenants.periods: calendar months by default, with quarters every third month from the
+  fiscal year end month; 52/53-week and listed calendars too). A covenant is tested at its
+  frequency (month, quarter, year) on the schedule's period ends.
+- A window of N periods is the N periods of the covenant's frequency ending on the test date;
+  a fiscal year-to-date window runs from the first period of the fiscal year. A quarter tested
+  over monthly statements is the sum of its months; any month missing leaves it missing.
+- A defined term (a formula over line items) is evaluated on the window sums of the line
+  items it names; a balance is read at the test date. A division by zero leaves no value:
+  the test is undecided, never compliant.
+- "Consolidated basis" reads only the reporting party's (consolidated) statement.
+- A threshold relative to a line item is the schedule's percent of that line item for the
+  same window and Borrowers, to the cent.
 - "Combined basis" sums the line item over every Borrower on the test date and every
   quarter of the window. If any Borrower's figure for a needed quarter is missing, the test
   cannot be decided: it is INCOMPLETE, names who and what is missing, and is never compliant.
@@ -22,9 +31,11 @@ The readings it applies, which the seed documents' words leave to the reader:
 - A breach the Lenders have waived for that covenant, test date and Borrower is WAIVED.
 
 The package: ``types`` (the data in and out, and the strings compared), ``schedules`` (terms
-and thresholds in force), ``evaluation`` (the tests, decided, and the arithmetic: Decimal,
+and thresholds in force), ``periods`` (the calendar's periods a test reads), ``figures``
+(windowed sums), ``metrics`` (defined terms), ``measures`` (what one test reads, its value and
+threshold), ``citations`` (what a result cites), ``evaluation`` (the tests, decided: Decimal,
 ratios rounded against compliance), ``wording`` (the explanations); the fiscal calendar is
-``covenants.calendar``. Import the engine from here.
+``covenants.periods`` (``covenants.calendar`` for quarters of calendar months). Import the engine from here.
 """
 
 from __future__ import annotations
@@ -32,17 +43,24 @@ from __future__ import annotations
 from compliance.engine.types import (
     AT_LEAST,
     AT_MOST,
+    BALANCE,
     BREACH,
     COMPLIANT,
+    CONSOLIDATED,
+    FLOW,
     INCOMPLETE,
+    MONTH,
     NOT_TESTED,
+    QUARTER,
     RATIO,
     SUM,
     WAIVED,
+    YEAR,
     AgreementInputs,
     BorrowerSpan,
     CovenantSpec,
     Figure,
+    MetricSpec,
     Result,
     ScheduleRow,
     TermsVersion,
@@ -63,7 +81,13 @@ from .schedules import schedule_row_for, terms_in_force, test_dates_for
 __all__ = [
     "AT_LEAST",
     "AT_MOST",
+    "BALANCE",
     "BREACH",
+    "CONSOLIDATED",
+    "FLOW",
+    "MONTH",
+    "QUARTER",
+    "YEAR",
     "COMPLIANT",
     "FISCAL_YTD",
     "INCOMPLETE",
@@ -76,6 +100,7 @@ __all__ = [
     "BorrowerSpan",
     "CovenantSpec",
     "Figure",
+    "MetricSpec",
     "Result",
     "ScheduleRow",
     "TermsVersion",
