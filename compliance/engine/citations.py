@@ -11,7 +11,7 @@ from covenants.calendar import TRAILING
 
 from .figures import Records, base_inputs, iso
 from .measures import Measure
-from .metrics import explained
+from .metrics import explained, explained_definitions
 from .types import CONSOLIDATED, QUARTER, BorrowerSpan, CovenantSpec, ScheduleRow, TermsVersion
 
 
@@ -80,7 +80,10 @@ def _newer_forms(inputs: dict, terms: TermsVersion, row: ScheduleRow, measured: 
             "nature": metric.nature,
         }
         inputs["line_item_sums"] = {w.line_item: None if w.missing else str(w.total) for w in measured.items}
-        inputs["formula_explained"] = explained(metric, measured.values) if measured.values is not None else None
+        values = measured.values
+        inputs["formula_explained"] = explained(metric, values) if values is not None else None
+        if metric.definitions:
+            inputs["definitions_explained"] = explained_definitions(metric, values) if values is not None else None
     if terms.basis == CONSOLIDATED:
         inputs["reporting_party"] = {"party_id": terms.reporting_party_id, "name": terms.reporting_party_name}
     relative = measured.relative

@@ -83,6 +83,11 @@ def flow_value(metric: MetricSpec, values: Mapping[str, Decimal | None]) -> Deci
     return parsed(metric).formula.evaluate(values)
 
 
-def explained(metric: MetricSpec, values: Mapping[str, Decimal | None]) -> str:
-    """The formula with its values in place (covenants.formulas.explain)."""
-    return explain(parsed(metric).formula, values)
+def explained(metric: MetricSpec, values: Mapping[str, Decimal | None], *, labels: bool = True) -> str:
+    """The formula with its values in place (covenants.formulas.explain); ``labels`` names each figure."""
+    return explain(parsed(metric).formula, values, labels=labels)
+
+
+def explained_definitions(metric: MetricSpec, values: Mapping[str, Decimal | None]) -> dict[str, str]:
+    """Each definition the metric reads, with its values in place, by name."""
+    return {name: explain(formula, values) for name, formula in parsed(metric).definitions}

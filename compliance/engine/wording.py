@@ -213,8 +213,8 @@ def metric_text(
 ) -> Words:
     """The words with a defined term's figures: each line item's sum, and the formula with values."""
     sums = _join([f"{label(w.line_item, labels)} of {money(w.total)}" for w in items if w.line_item])
-    formula = explained(metric, values)
-    return replace(words, detail=f" {metric.label} is {metric.formula}, here {formula}, from {sums}.")
+    formula = explained(metric, values, labels=False)
+    return replace(words, detail=f" {metric.label} is computed from {sums}: {formula}.")
 
 
 def no_value_text(words: Words) -> str:
