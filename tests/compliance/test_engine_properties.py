@@ -24,6 +24,7 @@ from compliance.engine import (
     BorrowerSpan,
     CovenantSpec,
     Figure,
+    MetricSpec,
     Result,
     ScheduleRow,
     TermsVersion,
@@ -32,6 +33,7 @@ from compliance.engine import (
     previous_quarter_end,
     quarter_ends_in_window,
 )
+from covenants.periods import FiscalCalendar
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -376,3 +378,88 @@ def test_test_dates_are_sorted_quarter_ends_covering_the_schedule_and_the_figure
             assert quarter in dates
         if quarter in dates:
             assert in_force or quarter in explicit or quarter in figure_dates
+
+
+# ---------------------------------------------------------------------------
+# Monthly statements, and moving figures between co-borrowers
+# ---------------------------------------------------------------------------
+
+CAPPED = MetricSpec(name="adjusted", label="Adjusted EBITDA", formula="ebitda + min(addbacks, 1000000)")
+
+
+def _months_of(quarter: date) -> tuple[date, ...]:
+    return FiscalCalendar.calendar_months(12).sub_periods(quarter, "quarter", "month")
+
+
+@PROPERTY
+@given(agreements(allow_missing=False), st.booleans(), st.data())
+def test_a_quarterly_test_over_monthly_figures_equals_the_test_over_the_quarters_sums(
+    case: dict, capped: bool, data: st.DataObject
+) -> None:
+    monthly: list[Figure] = []
+    summed: dict[tuple[int, date, str], Decimal] = {}
+    for quarter in quarter_ends_in_window(case["test_date"], case["window"]):
+        for borrower in case["borrowers"]:
+            for item in ("ebitda", "addbacks") if capped else ("ebitda",):
+                for month in _months_of(quarter):
+                    if data.draw(st.integers(min_value=0, max_value=29)) == 0:
+                        summed[(borrower.party_id, quarter, "missing")] = Decimal(0)
+                        continue
+                    amount = data.draw(amounts)
+                    monthly.append(Figure(borrower.party_id, month, item, amount, len(monthly) + 1))
+                    key = (borrower.party_id, quarter, item)
+                    summed[key] = summed.get(key, Decimal(0)) + amount
+    incomplete = {(party, quarter) for party, quarter, item in summed if item == "missing"}
+    quarterly = [
+        Figure(party, quarter, item, amount, index + 1)
+        for index, ((party, quarter, item), amount) in enumerate(summed.items())
+        if item != "missing" and (party, quarter) not in incomplete
+    ]
+    spec = covenant(case, metric=CAPPED) if capped else covenant(case)
+    by_months = evaluate_agreement(
+        AgreementInputs(1, AS_OF, (spec,), case["borrowers"], tuple(monthly), reporting_frequency="month")
+    )
+    by_quarters = evaluate(case, (spec,), figures=quarterly)
+    (month_result,) = on(by_months, 1, case["test_date"])
+    (quarter_result,) = on(by_quarters, 1, case["test_date"])
+    assert (month_result.status, month_result.value, month_result.headroom, month_result.near_breach) == (
+        quarter_result.status,
+        quarter_result.value,
+        quarter_result.headroom,
+        quarter_result.near_breach,
+    )
+
+
+@PROPERTY
+@given(agreements(allow_missing=False), st.sampled_from(["combined", "consolidated"]), st.data())
+def test_moving_a_figure_between_co_borrowers_never_changes_a_combined_or_consolidated_result(
+    case: dict, basis: str, data: st.DataObject
+) -> None:
+    assume(len(case["borrowers"]) >= 2)
+    parent = 99
+    group = [
+        Figure(parent, f.period_end, f.line_item, f.amount, 1000 + index)
+        for index, f in enumerate(case["figures"])
+        if f.party_id == 1
+    ]
+    spec = covenant(case, basis=basis, reporting_party_id=parent, reporting_party_name="Parent Holdings Inc.")
+    before = on(evaluate(case, (spec,), figures=[*case["figures"], *group]), 1, case["test_date"])
+    # Move part of one co-borrower's figure to another's, for the same quarter and line item.
+    source = data.draw(st.sampled_from(case["figures"]))
+    target_party = data.draw(st.sampled_from([b.party_id for b in case["borrowers"] if b.party_id != source.party_id]))
+    moved = data.draw(amounts)
+    figures = []
+    for figure in case["figures"]:
+        if figure == source:
+            figure = replace(figure, amount=figure.amount - moved)
+        elif (figure.party_id, figure.period_end, figure.line_item) == (
+            target_party,
+            source.period_end,
+            source.line_item,
+        ):
+            figure = replace(figure, amount=figure.amount + moved)
+        figures.append(figure)
+    after = on(evaluate(case, (spec,), figures=[*figures, *group]), 1, case["test_date"])
+    assert [(r.status, r.value, r.headroom, r.threshold) for r in after] == [
+        (r.status, r.value, r.headroom, r.threshold) for r in before
+    ]
