@@ -30,6 +30,7 @@ from portal.admin.alerts import (
     WebhookAttemptAdmin,
     WebhookSubscriptionAdmin,
 )
+from portal.admin.documents import DocumentAdmin
 from portal.admin.statements import (
     ComplianceEventAdmin,
     CovenantTestResultAdmin,
@@ -50,6 +51,7 @@ __all__ = [
     "ComplianceEventAdmin",
     "ConditionPrecedentAdmin",
     "CovenantAdmin",
+    "DocumentAdmin",
     "CovenantTermsAdmin",
     "CovenantTestResultAdmin",
     "ExecutionCheckMixin",

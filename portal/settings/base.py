@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal",
     "parties",
     "covenants",
+    "documents",
     "statements",
     "compliance",
     "alerts",

@@ -229,7 +229,7 @@ def execution_check_text(response: HttpResponse) -> str:
 # --- Every page opens ---------------------------------------------------------------
 
 
-DEAL_APPS = ("covenants", "statements", "compliance", "alerts")
+DEAL_APPS = ("covenants", "documents", "statements", "compliance", "alerts")
 
 
 def test_every_model_of_a_deal_is_in_the_admin() -> None:

@@ -1,9 +1,11 @@
-"""What /work/shared/DOMAIN.md says each seed text gives, as expected facts.
+"""What the domain notes (the seed documents' facts, readings and traps) say each seed text gives, as expected facts.
 
 Seed 002 is Amendment No. 4 to the KMC Loan and Security Agreement (with the Reaffirmation of
 Guaranty); seed 000 is Amendment Number Four to the Lucent General Agreement."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from .expected import (
     block,
@@ -19,7 +21,7 @@ from .expected import (
     signed,
 )
 
-SEED_DIR = "/work/shared/seeds"
+SEED_DIR = str(Path(__file__).resolve().parents[2] / "documents" / "seed_texts")
 AMENDMENT_4 = "002_092983384245b2ee.txt"
 LUCENT_4 = "000_d96de565f05db057.txt"
 

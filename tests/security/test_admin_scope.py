@@ -40,7 +40,7 @@ from tests.portal.test_page_access import (  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("covenants", "statements", "compliance", "alerts", "parties", "auth")
+APPS = ("covenants", "documents", "statements", "compliance", "alerts", "parties", "auth")
 
 
 def staff_with_every_permission(user) -> Client:
