@@ -35,14 +35,16 @@ from django.conf import settings
 from django.db.models import Aggregate, CharField, Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from compliance import engine, selectors
-from covenants.choices import Role
+from compliance import engine
+from covenants.choices import Frequency, Role
 from covenants.models import AgreementRole, CovenantTerms
+from covenants.periods import FiscalCalendar, calendar_of
+from covenants.reporting_periods import TermsShape, periods_needed
 from parties.models import Party
 from statements.choices import StatementStatus
 from statements.models import FinancialStatement
 
-__all__ = ["LateFinancial", "late_financials", "late_quarters", "quarters_needed"]
+__all__ = ["LateFinancial", "late_financials", "late_quarters", "periods_needed_by", "quarters_needed"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class LateFinancial:
 
 
 class Calendar(Protocol):
-    """What the rule reads of an agreement (an Agreement, or a row of one)."""
+    """What the rule reads of an agreement (an Agreement, or a row of one; ``fiscal_calendar``
+    and ``reporting_frequency`` are read when it has them)."""
 
     pk: int
     name: str
@@ -68,43 +71,44 @@ class Calendar(Protocol):
     reporting_deadline_days: int
 
 
+def _calendar(agreement: Calendar) -> tuple[FiscalCalendar, str]:
+    """The agreement's fiscal calendar and how often it reports."""
+    stored = getattr(agreement, "fiscal_calendar", None)
+    reporting = getattr(agreement, "reporting_frequency", None) or Frequency.QUARTER
+    return calendar_of(stored, agreement.fiscal_year_end_month), reporting
+
+
 # --- The pure part: which quarters are needed, and which of them are due -----------------------
 
 
 def quarters_needed(
-    covenants: Iterable[engine.CovenantSpec], *, as_of: dt.date, fiscal_year_end_month: int = 12
+    covenants: Iterable[engine.CovenantSpec],
+    *,
+    as_of: dt.date,
+    fiscal_year_end_month: int = 12,
+    calendar: FiscalCalendar | None = None,
+    reporting: str = Frequency.QUARTER,
 ) -> frozenset[dt.date]:
-    """Every quarter of every window the covenants test on or before ``as_of`` (both sides of
-    a ratio), under the terms in force for each test date that has a threshold row."""
-    fye = fiscal_year_end_month
-    needed: set[dt.date] = set()
-    for spec in covenants:
-        for test_date in engine.test_dates_for(spec, as_of=as_of, figure_dates=(), fiscal_year_end_month=fye):
-            terms = engine.terms_in_force(spec.versions, test_date)
-            if terms is None or engine.schedule_row_for(terms, test_date) is None:
-                continue
-            needed.update(
-                engine.quarter_ends_in_window(
-                    test_date, terms.window_periods, kind=terms.window_kind, fiscal_year_end_month=fye
-                )
-            )
-            if terms.metric_kind == engine.RATIO:
-                needed.update(
-                    engine.quarter_ends_in_window(
-                        test_date,
-                        terms.denominator_window_periods or terms.window_periods,
-                        kind=terms.denominator_window_kind or engine.TRAILING,
-                        fiscal_year_end_month=fye,
-                    )
-                )
-    return frozenset(needed)
+    """Every statement period (quarters, or the agreement's reporting periods) of every window the
+    covenants test on or before ``as_of`` (both sides of a ratio), under the terms in force for
+    each test date that has a threshold row."""
+    cal = calendar or FiscalCalendar.calendar_months(fiscal_year_end_month)
+    return periods_needed([_shape_of(spec) for spec in covenants], as_of=as_of, calendar=cal, reporting=reporting)
+
+
+def periods_needed_by(
+    agreement: Calendar, covenants: Iterable[engine.CovenantSpec], *, as_of: dt.date
+) -> frozenset[dt.date]:
+    """:func:`quarters_needed` on the agreement's own calendar and reporting frequency."""
+    cal, reporting = _calendar(agreement)
+    return quarters_needed(covenants, as_of=as_of, calendar=cal, reporting=reporting)
 
 
 def late_quarters(
     needed: Iterable[dt.date], *, as_of: dt.date, reporting_deadline_days: int, lookback: int | None = None
 ) -> tuple[dt.date, ...]:
-    """Of the quarters needed, those whose reporting deadline has passed by ``as_of``: the
-    latest ``lookback`` of them (the setting by default), oldest first."""
+    """Of the periods needed, those whose reporting deadline (days after each period end) has
+    passed by ``as_of``: the latest ``lookback`` of them (the setting by default), oldest first."""
     lookback = lookback or settings.ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS
     deadline = dt.timedelta(days=reporting_deadline_days)
     due = sorted(q for q in needed if q + deadline < as_of)
@@ -112,10 +116,6 @@ def late_quarters(
 
 
 # --- The covenants' terms, as far as the quarters they need go ---------------------------------
-
-# Per version: its dates, windows and schedule dates (thresholds play no part). Covenants
-# drafted alike share their shape, and the quarters it needs are worked out once per shape.
-_TermsShape = tuple[dt.date, str, str, int, str, "int | None", str, tuple[tuple[dt.date, bool], ...]]
 
 
 class _DatesJoined(Aggregate):
@@ -132,7 +132,7 @@ class _DatesJoined(Aggregate):
         return clone.as_sql(compiler, connection, **extra_context)
 
 
-def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsShape, ...]]]:
+def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[TermsShape, ...]]]:
     """Per agreement, the shape of each covenant's terms (every version), in one query: a row per
     version with its schedule's dates aggregated (those applying thereafter apart), since a
     portfolio's schedules have tens of thousands of rows and most covenants share a shape."""
@@ -150,6 +150,7 @@ def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsSh
             "window_kind",
             "denominator_window_periods",
             "denominator_window_kind",
+            "frequency",
         )
         .annotate(
             dates=_DatesJoined(steps),
@@ -158,7 +159,7 @@ def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsSh
         .order_by("covenant_id", "effective_from", "pk")
     )
     schedules: dict[tuple[str | None, str | None], tuple[tuple[dt.date, bool], ...]] = {}
-    versions: dict[int, dict[int, list[_TermsShape]]] = defaultdict(lambda: defaultdict(list))
+    versions: dict[int, dict[int, list[TermsShape]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         key = (row["dates"], row["thereafter"])
         if key not in schedules:
@@ -167,68 +168,37 @@ def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[_TermsSh
                 sorted((dt.date.fromisoformat(d), d in later) for d in (row["dates"] or "").split(",") if d)
             )
         versions[row["covenant__agreement_id"]][row["covenant_id"]].append(
-            (
-                row["effective_from"],
-                row["action"],
-                row["metric_kind"],
-                row["window_periods"],
-                row["window_kind"],
-                row["denominator_window_periods"],
-                row["denominator_window_kind"] or engine.TRAILING,
-                schedules[key],
+            TermsShape(
+                effective_from=row["effective_from"],
+                action=row["action"],
+                metric_kind=row["metric_kind"],
+                window_periods=row["window_periods"],
+                window_kind=row["window_kind"],
+                denominator_window_periods=row["denominator_window_periods"],
+                denominator_window_kind=row["denominator_window_kind"] or engine.TRAILING,
+                schedule=schedules[key],
+                frequency=row["frequency"] or Frequency.QUARTER,
             )
         )
     return {pk: [tuple(v) for v in covenants.values()] for pk, covenants in versions.items()}
 
 
-def _shape_of(spec: engine.CovenantSpec) -> tuple[_TermsShape, ...]:
+def _shape_of(spec: engine.CovenantSpec) -> tuple[TermsShape, ...]:
     """The shape of a covenant's terms already read as the engine's data."""
     return tuple(
-        (
-            v.effective_from,
-            v.action,
-            v.metric_kind,
-            v.window_periods,
-            v.window_kind,
-            v.denominator_window_periods,
-            v.denominator_window_kind or engine.TRAILING,
-            tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
+        TermsShape(
+            effective_from=v.effective_from,
+            action=v.action,
+            metric_kind=v.metric_kind,
+            window_periods=v.window_periods,
+            window_kind=v.window_kind,
+            denominator_window_periods=v.denominator_window_periods,
+            denominator_window_kind=v.denominator_window_kind or engine.TRAILING,
+            schedule=tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
+            frequency=getattr(v, "frequency", None) or Frequency.QUARTER,
         )
         for v in spec.versions
     )
-
-
-def _spec_of(shape: tuple[_TermsShape, ...]) -> engine.CovenantSpec:
-    """A shape as the engine's data (through the one mapping of terms, thresholds left out)."""
-    versions = tuple(
-        selectors.terms_version(
-            terms_id=index,
-            effective_from=effective_from,
-            action=action,
-            metric_kind=metric_kind,
-            line_item=None,
-            window_periods=window_periods,
-            window_kind=window_kind,
-            denominator_line_item=None,
-            denominator_window_periods=denominator_quarters,
-            denominator_window_kind=denominator_kind,
-            schedule=(
-                engine.ScheduleRow(test_date=day, threshold=None, applies_thereafter=thereafter)
-                for day, thereafter in steps
-            ),
-        )
-        for index, (
-            effective_from,
-            action,
-            metric_kind,
-            window_periods,
-            window_kind,
-            denominator_quarters,
-            denominator_kind,
-            steps,
-        ) in enumerate(shape)
-    )
-    return engine.CovenantSpec(covenant_id=0, section="", name="", versions=versions)
 
 
 # --- The rule ------------------------------------------------------------------------------------
@@ -273,15 +243,15 @@ def _due_quarters(
         if specs is not None
         else _terms_shapes(ids)
     )
-    worked_out: dict[tuple[tuple[_TermsShape, ...], int], frozenset[dt.date]] = {}
+    worked_out: dict[tuple[tuple[TermsShape, ...], FiscalCalendar, str], frozenset[dt.date]] = {}
     due: dict[int, tuple[dt.date, ...]] = {}
     for agreement in agreements:
-        fye = agreement.fiscal_year_end_month
+        cal, reporting = _calendar(agreement)
         needed: set[dt.date] = set()
         for shape in shapes.get(agreement.pk, []):
-            key = (shape, fye)
+            key = (shape, cal, reporting)
             if key not in worked_out:
-                worked_out[key] = quarters_needed([_spec_of(shape)], as_of=as_of, fiscal_year_end_month=fye)
+                worked_out[key] = periods_needed([shape], as_of=as_of, calendar=cal, reporting=reporting)
             needed |= worked_out[key]
         quarters = late_quarters(
             needed, as_of=as_of, reporting_deadline_days=agreement.reporting_deadline_days, lookback=lookback

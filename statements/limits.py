@@ -1,6 +1,6 @@
 """
 The limits a statement upload for an agreement is held to, from the settings and the
-agreement's own dates: the fiscal quarters its statements may cover, the statements one
+agreement's own dates: the periods its statements may cover, the statements one
 file may carry, and how much of a workbook is read before it is refused.
 
 The period window stops a file (or JSON records) from writing statements for 0001-03-31 or
@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from covenants.calendar import previous_quarter_end, quarter_end_on_or_after
 from covenants.models import Agreement, Amendment, CovenantTerms
+from covenants.periods import EXPLICIT, FiscalCalendar
 
 from .xlsx_stream import XlsxLimits
 
@@ -62,20 +62,38 @@ def _known_dates(agreement: Agreement) -> list[dt.date]:
     return dates
 
 
+def _listed_bounds(cal: FiscalCalendar, frequency: str) -> tuple[dt.date, dt.date]:
+    """The first and last period ends of ``frequency`` a listed calendar holds."""
+    first, last = cal.years[0][0], cal.years[-1][-1]
+    ends = cal.period_ends(frequency, first, last)
+    return ends[0], ends[-1]
+
+
+def _clamped(cal: FiscalCalendar, frequency: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The first period end on or after ``start`` and the last on or before ``end``; a listed
+    calendar's own first and last where the window reaches past its list."""
+    if cal.kind == EXPLICIT:
+        first, last = _listed_bounds(cal, frequency)
+        start, end = max(start, first), min(end, last)
+        if start > end:
+            return first, last
+    earliest = cal.period_end_on_or_after(start, frequency)
+    latest = cal.period_end_on_or_after(end, frequency)
+    if latest > end:
+        latest = cal.previous_period_end(end, frequency)
+    return earliest, max(earliest, latest)
+
+
 def statement_period_window(agreement: Agreement) -> tuple[dt.date, dt.date]:
-    """The first and last fiscal quarter ends a statement for this agreement may be for."""
+    """The first and last period ends (of the agreement's calendar, at its reporting frequency)
+    a statement for this agreement may be for."""
     dates = _known_dates(agreement)
     if not dates:
         recorded = agreement.created_at or timezone.now()
         dates = [timezone.localdate(recorded) if timezone.is_aware(recorded) else recorded.date()]
-    month = agreement.fiscal_year_end_month
     start = _years_from(min(dates), -settings.STATEMENT_PERIOD_YEARS_BEFORE)
     end = _years_from(max(dates), settings.STATEMENT_PERIOD_YEARS_AFTER)
-    earliest = quarter_end_on_or_after(start, month)
-    latest = quarter_end_on_or_after(end, month)
-    if latest > end:
-        latest = previous_quarter_end(end, month)
-    return earliest, latest
+    return _clamped(agreement.calendar(), agreement.reporting_frequency, start, end)
 
 
 def xlsx_limits_from_settings() -> XlsxLimits:

@@ -17,7 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 
-from covenants.access import submittable_borrower_ids
+from covenants.access import reporting_roles, submittable_borrower_ids
 from covenants.choices import Role
 from covenants.evaluation_requests import agreement_evaluation_request
 from covenants.models import Agreement, AgreementRole, LineItem
@@ -45,18 +45,33 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def upload_context_for(agreement: Agreement) -> UploadContext:
-    """What a file for this agreement may name: its Borrowers (by legal name or defined
-    term), its line items, the fiscal calendar, and the limits it is held to (the quarters
-    it may cover, statements per file, workbook reading). Five queries."""
-    roles = AgreementRole.objects.filter(agreement=agreement, role=Role.BORROWER).select_related("party")
+def _reporting_entities(agreement: Agreement) -> tuple[dict[str, int], dict[int, str]]:
+    """Who reports figures for the agreement, by normalised legal name and defined term: its
+    Borrowers, and the reporting parties of its consolidated terms (a parent or guarantor whose
+    consolidated statement stands for the group). Two queries."""
+    reporters = {party_id for _, party_id in reporting_roles([agreement.pk])}
+    roles = (
+        AgreementRole.objects.filter(agreement=agreement)
+        .filter(Q(role=Role.BORROWER) | Q(party_id__in=reporters))
+        .select_related("party")
+        .order_by("role", "pk")
+    )
     entities: dict[str, int] = {}
     entity_names: dict[int, str] = {}
-    for role in roles:
+    for role in sorted(roles, key=lambda r: r.role != Role.BORROWER):
         entity_names[role.party_id] = role.party.legal_name
-        entities[normalize_name(role.party.legal_name)] = role.party_id
+        entities.setdefault(normalize_name(role.party.legal_name), role.party_id)
         if role.defined_term:
             entities.setdefault(normalize_name(role.defined_term), role.party_id)
+    return entities, entity_names
+
+
+def upload_context_for(agreement: Agreement) -> UploadContext:
+    """What a file for this agreement may name: its Borrowers and the reporting parties of its
+    consolidated terms (by legal name or defined term), its line items, the fiscal calendar and
+    reporting frequency, and the limits it is held to (the periods it may cover, statements per
+    file, workbook reading). Six queries."""
+    entities, entity_names = _reporting_entities(agreement)
     line_items: dict[str, str] = {}
     line_item_names: dict[str, str] = {}
     for item in LineItem.objects.all():
@@ -71,6 +86,8 @@ def upload_context_for(agreement: Agreement) -> UploadContext:
         line_item_names=line_item_names,
         required_line_items=required,
         fiscal_year_end_month=agreement.fiscal_year_end_month,
+        calendar=agreement.calendar(),
+        frequency=agreement.reporting_frequency,
         max_bytes=settings.STATEMENT_UPLOAD_MAX_BYTES,
         max_rows=settings.STATEMENT_UPLOAD_MAX_ROWS,
         **upload_limits_for(agreement),

@@ -1,4 +1,4 @@
-"""The statement file a Borrower starts from: CSV or XLSX, prefilled for a fiscal quarter."""
+"""The statement file a Borrower starts from: CSV or XLSX, prefilled for a period the agreement reports."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from covenants.calendar import is_fiscal_quarter_end
-
 from .spreadsheet_safety import neutralise, write_text
 from .types import COLUMNS, UploadContext
-from .validation import quarter_ends_description
+from .validation import period_end_problem
 
 __all__ = ["build_template"]
 
@@ -21,17 +19,16 @@ def build_template(
 ) -> bytes:
     """
     A statement file to fill in: the long layout with one row per Borrower (legal name)
-    and required line item (display name) for the fiscal quarter ending ``period_end``,
-    amounts empty. ``fmt`` is "csv" (UTF-8 with a byte-order mark, for Excel) or "xlsx".
-    Filled in and saved, it is accepted back as it is. Names are written as text a
-    spreadsheet will not run (:func:`statements.spreadsheet_safety.neutralise`, which the
-    parser undoes): a party's name is set by people other than the Borrower.
+    and required line item (display name) for the period ending ``period_end`` (a period end
+    of the agreement's calendar at its reporting frequency), amounts empty. ``fmt`` is "csv"
+    (UTF-8 with a byte-order mark, for Excel) or "xlsx". Filled in and saved, it is accepted
+    back as it is. Names are written as text a spreadsheet will not run
+    (:func:`statements.spreadsheet_safety.neutralise`, which the parser undoes): a party's
+    name is set by people other than the Borrower.
     """
-    if not is_fiscal_quarter_end(period_end, context.fiscal_year_end_month):
-        raise ValueError(
-            f"{period_end.isoformat()} is not the last day of a fiscal quarter "
-            f"(quarters end on {quarter_ends_description(context.fiscal_year_end_month)})"
-        )
+    problem = period_end_problem(context, period_end)
+    if problem:
+        raise ValueError(problem)
     items = [context.line_item_names.get(code, code) for code in context.required_line_items]
     rows = [(name, period_end, item) for _party_id, name in borrowers for item in items]
     if fmt == "csv":

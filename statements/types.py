@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from covenants.periods import QUARTER, FiscalCalendar
+
 from .xlsx_stream import XlsxLimits
 
 __all__ = [
@@ -50,6 +52,10 @@ class UploadContext:
     line_item_names: Mapping[str, str]
     required_line_items: tuple[str, ...]
     fiscal_year_end_month: int = 12
+    #: The agreement's fiscal calendar (None: calendar months ending the year in
+    #: ``fiscal_year_end_month``) and how often it reports: a statement per period of it.
+    calendar: FiscalCalendar | None = None
+    frequency: str = QUARTER
     max_bytes: int = 10 * 1024 * 1024
     max_rows: int = 20_000
     #: The fiscal quarters a statement may be for, both ends included: a window around the
@@ -66,6 +72,11 @@ class UploadContext:
             raise ValueError("The fiscal year must end in a month from 1 to 12.")
         if self.earliest_period and self.latest_period and self.earliest_period > self.latest_period:
             raise ValueError("The earliest period a statement may cover must not be after the latest.")
+
+    @property
+    def fiscal_calendar(self) -> FiscalCalendar:
+        """The calendar statements' period ends are checked against."""
+        return self.calendar or FiscalCalendar.calendar_months(self.fiscal_year_end_month)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from covenants.calendar import is_fiscal_quarter_end, quarter_end_months
+from covenants.period_checks import PERIOD_NOUNS, not_a_period_end
+from covenants.periods import CALENDAR_MONTHS, QUARTER
 
 from .amounts import parse_amount
 from .text import cell_text, is_blank, joined, normalize_name, quote, safe_str
 from .types import COLUMNS, ParsedRow, Refused, UploadContext, UploadError
 
-__all__ = ["SKIP", "RowValidator", "quarter_ends_description"]
+__all__ = ["SKIP", "RowValidator", "period_end_problem", "quarter_ends_description"]
 
 _MONTHS = (
     "January",
@@ -38,11 +39,28 @@ _MONTHS = (
 
 def quarter_ends_description(fiscal_year_end_month: int = 12) -> str:
     """``"March 31, June 30, September 30 and December 31"`` for a calendar fiscal year."""
+    if not 1 <= fiscal_year_end_month <= 12:
+        raise ValueError(f"fiscal_year_end_month must be 1 to 12, not {fiscal_year_end_month!r}.")
     parts = []
-    for month in quarter_end_months(fiscal_year_end_month):
+    for month in sorted({(fiscal_year_end_month - 1 - 3 * k) % 12 + 1 for k in range(4)}):
         last = calendar.monthrange(2001, month)[1]  # a common year; February is spelt out below
         parts.append("February 28 (29 in a leap year)" if month == 2 else f"{_MONTHS[month - 1]} {last}")
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def period_end_problem(context: UploadContext, day: date) -> str | None:
+    """None when ``day`` ends a period the agreement reports for (its calendar, at its reporting
+    frequency); otherwise why not, naming the valid period ends nearest to it."""
+    cal = context.fiscal_calendar
+    if cal.kind == CALENDAR_MONTHS and context.frequency == QUARTER:
+        if cal.is_period_end(day, QUARTER):
+            return None
+        assert cal.year_end_month is not None
+        return (
+            f"{day.isoformat()} is not the last day of a fiscal quarter "
+            f"(quarters end on {quarter_ends_description(cal.year_end_month)})"
+        )
+    return not_a_period_end(cal, day, context.frequency)
 
 
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", re.ASCII)
@@ -77,6 +95,7 @@ class RowValidator:
         self._unsure_all = False
         self._accepted_items = self._accepted_line_items()
         self._cache: dict[tuple[str, type, object], Checked] = {}
+        self._noun = PERIOD_NOUNS.get(context.frequency, "fiscal period")
 
     def _accepted_line_items(self) -> str:
         names = [f"{name} ({code})" for code, name in self.context.line_item_names.items()]
@@ -132,7 +151,7 @@ class RowValidator:
                         row,
                         "line_item",
                         f"{self._entity_name(party_id)} has two figures for {self._item_name(line_item)} for the "
-                        f"fiscal quarter ending {period_end.isoformat()}, in rows {first} and {row}; keep one",
+                        f"{self._noun} ending {period_end.isoformat()}, in rows {first} and {row}; keep one",
                     )
                     return
         if party_id is not None and period_end is not None and line_item is not None and amount is not None:
@@ -175,7 +194,7 @@ class RowValidator:
 
     def _check_period_end(self, value: object) -> Checked:
         if is_blank(value):
-            return None, self._blank("period end", "write the last day of the fiscal quarter as YYYY-MM-DD")
+            return None, self._blank("period end", f"write the last day of the {self._noun} as YYYY-MM-DD")
         if isinstance(value, datetime):
             day = value.date()
         elif isinstance(value, date):
@@ -193,11 +212,9 @@ class RowValidator:
                 day = date(int(match[1]), int(match[2]), int(match[3]))
             except ValueError:
                 return None, f"{quote(text)} is not a date: there is no such day"
-        if not is_fiscal_quarter_end(day, self.context.fiscal_year_end_month):
-            return None, (
-                f"{day.isoformat()} is not the last day of a fiscal quarter "
-                f"(quarters end on {quarter_ends_description(self.context.fiscal_year_end_month)})"
-            )
+        problem = period_end_problem(self.context, day)
+        if problem:
+            return None, problem
         outside = self._outside_window(day)
         return (None, outside) if outside else (day, None)
 
@@ -206,11 +223,11 @@ class RowValidator:
         if (earliest is None or day >= earliest) and (latest is None or day <= latest):
             return None
         if earliest and latest:
-            allowed = f"fiscal quarters ending from {earliest.isoformat()} to {latest.isoformat()}"
+            allowed = f"{self._noun}s ending from {earliest.isoformat()} to {latest.isoformat()}"
         elif earliest:
-            allowed = f"fiscal quarters ending on or after {earliest.isoformat()}"
+            allowed = f"{self._noun}s ending on or after {earliest.isoformat()}"
         else:
-            allowed = f"fiscal quarters ending on or before {latest}"
+            allowed = f"{self._noun}s ending on or before {latest}"
         return (
             f"{day.isoformat()} is outside the periods this agreement's statements may cover: {allowed}, "
             "a window around the agreement's life"
@@ -252,7 +269,7 @@ class RowValidator:
                 UploadError(
                     None,
                     None,
-                    f"The file holds {count:,} statements (one for each Borrower and fiscal quarter), and a file may "
+                    f"The file holds {count:,} statements (one for each Borrower and {self._noun}), and a file may "
                     f"hold at most {cap:,}; split it into files of at most {cap:,} statements",
                 )
             )
@@ -272,7 +289,7 @@ class RowValidator:
                 self._error(
                     first_row,
                     "line_item",
-                    f"The statement of {self._entity_name(party_id)} for the fiscal quarter ending "
+                    f"The statement of {self._entity_name(party_id)} for the {self._noun} ending "
                     f"{period_end.isoformat()} lacks {joined(self._item_name(c) for c in missing)}; every statement "
                     f"must carry {joined(self._item_name(c) for c in required)}",
                 )

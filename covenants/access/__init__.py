@@ -31,9 +31,11 @@ from django.db.models import QuerySet
 from covenants.access.rule import (
     AGENT_ROLES,
     LENDER_SIDE_ROLES,
+    REPORTING_PARTY,
     actions_of,
     acts_as_agent,
     administrator_q,
+    agreement_roles_for_submitting,
     agreements_administered_by,
     agreements_visible_to,
     belongs_to,
@@ -45,6 +47,7 @@ from covenants.access.rule import (
     parties_of,
     register,
     register_scope,
+    reporting_roles,
     signature_blocks_on,
     submits_for,
     submittable_agreement_ids,
@@ -78,14 +81,20 @@ def borrowers_user_may_submit_for(user: Any, agreement: Any) -> QuerySet[Party]:
     return Party.objects.filter(pk__in=submittable_borrower_ids(user, agreement))
 
 
-def may_submit_given_roles(user: Any, roles: Any) -> bool:
-    """``may(user, "submit", agreement)`` from the agreement's roles when the caller has them
-    loaded (the agreement page): no query beyond the user's memberships."""
-    return bool(submits_for(user, ((role.party_id, role.role) for role in roles)))
+def may_submit_given_roles(user: Any, roles: Any, reporting_party_ids: Any = ()) -> bool:
+    """``may(user, "submit", agreement)`` from the agreement's roles (and the reporting parties of
+    its consolidated terms) when the caller has them loaded (the agreement page): no query beyond
+    the user's memberships."""
+    pairs = [(role.party_id, role.role) for role in roles]
+    pairs.extend((party_id, REPORTING_PARTY) for party_id in reporting_party_ids)
+    return bool(submits_for(user, pairs))
 
 
 __all__ = [
     "AGENT_ROLES",
+    "REPORTING_PARTY",
+    "agreement_roles_for_submitting",
+    "reporting_roles",
     "LENDER_SIDE_ROLES",
     "actions_of",
     "acts_as_agent",

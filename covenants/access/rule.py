@@ -18,8 +18,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, Model, Q, QuerySet
 
-from covenants.choices import Role
-from covenants.models import Agreement, AgreementRole, Amendment, Reaffirmation
+from covenants.choices import Basis, Role
+from covenants.models import Agreement, AgreementRole, Amendment, CovenantTerms, Reaffirmation
 from parties.choices import MembershipRole
 from parties.models import Membership, Party, SignatureBlock
 
@@ -152,46 +152,76 @@ def signature_blocks_on(agreements: QuerySet[Agreement]) -> QuerySet[SignatureBl
 # --- Submitting figures: the one rule ----------------------------------------------------
 
 
+#: Not a role an agreement gives, but what consolidated terms make a party: the one whose
+#: consolidated statement stands for the group (a parent or guarantor, often no Borrower). Its
+#: users submit that statement, for the agreements where it is so named only.
+REPORTING_PARTY = "reporting_party"
+
+
+def reporting_roles(agreements: QuerySet[Agreement] | list[int]) -> QuerySet:
+    """(agreement id, party id, REPORTING_PARTY) for the reporting parties of the consolidated
+    terms of these agreements (a query, as a list of rows like the agreements' roles)."""
+    return (
+        CovenantTerms.objects.filter(
+            covenant__agreement__in=agreements, basis=Basis.CONSOLIDATED, reporting_party__isnull=False
+        )
+        .values_list("covenant__agreement_id", "reporting_party_id")
+        .distinct()
+        .order_by()
+    )
+
+
 def submits_for(user: User, roles: Iterable[tuple[int, str]]) -> set[int]:
-    """The Borrowers of one agreement the user may submit figures for, from the agreement's
-    roles as (party, role): every Borrower for administrators and for the users of its Agent or
-    Collateral Agent (they often key figures in for them); for a Borrower's own users (Borrower
-    membership), that Borrower. Decided from the user's memberships: no query of its own."""
+    """The reporting entities of one agreement the user may submit figures for, from the
+    agreement's roles as (party, role), its Borrowers and the reporting parties of its
+    consolidated terms (role :data:`REPORTING_PARTY`): every one of them for administrators and for
+    the users of its Agent or Collateral Agent (they often key figures in for them); for a
+    Borrower's or reporting party's own users (Borrower membership), that party. Decided from the
+    user's memberships: no query of its own."""
     if not user.is_authenticated:
         return set()
     roles = list(roles)
-    borrowers = {party for party, role in roles if role == Role.BORROWER}
-    if not borrowers:
+    reporting = {party for party, role in roles if role in (Role.BORROWER, REPORTING_PARTY)}
+    if not reporting:
         return set()
     if is_administrator(user):
-        return borrowers
+        return reporting
     mine = memberships_of(user)
     parties = {party for party, _ in mine}
     if any(role in AGENT_ROLES and party in parties for party, role in roles):
-        return borrowers
-    return {party for party in borrowers if (party, MembershipRole.BORROWER) in mine}
+        return reporting
+    return {party for party in reporting if (party, MembershipRole.BORROWER) in mine}
+
+
+def agreement_roles_for_submitting(agreement: Agreement) -> list[tuple[int, str]]:
+    """The agreement's roles as (party, role), with its consolidated terms' reporting parties:
+    what :func:`submits_for` decides from. Two queries."""
+    roles = list(AgreementRole.objects.filter(agreement=agreement).values_list("party_id", "role"))
+    roles.extend((party, REPORTING_PARTY) for _, party in reporting_roles([agreement.pk]))
+    return roles
 
 
 def submittable_borrower_ids(user: User, agreement: Agreement) -> set[int]:
-    """:func:`submits_for` on the agreement's roles: one query, once per user object and agreement
-    (a submission asks at the door and again for each row's Borrower)."""
+    """:func:`submits_for` on the agreement's roles and reporting parties: two queries, once per
+    user object and agreement (a submission asks at the door and again for each row's party)."""
     if not user.is_authenticated:
         return set()
     known: dict[int, set[int]] = user.__dict__.setdefault("_portal_submits_for", {})
     if agreement.pk not in known:
-        known[agreement.pk] = submits_for(
-            user, AgreementRole.objects.filter(agreement=agreement).values_list("party_id", "role")
-        )
+        known[agreement.pk] = submits_for(user, agreement_roles_for_submitting(agreement))
     return known[agreement.pk]
 
 
 def submittable_agreement_ids(user: User) -> set[int]:
-    """The visible agreements the user may submit to, by :func:`submits_for`: one query for all."""
+    """The visible agreements the user may submit to, by :func:`submits_for`: two queries for all."""
+    visible = agreements_visible_to(user)
     roles: dict[int, list[tuple[int, str]]] = {}
-    for agreement_id, party_id, role in AgreementRole.objects.filter(
-        agreement__in=agreements_visible_to(user)
-    ).values_list("agreement_id", "party_id", "role"):
+    for agreement_id, party_id, role in AgreementRole.objects.filter(agreement__in=visible).values_list(
+        "agreement_id", "party_id", "role"
+    ):
         roles.setdefault(agreement_id, []).append((party_id, role))
+    for agreement_id, party_id in reporting_roles(visible):
+        roles.setdefault(agreement_id, []).append((party_id, REPORTING_PARTY))
     return {agreement_id for agreement_id, its_roles in roles.items() if submits_for(user, its_roles)}
 
 

@@ -24,9 +24,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from compliance import engine
-from covenants import calendar as fiscal_calendar
 from covenants.models import Agreement
+from covenants.period_checks import PERIOD_NOUNS
 from portal.pages import exports
 from portal.pages import selectors as page_selectors
 from statements import services as statement_services
@@ -35,6 +34,7 @@ from statements.limits import page_upload_max_bytes
 from statements.preview import preview_table
 from statements.templates import build_template
 from statements.types import ParsedUpload, UploadContext
+from statements.validation import period_end_problem
 
 #: The session holds at most one file per agreement between preview and confirmation (of at
 #: most statements.limits.page_upload_max_bytes()).
@@ -64,7 +64,8 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _chosen_quarter(
     request: HttpRequest, agreement: Agreement, options: list[page_selectors.QuarterOption]
 ) -> dt.date | None:
-    """The quarter asked for (None if it is not a fiscal quarter end), or the first offered."""
+    """The period asked for (None if it does not end a period the agreement reports for), or the
+    first offered."""
     raw = request.GET.get("quarter") or request.POST.get("quarter") or ""
     if not raw:
         return options[0].quarter if options else None
@@ -72,12 +73,13 @@ def _chosen_quarter(
         day = dt.date.fromisoformat(raw)
     except ValueError:
         return None
-    return day if fiscal_calendar.is_fiscal_quarter_end(day, agreement.fiscal_year_end_month) else None
+    return day if page_selectors.is_reporting_period_end(agreement, day) else None
 
 
 def _upload_context(request: HttpRequest, agreement: Agreement, **extra: object) -> dict:
     options = page_selectors.quarter_choices(agreement, today=_today())
     quarter = _chosen_quarter(request, agreement, options)
+    noun = PERIOD_NOUNS.get(agreement.reporting_frequency, "fiscal quarter")
     if quarter is not None and all(o.quarter != quarter for o in options):
         # A quarter asked for by its address (a link, a bookmark) is offered too, so the list says what
         # the rest of the page does.
@@ -87,12 +89,14 @@ def _upload_context(request: HttpRequest, agreement: Agreement, **extra: object)
         for group, label in (
             ("late", "Late or missing"),
             ("next", "Next to report"),
-            ("other", "Other quarters"),
+            ("other", f"Other {noun.split()[-1]}s"),
         )
     ]
     return {
         "agreement": agreement,
         "quarter_groups": [(label, items) for label, items in groups if items],
+        "period_noun": noun,
+        "reporting_word": agreement.get_reporting_frequency_display().lower(),
         "quarter": quarter,
         "quarter_asked": request.GET.get("quarter") or request.POST.get("quarter") or "",
         "uploads": page_selectors.submission_history(request.user, agreement),
@@ -274,14 +278,12 @@ def statement_template(request: HttpRequest, pk: int) -> HttpResponse:
         period_end = dt.date.fromisoformat(request.GET.get("period_end", ""))
     except ValueError:
         return HttpResponse("period_end must be a date such as 2000-03-31.", status=400, content_type="text/plain")
-    if not engine.is_fiscal_quarter_end(period_end, agreement.fiscal_year_end_month):
-        return HttpResponse(
-            f"{period_end} is not the last day of a fiscal quarter.", status=400, content_type="text/plain"
-        )
+    upload_context = statement_services.upload_context_for(agreement)
+    problem = period_end_problem(upload_context, period_end)
+    if problem:
+        return HttpResponse(f"{problem}.", status=400, content_type="text/plain")
     borrowers = page_selectors.submittable_borrowers(request.user, agreement)
-    content = build_template(
-        context=statement_services.upload_context_for(agreement), borrowers=borrowers, period_end=period_end, fmt=fmt
-    )
+    content = build_template(context=upload_context, borrowers=borrowers, period_end=period_end, fmt=fmt)
     content_type = (
         "text/csv; charset=utf-8"
         if fmt == "csv"

@@ -14,7 +14,7 @@ from compliance.choices import ResultStatus
 from compliance.late_financials import LateFinancial, late_financials
 from compliance.models import CovenantTestResult
 from covenants import access
-from covenants.choices import AmendmentStatus, MetricKind, Role
+from covenants.choices import AmendmentStatus, Basis, MetricKind, Role
 from covenants.models import Agreement, AgreementRole, Amendment, ConditionPrecedent, Covenant, CovenantTerms
 from portal.pages.selectors.common import (
     FigureUsed,
@@ -139,10 +139,20 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
         timeline=timeline,
         covenants=panels,
         late=late,
-        may_submit=access.may_submit_given_roles(user, all_roles),
+        may_submit=access.may_submit_given_roles(user, all_roles, _reporting_party_ids(covenants)),
         test_dates=sorted(test_dates, reverse=True),
         today=today,
     )
+
+
+def _reporting_party_ids(covenants: list[Covenant]) -> set[int]:
+    """The parties whose consolidated statements stand for the group, from the prefetched terms."""
+    return {
+        terms.reporting_party_id
+        for covenant in covenants
+        for terms in covenant.terms.all()
+        if terms.basis == Basis.CONSOLIDATED and terms.reporting_party_id
+    }
 
 
 def _roles_by_kind(all_roles: list[AgreementRole]) -> list[tuple[str, list[AgreementRole]]]:

@@ -12,12 +12,12 @@ from django.http import Http404
 
 from compliance import selectors
 from compliance.choices import ResultStatus
-from compliance.late_financials import late_financials, quarters_needed
+from compliance.late_financials import late_financials, periods_needed_by
 from compliance.models import CovenantTestResult
 from compliance.statuses import STATUS_LABELS
 from covenants import access
-from covenants import calendar as fiscal_calendar
 from covenants.models import Agreement, Covenant
+from covenants.periods import FiscalCalendar
 from portal.pages.selectors.common import (
     _STATUS_RANK,
     ResultView,
@@ -67,11 +67,12 @@ def quarter_choices(agreement: Agreement, *, today: dt.date) -> list[QuarterOpti
     ones (the one late-financials rule, oldest first, naming who has not sent them) and those a
     covenant needs with nothing on file; then the next quarter to report (the one after the
     latest on file, once it has ended); then every other quarter the covenants need or that has
-    figures on file (to restate), newest first. Quarters come from the one fiscal calendar.
+    figures on file (to restate), newest first. Periods are the period ends of the agreement's
+    fiscal calendar at its reporting frequency (months for an agreement reporting monthly).
     """
-    fye = agreement.fiscal_year_end_month
+    cal, reporting = agreement.calendar(), agreement.reporting_frequency
     specs = [selectors.covenant_spec(c) for c in selectors.covenants_with_terms().filter(agreement=agreement)]
-    needed = quarters_needed(specs, as_of=today, fiscal_year_end_month=fye)
+    needed = periods_needed_by(agreement, specs, as_of=today)
     late = late_financials([agreement], as_of=today, specs={agreement.pk: specs}).get(agreement.pk, [])
     on_file = set(
         FinancialStatement.objects.filter(agreement=agreement, status=StatementStatus.CURRENT)
@@ -87,11 +88,8 @@ def quarter_choices(agreement: Agreement, *, today: dt.date) -> list[QuarterOpti
         )
     for quarter in sorted(needed - on_file):
         options.setdefault(quarter, QuarterOption(quarter, "late", "nothing on file"))
-    if on_file:
-        following = fiscal_calendar.next_quarter_end(max(on_file))
-    else:
-        following = min(needed) if needed else fiscal_calendar.previous_quarter_end(today, fye)
-    if following <= today:
+    following = _following_period(cal, reporting, on_file, needed, today)
+    if following is not None and following <= today:
         options.setdefault(following, QuarterOption(following, "next", "next to report"))
     for quarter in sorted(needed | on_file, reverse=True):
         options.setdefault(quarter, QuarterOption(quarter, "other", "on file" if quarter in on_file else ""))
@@ -100,6 +98,27 @@ def quarter_choices(agreement: Agreement, *, today: dt.date) -> list[QuarterOpti
         options.values(),
         key=lambda o: (order[o.group], o.quarter.toordinal() * (1 if o.group == "late" else -1)),
     )
+
+
+def _following_period(
+    cal: FiscalCalendar, reporting: str, on_file: set[dt.date], needed: frozenset[dt.date], today: dt.date
+) -> dt.date | None:
+    """The next period to report: the one after the latest on file, else the first needed, else
+    the last ended (None where a listed calendar has none)."""
+    try:
+        if on_file:
+            return cal.period_end_on_or_after(max(on_file) + dt.timedelta(days=1), reporting)
+        return min(needed) if needed else cal.previous_period_end(today, reporting)
+    except ValueError:
+        return None
+
+
+def is_reporting_period_end(agreement: Agreement, day: dt.date) -> bool:
+    """Whether ``day`` ends a period the agreement reports for (its calendar, its frequency)."""
+    try:
+        return agreement.calendar().is_period_end(day, agreement.reporting_frequency)
+    except ValueError:
+        return False
 
 
 @dataclass
