@@ -381,6 +381,7 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "covenants.choices.AgreementKind",
         "EntityKindEnum": "parties.choices.EntityKind",
         "WindowKindEnum": "covenants.choices.WindowKind",
+        "FrequencyEnum": "covenants.choices.Frequency",
         "UploadFormatEnum": "statements.choices.UploadFormat",
     },
 }

@@ -41,7 +41,16 @@ from django.urls import URLResolver, get_resolver, reverse
 from compliance.models import CovenantTestResult
 from compliance.services import agreement_evaluate
 from covenants.choices import Role
-from covenants.models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, Waiver
+from covenants.models import (
+    Agreement,
+    AgreementRole,
+    Amendment,
+    Covenant,
+    CovenantTerms,
+    DefinedMetric,
+    LineItem,
+    Waiver,
+)
 from covenants.services import waiver_record
 from parties.models import Party, PartyRelationship, Person
 from statements.models import FinancialStatement
@@ -168,10 +177,21 @@ def add_shared_deals(world: World) -> None:
         Amendment.objects.create(agreement=facility.agreement, number=1, title="Amendment No. 1 to Credit Agreement")
 
 
+def add_defined_metrics(world: World) -> None:
+    """A defined term in each facility's agreement, for the defined-metrics routes."""
+    for agreement in (
+        world.seed.agreement,
+        world.harbor.agreement,
+        *(d.agreement for d in world.cache["deals"].values()),
+    ):
+        DefinedMetric.objects.create(agreement=agreement, name="net_revenues", label="Net Revenues", formula="revenues")
+
+
 @pytest.fixture
 def world(db) -> World:
     world = build_world()
     add_shared_deals(world)
+    add_defined_metrics(world)
     return world
 
 
@@ -216,6 +236,7 @@ def _rows(world: World, which: str, route: str) -> set[int]:
         "financialstatement-list": FinancialStatement,
         "covenanttest-list": CovenantTestResult,
         "waiver-list": Waiver,
+        "definedmetric-list": DefinedMetric,
     }
     if route == "agreement-list":
         return {a.pk for a in agreements}
@@ -244,6 +265,17 @@ def objects(world: World, which: str) -> dict[str, Any]:
 
 
 def _objects(world: World, which: str) -> dict[str, Any]:
+    return _facility_objects(world, which) | {
+        "metric": DefinedMetric.objects.get(agreement=objects_agreement(world, which), name="net_revenues"),
+        "line_item": LineItem.objects.get(code="revenues"),
+    }
+
+
+def objects_agreement(world: World, which: str) -> Agreement:
+    return world.seed.agreement if which == SEED else facility(world, which).agreement
+
+
+def _facility_objects(world: World, which: str) -> dict[str, Any]:
     if which == SEED:
         loan = world.seed
         agreement = loan.agreement
@@ -318,6 +350,7 @@ LISTED = {
     "financialstatement-list": "statement",
     "covenanttest-list": "result",
     "waiver-list": "waiver",
+    "definedmetric-list": "metric",
     "party-list": "party",
     "person-list": "person",
 }
@@ -390,7 +423,7 @@ def row_state(model: type[Model], key: str) -> Callable[[dict], Any]:
 class Case:
     """How to call one route on one facility's object, and who may."""
 
-    kind: str  # public | auth | root | list | detail | create | write | own
+    kind: str  # public | auth | root | reference | list | detail | create | write | own
     kwargs: Callable[[dict], dict] = lambda o: {}
     payload: Callable[[dict], dict] | None = None
     # Whether the role may write, given the facility the object (or the body) belongs to and
@@ -417,6 +450,14 @@ def detail(key: str, **extra: Any) -> Case:
 # one still needs a case; webhook routes are all taken from the resolver, as that file's
 # matrix takes every one of them too.
 OWN = Case("own")
+# Reference data every deal's statements name (line items): read by anyone signed in.
+REFERENCE = Case("reference")
+ADMINISTRATORS_ONLY = {"admin"}
+
+
+def administrators_only(world: World, role: str, which: str, o: dict) -> bool:
+    return role in ADMINISTRATORS_ONLY
+
 
 CASES: dict[tuple[str, str], Case] = {
     ("api-root", "GET"): Case("root"),
@@ -448,6 +489,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("financialstatement-file", "GET"): detail("statement"),
     ("covenanttest-detail", "GET"): detail("result"),
     ("waiver-detail", "GET"): detail("waiver"),
+    ("definedmetric-list", "GET"): Case("list"),
+    ("definedmetric-detail", "GET"): detail("metric"),
+    ("lineitem-list", "GET"): REFERENCE,
+    ("lineitem-detail", "GET"): Case("reference", kwargs=lambda o: {"pk": o["line_item"].pk}),
     ("party-detail", "GET"): detail("party", each=("parties", "party")),
     ("person-detail", "GET"): detail("person", each=("people", "person")),
     # Writes on an object
@@ -465,6 +510,30 @@ CASES: dict[tuple[str, str], Case] = {
         allowed=in_facility(AGENTS),
         success=204,
         count=AgreementRole,
+    ),
+    ("agreement-detail", "PATCH"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["agreement"].pk},
+        payload=lambda o: {"governing_law": "Delaware", "reporting_deadline_days": 50},
+        allowed=in_facility(AGENTS),
+        count=Agreement,
+        state=row_state(Agreement, "agreement"),
+    ),
+    ("covenant-detail", "PATCH"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["covenant"].pk},
+        payload=lambda o: {"name": "As amended", "warning_band_percent": "12.50"},
+        allowed=in_facility(AGENTS),
+        count=Covenant,
+        state=row_state(Covenant, "covenant"),
+    ),
+    ("definedmetric-detail", "PATCH"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["metric"].pk},
+        payload=lambda o: {"label": "Net Revenues (as amended)", "formula": "revenues - 0"},
+        allowed=in_facility(AGENTS),
+        count=DefinedMetric,
+        state=row_state(DefinedMetric, "metric"),
     ),
     ("amendment-detail", "PATCH"): Case(
         "write",
@@ -509,6 +578,36 @@ CASES: dict[tuple[str, str], Case] = {
         refused=frozenset({403, 404}),
     ),
     # Creates naming their agreement (or nothing) in the body
+    ("agreement-list", "POST"): Case(
+        "create",
+        payload=lambda o: {
+            "kind": "credit_agreement",
+            "title": "Credit Agreement",
+            "name": "Onboarded Credit Agreement",
+        },
+        allowed=administrators_only,
+        success=201,
+        count=Agreement,
+    ),
+    ("lineitem-list", "POST"): Case(
+        "create",
+        payload=lambda o: {"code": "capital_expenditures", "name": "Capital Expenditures"},
+        allowed=administrators_only,
+        success=201,
+        count=LineItem,
+    ),
+    ("definedmetric-list", "POST"): Case(
+        "create",
+        payload=lambda o: {
+            "agreement": o["agreement"].pk,
+            "name": "gross_revenues",
+            "label": "Gross Revenues",
+            "formula": "revenues",
+        },
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=DefinedMetric,
+    ),
     ("covenant-list", "POST"): Case(
         "create",
         payload=lambda o: {"agreement": o["agreement"].pk, "section": "9.99", "name": "Minimum liquidity"},
@@ -614,7 +713,7 @@ def test_access_matrix(world):
         case = CASES[(route, method)]
         if case.kind == "own":
             continue
-        # Lists, public, auth and root routes name no facility's object: one pass is enough (a
+        # Lists, public, auth, root and reference routes name no facility's object: one pass is enough (a
         # list is checked against every facility's rows at once); a public one, for no one signed in.
         facilities = FACILITIES if case.kind in ("detail", "write", "create") else (SEED,)
         roles = ("anonymous",) if case.kind == "public" else ROLES
@@ -677,7 +776,7 @@ def check(world: World, case: Case, route: str, role: str, which: str, objs: dic
         else:
             assert code == 401, where
         return
-    if case.kind in ("auth", "root"):
+    if case.kind in ("auth", "root", "reference"):
         assert code == case.success, f"{where}: {code} {response.content[:300]!r}"
         return
     if case.kind == "list":

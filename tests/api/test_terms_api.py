@@ -78,7 +78,7 @@ def test_invalid_terms_are_refused_with_each_problem_and_nothing_is_saved(world)
     assert response.status_code == 400
     errors = response.json()
     messages = " ".join(errors["schedule"])
-    assert "Row 2: 2001-06-30 is given twice." in messages
+    assert "Row 2 (test_date): 2001-06-30 is given twice (row 1 too)." in messages
     assert "Row 3" in messages and "needs an amount" in messages
     assert "already has terms taking effect on this date" in " ".join(errors["non_field_errors"])
     assert "must name its line item" in " ".join(errors["non_field_errors"])

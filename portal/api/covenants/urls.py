@@ -2,11 +2,13 @@
 
 from rest_framework.routers import SimpleRouter
 
-from portal.api.covenants import alerts, views
+from portal.api.covenants import alerts, onboarding, views
 
 router = SimpleRouter()
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("amendments", views.AmendmentViewSet, basename="amendment")
+router.register("line-items", onboarding.LineItemViewSet, basename="lineitem")
+router.register("defined-metrics", onboarding.DefinedMetricViewSet, basename="definedmetric")
 router.register("covenants", views.CovenantViewSet, basename="covenant")
 router.register("financial-statements", views.FinancialStatementViewSet, basename="financialstatement")
 router.register("covenant-tests", views.CovenantTestResultViewSet, basename="covenanttest")

@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.models import CovenantTestResult
-from covenants import services, terms_services
+from covenants import onboarding, services, terms_services
 from covenants.access import may
 from covenants.models import Agreement, AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
 from portal.api.base import ERROR, PortalViewSet
@@ -49,6 +49,7 @@ from portal.api.covenants.serializers.agreements import (
     AmendmentSerializer,
     AmendmentStatusSerializer,
 )
+from portal.api.covenants.serializers.onboarding import AgreementWriteSerializer, CovenantPatchSerializer
 from portal.api.covenants.serializers.results import (
     CovenantTestResultSerializer,
     WaiverSerializer,
@@ -115,6 +116,35 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
             # Which guaranteed agreements the user may see: one query per page, not per row.
             context["visible_agreement_ids"] = set(self.visible(Agreement).values_list("pk", flat=True))
         return context
+
+    def _respond(self, agreement: Agreement, status_code: int = status.HTTP_200_OK) -> Response:
+        agreement = self.get_queryset().get(pk=agreement.pk)
+        return Response(self.get_serializer(agreement).data, status=status_code)
+
+    @extend_schema(request=AgreementWriteSerializer, responses={201: AgreementSerializer})
+    def create(self, request: Request) -> Response:
+        """Create an agreement (administrators). Give its parties their roles next, at
+        ``agreements/{id}/roles/``: until then only administrators see it."""
+        serializer = AgreementWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        items = fields.pop("required_line_items", ())
+        agreement = onboarding.agreement_create(user=request.user, required_line_items=items, **fields)
+        return self._respond(agreement, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AgreementWriteSerializer(partial=True), responses={200: AgreementSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change an agreement's particulars (its Agents and administrators)."""
+        agreement = self.get_object()
+        context = self.get_serializer_context()
+        serializer = AgreementWriteSerializer(data=request.data, partial=True, context=context)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        items = changes.pop("required_line_items", None)
+        agreement = onboarding.agreement_update(
+            user=request.user, agreement=agreement, changes=changes, required_line_items=items
+        )
+        return self._respond(agreement)
 
     @extend_schema(request=AgreementRoleWriteSerializer, responses={201: AgreementRoleSerializer})
     @action(detail=True, methods=["post"], url_path="roles")
@@ -194,16 +224,28 @@ class CovenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalVi
         covenant = self.get_queryset().get(pk=covenant.pk)
         return Response(self.get_serializer(covenant).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=CovenantPatchSerializer, responses={200: CovenantSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change a covenant's section, name or warning band (Agents of the agreement and administrators)."""
+        covenant = self.get_object()
+        serializer = CovenantPatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        onboarding.covenant_update(user=request.user, covenant=covenant, changes=serializer.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=covenant.pk)).data)
+
     @extend_schema(request=CovenantTermsWriteSerializer, responses={201: CovenantTermsSerializer})
     @action(detail=True, methods=["post"], url_path="terms")
     def add_terms(self, request: Request, pk: str | None = None) -> Response:
-        """Record a new version of the terms with its schedule, in force from ``effective_from``."""
+        """Record a new version of the terms with its schedule, in force from ``effective_from``.
+
+        The version and its rows are saved together or not at all; a row's problem names its
+        position: ``{"schedule": ["Row 2 (test_date): ..."]}``."""
         covenant = self.get_object()
         serializer = CovenantTermsWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        schedule = [terms_services.ScheduleRowData(**row) for row in data.pop("schedule")]
-        terms = terms_services.covenant_terms_create(user=request.user, covenant=covenant, schedule=schedule, **data)
+        schedule = data.pop("schedule")
+        terms = onboarding.terms_version_create(user=request.user, covenant=covenant, schedule=schedule, **data)
         terms = (
             CovenantTerms.objects.select_related("amendment", "line_item", "denominator_line_item")
             .prefetch_related(Prefetch("schedule", queryset=ThresholdStep.objects.order_by("test_date")))

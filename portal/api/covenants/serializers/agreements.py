@@ -106,6 +106,8 @@ class AgreementSerializer(serializers.ModelSerializer):
             "guaranteed_agreement",
             "currency",
             "fiscal_year_end_month",
+            "fiscal_calendar",
+            "reporting_frequency",
             "reporting_deadline_days",
             "required_line_items",
             "roles",

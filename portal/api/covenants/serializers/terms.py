@@ -9,8 +9,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from compliance import engine, selectors
-from covenants.choices import AmendmentStatus, Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
-from covenants.models import Agreement, Amendment, Covenant, CovenantTerms, LineItem, ThresholdStep
+from covenants.choices import (
+    AmendmentStatus,
+    Basis,
+    Direction,
+    Frequency,
+    MetricKind,
+    TermsAction,
+    ThresholdState,
+    WindowKind,
+)
+from covenants.models import Agreement, Amendment, Covenant, CovenantTerms, DefinedMetric, LineItem, ThresholdStep
+from parties.models import Party
 from portal.api.base import ScopedPrimaryKeyRelatedField
 
 
@@ -19,7 +29,15 @@ class ThresholdStepSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ThresholdStep
-        fields = ["test_date", "applies_thereafter", "threshold", "threshold_state", "amount_as_printed"]
+        fields = [
+            "test_date",
+            "applies_thereafter",
+            "threshold",
+            "threshold_state",
+            "amount_as_printed",
+            "date_as_printed",
+            "date_reading",
+        ]
         read_only_fields = fields
 
 
@@ -30,6 +48,7 @@ class CovenantTermsSerializer(serializers.ModelSerializer):
     provisional = serializers.SerializerMethodField()
     line_item = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     denominator_line_item = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    threshold_relative_to = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     schedule = ThresholdStepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -42,10 +61,13 @@ class CovenantTermsSerializer(serializers.ModelSerializer):
             "provisional",
             "action",
             "effective_from",
+            "effective_from_as_printed",
             "text_as_printed",
             "reading",
             "metric_kind",
             "line_item",
+            "metric",
+            "frequency",
             "window_periods",
             "window_kind",
             "denominator_line_item",
@@ -53,6 +75,8 @@ class CovenantTermsSerializer(serializers.ModelSerializer):
             "denominator_window_kind",
             "direction",
             "basis",
+            "reporting_party",
+            "threshold_relative_to",
             "schedule",
         ]
         read_only_fields = fields
@@ -70,6 +94,8 @@ class ScheduleRowWriteSerializer(serializers.Serializer):
     threshold_state = serializers.ChoiceField(choices=ThresholdState.choices, default=ThresholdState.SET)
     applies_thereafter = serializers.BooleanField(default=False)
     amount_as_printed = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    date_as_printed = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    date_reading = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class CovenantTermsWriteSerializer(serializers.Serializer):
@@ -78,12 +104,23 @@ class CovenantTermsWriteSerializer(serializers.Serializer):
     amendment = ScopedPrimaryKeyRelatedField(Amendment, required=False, allow_null=True, default=None)
     action = serializers.ChoiceField(choices=TermsAction.choices, default=TermsAction.ADD)
     effective_from = serializers.DateField()
+    effective_from_as_printed = serializers.BooleanField(
+        default=False, help_text="The text sets its own date; otherwise terms follow their amendment's date."
+    )
     text_as_printed = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
     reading = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
     metric_kind = serializers.ChoiceField(choices=MetricKind.choices, default=MetricKind.SUM)
     line_item = serializers.SlugRelatedField(
         slug_field="code", queryset=LineItem.objects.all(), required=False, allow_null=True, default=None
     )
+    metric = ScopedPrimaryKeyRelatedField(
+        DefinedMetric,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A defined term of the agreement to test, instead of one line item.",
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.QUARTER)
     window_periods = serializers.IntegerField(min_value=1, max_value=40, default=1)
     window_kind = serializers.ChoiceField(choices=WindowKind.choices, default=WindowKind.TRAILING)
     denominator_line_item = serializers.SlugRelatedField(
@@ -95,6 +132,16 @@ class CovenantTermsWriteSerializer(serializers.Serializer):
     denominator_window_kind = serializers.ChoiceField(choices=WindowKind.choices, default=WindowKind.TRAILING)
     direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.AT_LEAST)
     basis = serializers.ChoiceField(choices=Basis.choices, default=Basis.COMBINED)
+    reporting_party = ScopedPrimaryKeyRelatedField(
+        Party,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="On a consolidated basis: the party whose consolidated statement stands for the group.",
+    )
+    threshold_relative_to = serializers.SlugRelatedField(
+        slug_field="code", queryset=LineItem.objects.all(), required=False, allow_null=True, default=None
+    )
     schedule = ScheduleRowWriteSerializer(many=True, allow_empty=True, max_length=500)
 
 
