@@ -26,10 +26,12 @@ from alerts.models import Alert
 from alerts.tasks import raise_late_financials
 from compliance import engine
 from compliance.choices import ResultStatus
+from compliance.engine import periods as engine_periods
 from compliance.models import CovenantTestResult
 from compliance.services import agreement_evaluate
 from compliance.statuses import NEAR_BREACH, status_label
 from covenants import calendar as fiscal_calendar
+from covenants import period_checks, periods
 from portal.pages import selectors as page_selectors
 from statements import validation
 from tests.alerts.helpers import Q3_2019, minimum_revenues, revenue_rows, submit
@@ -198,7 +200,11 @@ def test_a_result_that_is_not_near_keeps_the_fingerprint_it_had():
 
 
 def test_the_engine_and_uploads_ask_the_one_fiscal_calendar():
-    assert validation.is_fiscal_quarter_end is fiscal_calendar.is_fiscal_quarter_end
+    # Uploads check period ends on the agreement's covenants.periods calendar (through
+    # covenants.period_checks); the engine reads the same calendar, and keeps the quarters of
+    # covenants.calendar for calendar months.
+    assert validation.not_a_period_end is period_checks.not_a_period_end
+    assert engine_periods.FiscalCalendar is periods.FiscalCalendar
     assert engine.is_fiscal_quarter_end is fiscal_calendar.is_fiscal_quarter_end
     assert engine.quarter_ends_in_window is fiscal_calendar.quarter_ends_in_window
     assert fiscal_calendar.quarter_end_months(6) == [3, 6, 9, 12]
