@@ -46,6 +46,7 @@ from compliance.engine.types import (
 )
 from compliance.engine.wording import (
     Words,
+    calendar_gap_text,
     compared_text,
     incomplete_text,
     metric_text,
@@ -127,7 +128,10 @@ def _evaluate_scope(
 ) -> Result:
     """Test the covenant on one test date for the given Borrowers (all of them, one, or the
     party reporting for the group)."""
-    measured = measure(terms, row, test_date, scope, shared.figures, shared.calendar, shared.reporting)
+    try:
+        measured = measure(terms, row, test_date, scope, shared.figures, shared.calendar, shared.reporting)
+    except ValueError as error:  # a listed calendar that does not reach back to the window's start
+        return _calendar_gap(covenant, terms, row, test_date, party_id, str(error))
     words = words_for(
         covenant=covenant,
         terms=terms,
@@ -341,6 +345,26 @@ def _no_borrowers(covenant: CovenantSpec, terms: TermsVersion, row: ScheduleRow,
         provisional=terms.provisional,
         explanation=no_borrowers_text(covenant, test_date),
         inputs=inputs,
+    )
+
+
+def _calendar_gap(
+    covenant: CovenantSpec, terms: TermsVersion, row: ScheduleRow, test_date: date, party_id: int | None, why: str
+) -> Result:
+    """The fiscal calendar does not give the window's periods: the test cannot be decided."""
+    return Result(
+        covenant_id=covenant.covenant_id,
+        terms_id=terms.terms_id,
+        test_date=test_date,
+        party_id=party_id,
+        status=INCOMPLETE,
+        value=None,
+        threshold=row.threshold if row.threshold_state == THRESHOLD_SET else None,
+        headroom=None,
+        headroom_percent=None,
+        provisional=terms.provisional,
+        explanation=calendar_gap_text(covenant, test_date, why),
+        inputs=base_inputs(covenant, terms),
     )
 
 

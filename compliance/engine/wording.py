@@ -347,3 +347,11 @@ def no_borrowers_text(covenant: CovenantSpec, test_date: date) -> str:
         f"Section {covenant.section} cannot be decided for {long_date(test_date)}: "
         "no Borrower is recorded under the agreement on that date."
     )
+
+
+def calendar_gap_text(covenant: CovenantSpec, test_date: date, why: str) -> str:
+    """The agreement's fiscal calendar does not give the periods the test needs."""
+    return (
+        f"Section {covenant.section} cannot be decided for {long_date(test_date)}: the fiscal calendar "
+        f"does not give the periods its window needs ({why.rstrip('.')}). It is not shown as compliant."
+    )

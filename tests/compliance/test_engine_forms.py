@@ -452,3 +452,20 @@ def test_amounts_are_written_one_way() -> None:
     result = on(agreement(budget_terms(), figs, as_of=date(2023, 5, 1)), date(2023, 3, 31))
     assert "$1.00" not in result.explanation and "$85.00" not in result.explanation
     assert "$85" in result.explanation
+
+
+def test_a_window_reaching_before_a_listed_calendar_is_undecided_not_an_error() -> None:
+    listed = FiscalCalendar.explicit([[date(2023, 3, 31), date(2023, 6, 30), date(2023, 9, 30), date(2023, 12, 31)]])
+    terms = TermsVersion(
+        terms_id=1,
+        effective_from=date(2023, 1, 1),
+        action="add",
+        line_item="ebitda",
+        window_periods=4,
+        schedule=(ScheduleRow(date(2023, 6, 30), D("1")), ScheduleRow(date(2023, 12, 31), D("1"))),
+    )
+    figs = [f for day in listed.years[0] for f in figures(ACME, day, ebitda=1)]
+    results = agreement(terms, figs, as_of=date(2024, 1, 31), calendar=listed)
+    assert on(results, date(2023, 6, 30)).status == INCOMPLETE
+    assert "the fiscal calendar does not give the periods" in on(results, date(2023, 6, 30)).explanation
+    assert on(results, date(2023, 12, 31)).status == COMPLIANT
