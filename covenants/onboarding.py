@@ -191,12 +191,16 @@ def terms_version_create(
     """
     _refuse_unless(may(user, "change", covenant), CHANGE_REFUSED)
     terms = CovenantTerms(covenant=covenant, **fields)
-    errors = _terms_refusals(terms, schedule)
+    errors: dict[str, list[str]] = {}
     try:
         terms.full_clean()
     except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
+        errors = {field: list(messages) for field, messages in exc.message_dict.items()}
+    for field, messages in _terms_refusals(terms, schedule).items():
+        if field == "schedule":
             errors.setdefault(field, []).extend(messages)
+        else:  # the model's own word on a field, when it has one, is the one given
+            errors.setdefault(field, messages)
     steps = _schedule_steps(terms, schedule, errors)
     if errors:
         raise ValidationError(errors)
