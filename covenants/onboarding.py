@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 
 from covenants.access import may
 from covenants.choices import TermsAction
+from covenants.evaluation_requests import agreement_evaluation_request
 from covenants.models import Agreement, Covenant, CovenantTerms, DefinedMetric, LineItem, ThresholdStep
 from covenants.periods import calendar_of
 
@@ -132,6 +133,8 @@ def agreement_update(
     agreement.save()
     if required_line_items is not None:
         agreement.required_line_items.set(list(required_line_items))
+    # Its calendar, reporting frequency or line items decide its results: evaluated again on commit.
+    agreement_evaluation_request(agreement_ids=[agreement.pk])
     return agreement
 
 
@@ -166,6 +169,8 @@ def defined_metric_update(
     _apply(metric, changes, METRIC_FIELDS)
     metric.full_clean()
     metric.save()
+    # The covenants testing the term (or a term defined through it) are evaluated again on commit.
+    agreement_evaluation_request(agreement_ids=[metric.agreement_id])
     return metric
 
 

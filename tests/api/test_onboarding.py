@@ -140,6 +140,18 @@ def test_an_administrator_onboards_a_facility_and_its_agent_keeps_it(world, djan
         post(agent, "financialstatement-list", {"agreement": ids["agreement"], "records": records})
     leverage = CovenantTestResult.objects.get(covenant_id=ids["leverage"], is_current=True, test_date="2025-03-31")
     assert (leverage.status, leverage.value) == ("compliant", 2.25)
+    minimum = CovenantTestResult.objects.get(covenant_id=ids["ebitda"], is_current=True, test_date="2025-03-31")
+    assert (minimum.status, minimum.value) == ("compliant", 2_250_000)
+    # A definition changed is a covenant tested again: 1,600,000 is under the 2,000,000 minimum.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent.patch(
+            reverse("api:definedmetric-detail", args=[ids["metric"]]),
+            {"formula": "net_income + interest_expense"},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    minimum = CovenantTestResult.objects.get(covenant_id=ids["ebitda"], is_current=True, test_date="2025-03-31")
+    assert (minimum.status, minimum.value) == ("breach", 1_600_000)
 
 
 def test_only_administrators_create_agreements_and_line_items(world):
