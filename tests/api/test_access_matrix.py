@@ -17,7 +17,8 @@ Writes: allowed roles succeed; a role that sees the object but may not change it
 one that does not see it gets 404 (or 400/403 when the object is named in the body); and
 nothing is changed by a refused write. Parties and people are rows several deals share: an
 Agent changes one only where it administers every deal the row is in; administrators (and,
-for a party, its own users) may.
+for a party, its own users) may. Line items are reference data every deal's statements name:
+anyone signed in reads them, and only administrators add them, as only they create agreements.
 
 The routes come from the URL resolver, so a route added without a case here fails
 ``test_every_route_has_a_case``. A new resource adds its cases to ``CASES``, its rows to
