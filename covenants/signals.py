@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from covenants.amendment_terms import amendment_move_refusals, amendment_terms_follow, refusal_error
 from covenants.evaluation_requests import agreement_evaluation_request
 from covenants.models import AgreementRole, Amendment, Covenant, CovenantTerms, ThresholdStep, Waiver
 
@@ -45,3 +46,27 @@ def terms_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any)
     agreement_id = _agreement_id(instance)
     if agreement_id is not None:
         agreement_evaluation_request(agreement_ids=[agreement_id])
+
+
+@receiver(pre_save, sender=Amendment)
+def amendment_date_check(sender: type, instance: Amendment, raw: bool = False, **kwargs: Any) -> None:
+    """Before an amendment's effective date changes, check that the terms it made can follow it
+    (covenants.amendment_terms); refused, the amendment is not written."""
+    instance._terms_follow = False  # type: ignore[attr-defined]
+    if raw or instance.pk is None:
+        return
+    before = Amendment.objects.filter(pk=instance.pk).values_list("effective_on", "dated_as_of").first()
+    if before is None or (before[0] or before[1]) == instance.in_force_from:
+        return
+    refusals = amendment_move_refusals(instance, instance.in_force_from)
+    if refusals:
+        raise refusal_error(instance, refusals)
+    instance._terms_follow = True  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=Amendment)
+def amendment_terms_move(sender: type, instance: Amendment, raw: bool = False, **kwargs: Any) -> None:
+    """The terms the amendment made take effect on its new effective date, in the same transaction."""
+    if not raw and getattr(instance, "_terms_follow", False):
+        instance._terms_follow = False  # type: ignore[attr-defined]
+        amendment_terms_follow(instance)

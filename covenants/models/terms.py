@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -21,6 +22,8 @@ from covenants.choices import (
     WindowKind,
 )
 from covenants.formulas import FormulaError, check_definitions, parse
+from covenants.period_checks import PERIOD_NOUNS, not_a_period_end, read_printed_date
+from covenants.period_kinds import FREQUENCIES
 from parties.models import Party
 
 from .agreements import Agreement, Amendment, LineItem
@@ -230,6 +233,59 @@ class CovenantTerms(models.Model):
         source = self.amendment.title if self.amendment_id else "original agreement"
         return f"{self.covenant.section} from {self.effective_from:%Y-%m-%d} ({source})"
 
+    def next_version(self) -> CovenantTerms | None:
+        """The covenant's terms that take over from these (the next to take effect), if any."""
+        if not self.covenant_id or self.effective_from is None:
+            return None
+        later = CovenantTerms.objects.filter(covenant_id=self.covenant_id, effective_from__gt=self.effective_from)
+        return later.exclude(pk=self.pk).order_by("effective_from").first()
+
+    def in_force_until(self) -> date | None:
+        """The day before the next version takes effect (None: still in force)."""
+        following = self.next_version()
+        return following.effective_from - timedelta(days=1) if following else None
+
+    def clean(self) -> None:
+        """Refuse a covenant tested more often than the agreement reports, a consolidated test
+        whose reporting party holds no role in the agreement, and a relative threshold whose
+        line item the agreement's statements do not carry."""
+        errors: dict[str, list[str]] = {}
+        agreement = self.covenant.agreement if self.covenant_id else None
+        if agreement is not None:
+            reporting = agreement.reporting_frequency
+            if self.frequency in FREQUENCIES and FREQUENCIES.index(self.frequency) < FREQUENCIES.index(reporting):
+                errors["frequency"] = [
+                    f"A {self.get_frequency_display().lower()} covenant needs {self.get_frequency_display().lower()} "
+                    f"statements, and {agreement.name} reports {agreement.get_reporting_frequency_display().lower()}: "
+                    f"test it on {PERIOD_NOUNS[reporting]} ends or change the agreement's reporting frequency."
+                ]
+            consolidated = self.basis == Basis.CONSOLIDATED and self.reporting_party_id
+            if consolidated and not agreement.roles.filter(party_id=self.reporting_party_id).exists():
+                errors["reporting_party"] = [
+                    f"{self.reporting_party} holds no role in {agreement.name}: the party whose consolidated "
+                    "statement stands for the group must be a party to the agreement (add its role first)."
+                ]
+            errors.update(self._relative_threshold_refusal(agreement))
+        if self.basis == Basis.CONSOLIDATED and not self.reporting_party_id:
+            errors["reporting_party"] = ["A consolidated test names the party whose statement stands for the group."]
+        if self.basis != Basis.CONSOLIDATED and self.reporting_party_id:
+            errors["reporting_party"] = ["Only a consolidated test names a reporting party."]
+        if errors:
+            raise ValidationError(errors)
+
+    def _relative_threshold_refusal(self, agreement: Agreement) -> dict[str, list[str]]:
+        if not self.threshold_relative_to_id:
+            return {}
+        required = set(agreement.required_line_items.values_list("pk", flat=True)) if agreement.pk else set()
+        if self.threshold_relative_to_id in required:
+            return {}
+        return {
+            "threshold_relative_to": [
+                f"A relative threshold needs a line item the statements carry: {self.threshold_relative_to} is not "
+                f"among the line items {agreement.name} requires; add it to them first."
+            ]
+        }
+
 
 class ThresholdStep(models.Model):
     """
@@ -276,3 +332,50 @@ class ThresholdStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.test_date:%Y-%m-%d}: {self.amount_as_printed or self.threshold}"
+
+    def clean(self) -> None:
+        """Refuse a test date that is not a period end of the covenant's frequency on the agreement's
+        calendar (naming the nearest ones) or that falls outside its terms' time in force, and a
+        printed date read as another without saying how it was read."""
+        errors: dict[str, list[str]] = {}
+        if self.date_as_printed.strip():
+            read, reading = read_printed_date(self.date_as_printed)
+            if (read != self.test_date or reading) and not self.date_reading.strip():
+                why = reading or (f"it reads as {read.isoformat()}" if read else "it is not a date")
+                errors["date_reading"] = [
+                    f'The date as printed, "{self.date_as_printed.strip()}", is not the test date as stored '
+                    f'({why}): say how it was read, e.g. "{reading or "read as the last day of the quarter"}".'
+                ]
+        try:
+            terms = self.terms
+        except ObjectDoesNotExist:
+            terms = None
+        if terms is not None:
+            errors.update(self._period_refusals(terms))
+        if errors:
+            raise ValidationError(errors)
+
+    def _period_refusals(self, terms: CovenantTerms) -> dict[str, list[str]]:
+        if self.test_date is None or terms.covenant_id is None:
+            return {}
+        agreement = terms.covenant.agreement
+        problem = not_a_period_end(agreement.calendar(), self.test_date, terms.frequency)
+        if problem:
+            noun = PERIOD_NOUNS.get(terms.frequency, terms.frequency)
+            return {"test_date": [f"{problem}: a test date of {terms.covenant.section} ends a {noun}."]}
+        if terms.effective_from and self.test_date < terms.effective_from:
+            return {
+                "test_date": [
+                    f"{self.test_date.isoformat()} is before these terms of {terms.covenant.section} take effect "
+                    f"({terms.effective_from.isoformat()}): a row of an earlier version belongs to that version."
+                ]
+            }
+        until = terms.in_force_until()
+        if until is not None and self.test_date > until:
+            return {
+                "test_date": [
+                    f"{self.test_date.isoformat()} is after these terms of {terms.covenant.section} give way to the "
+                    f"next version (from {(until + timedelta(days=1)).isoformat()}): put the row in that version."
+                ]
+            }
+        return {}

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from covenants.amendment_terms import amendment_move_refusals, refusal_error
 from covenants.choices import AmendmentStatus
 from covenants.execution import check_execution
 from covenants.models import (
@@ -23,6 +24,7 @@ from covenants.models import (
     LineItem,
     Reaffirmation,
 )
+from covenants.periods import FiscalCalendar
 from covenants.terms_services import effectiveness_refusal
 from portal.admin.base import ScopedInlineMixin, ScopedModelAdmin
 from portal.admin.parties import SignatureBlockInline
@@ -88,6 +90,33 @@ class AmendmentInline(ScopedInlineMixin, admin.TabularInline):
     fields = ("number", "title", "defined_term", "dated_as_of", "effective_on", "status")
 
 
+class AgreementForm(forms.ModelForm):
+    """The agreement, its stored calendar read as the portal will read it."""
+
+    def clean_fiscal_calendar(self) -> object:
+        stored = self.cleaned_data.get("fiscal_calendar") or {}
+        if stored:
+            try:
+                FiscalCalendar.from_dict(stored)
+            except ValueError as exc:
+                raise forms.ValidationError(f"Not a fiscal calendar: {exc}") from None
+        return stored
+
+
+class AmendmentForm(forms.ModelForm):
+    """A change of the effective date is checked against the terms that follow it."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        amendment = self.instance
+        if amendment.pk and any(name in self.changed_data for name in ("effective_on", "dated_as_of")):
+            new_from = cleaned.get("effective_on") or cleaned.get("dated_as_of")
+            refusals = amendment_move_refusals(amendment, new_from)
+            if refusals:
+                raise refusal_error(amendment, refusals, new_from)
+        return cleaned
+
+
 @admin.register(Agreement)
 class AgreementAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
     """Agreements with their parties' roles, amendments and signature blocks."""
@@ -98,13 +127,31 @@ class AgreementAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
     date_hierarchy = "dated_as_of"
     autocomplete_fields = ("guaranteed_agreement",)
     filter_horizontal = ("required_line_items",)
-    readonly_fields = ("execution_check", "evaluation_requested_at", "created_at", "updated_at")
+    readonly_fields = ("execution_check", "calendar_described", "evaluation_requested_at", "created_at", "updated_at")
+    form = AgreementForm
     fieldsets = (
         (None, {"fields": ("name", "kind", "title", "defined_term", "contract_number")}),
         ("Dates and law", {"fields": ("dated_as_of", "effective_on", "governing_law", "guaranteed_agreement")}),
         (
             "Reporting",
-            {"fields": ("currency", "fiscal_year_end_month", "reporting_deadline_days", "required_line_items")},
+            {
+                "fields": (
+                    "currency",
+                    "fiscal_year_end_month",
+                    "fiscal_calendar",
+                    "calendar_described",
+                    "reporting_frequency",
+                    "reporting_deadline_days",
+                    "required_line_items",
+                ),
+                "description": "The fiscal calendar is JSON, one of: "
+                '{"kind": "calendar_months", "year_end_month": 12}; '
+                '{"kind": "52_53_weeks", "year_end_month": 12, "weekday": "saturday", "rule": "last" or '
+                '"nearest", "pattern": "4-4-5"}; {"kind": "explicit", "years": [["2023-03-31", ...], ...]} '
+                "(12 month ends, 4 quarter ends or the year end per fiscal year). Empty: calendar months "
+                "ending the year in the fiscal year end month. Statements are made for each period of the "
+                "reporting frequency, due the reporting deadline's days after it ends.",
+            },
         ),
         ("Execution", {"fields": ("execution_check",)}),
         ("Record", {"fields": ("evaluation_requested_at", "created_at", "updated_at"), "classes": ("collapse",)}),
@@ -113,6 +160,13 @@ class AgreementAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agreement]:
         return super().get_queryset(request).annotate(party_total=Count("roles__party", distinct=True))
+
+    @admin.display(description="Calendar in words")
+    def calendar_described(self, obj: Agreement) -> str:
+        try:
+            return obj.calendar().describe() if obj.pk else "-"
+        except ValueError as exc:
+            return f"Not a calendar: {exc}"
 
     @admin.display(description="Parties", ordering="party_total")
     def party_count(self, obj: Agreement) -> int:
@@ -166,6 +220,7 @@ class AmendmentAdmin(ExecutionCheckMixin, ScopedModelAdmin, SimpleHistoryAdmin):
     autocomplete_fields = ("agreement",)
     list_select_related = ("agreement",)
     readonly_fields = ("execution_check", "created_at", "updated_at")
+    form = AmendmentForm
     fieldsets = (
         (None, {"fields": ("agreement", "number", "title", "defined_term", "contract_number")}),
         ("Dates and status", {"fields": ("dated_as_of", "effective_on", "status")}),

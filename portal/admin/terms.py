@@ -97,7 +97,15 @@ class ThresholdStepInline(ScopedInlineMixin, admin.TabularInline):
 
     model = ThresholdStep
     extra = 0
-    fields = ("test_date", "applies_thereafter", "threshold", "threshold_state", "amount_as_printed")
+    fields = (
+        "test_date",
+        "applies_thereafter",
+        "threshold",
+        "threshold_state",
+        "amount_as_printed",
+        "date_as_printed",
+        "date_reading",
+    )
 
 
 @admin.register(CovenantTerms)
@@ -111,21 +119,42 @@ class CovenantTermsAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
         "action",
         "amendment",
         "line_item",
+        "metric",
+        "frequency",
         "window_periods",
         "direction",
         "basis",
     )
-    list_filter = ("covenant__agreement", "action", "metric_kind", "direction", "basis")
+    list_filter = ("covenant__agreement", "action", "metric_kind", "frequency", "direction", "basis")
     search_fields = ("covenant__section", "covenant__name", "covenant__agreement__name", "text_as_printed")
     date_hierarchy = "effective_from"
-    autocomplete_fields = ("covenant", "amendment", "line_item", "denominator_line_item")
-    list_select_related = ("covenant__agreement", "amendment__agreement", "line_item")
+    autocomplete_fields = ("covenant", "amendment", "line_item", "denominator_line_item", "metric")
+    list_select_related = ("covenant__agreement", "amendment__agreement", "line_item", "metric")
     fieldsets = (
-        (None, {"fields": ("covenant", "amendment", "action", "effective_from")}),
+        (None, {"fields": ("covenant", "amendment", "action", "effective_from", "effective_from_as_printed")}),
         ("Text", {"fields": ("text_as_printed", "reading")}),
         (
             "Metric",
-            {"fields": ("metric_kind", "line_item", "window_periods", "window_kind", "direction", "basis")},
+            {
+                "fields": (
+                    "metric_kind",
+                    "line_item",
+                    "metric",
+                    "frequency",
+                    "window_periods",
+                    "window_kind",
+                    "direction",
+                    "threshold_relative_to",
+                )
+            },
+        ),
+        (
+            "Basis",
+            {
+                "fields": ("basis", "reporting_party"),
+                "description": "On a consolidated basis, the party whose consolidated statement stands for the "
+                "group (it must hold a role in the agreement; its users may submit that statement).",
+            },
         ),
         (
             "Ratio denominator",
@@ -146,7 +175,15 @@ class CovenantTermsAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
 class ThresholdStepAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
     """Schedule rows on their own, for search and for their history."""
 
-    list_display = ("terms", "test_date", "applies_thereafter", "threshold", "threshold_state", "amount_as_printed")
+    list_display = (
+        "terms",
+        "test_date",
+        "applies_thereafter",
+        "threshold",
+        "threshold_state",
+        "amount_as_printed",
+        "date_as_printed",
+    )
     list_filter = ("threshold_state", "applies_thereafter", "terms__covenant__agreement")
     search_fields = ("terms__covenant__section", "terms__covenant__name", "amount_as_printed")
     date_hierarchy = "test_date"
