@@ -255,10 +255,8 @@ def test_terms_name_only_rows_of_their_own_agreement(world):
     assert AgreementRole.objects.filter(agreement_id=ids["agreement"]).count() == 3
 
 
-# The rule that a schedule's test date ends a period of the agreement's calendar belongs to the
-# models (ThresholdStep.clean / covenants), which the API runs through full_clean: it applies
-# here as soon as it is written there.
-@pytest.mark.xfail(strict=True, reason="schedule test dates are not yet checked against the fiscal calendar")
+# The rule that a schedule's test date ends a period of the agreement's calendar is the model's
+# (ThresholdStep.clean); the API applies it through full_clean, as the admin does.
 def test_a_schedule_row_on_a_date_that_ends_no_period_is_refused_naming_the_row(world):
     admin = world.client("admin")
     ids = onboard(admin)
@@ -270,6 +268,7 @@ def test_a_schedule_row_on_a_date_that_ends_no_period_is_refused_naming_the_row(
     ]
     response = admin.post(reverse("api:covenant-add-terms", args=[ids["ebitda"]]), payload, format="json")
     assert response.status_code == 400, response.content
-    messages = " ".join(response.json()["schedule"])
-    assert "Row 2" in messages and "2026-06-29" in messages
+    (message,) = response.json()["schedule"]
+    assert message.startswith("Row 2 (test_date): ") and "2026-06-29" in message, message
+    assert "2026-06-30" in message, "the message names the nearest quarter end"
     assert (CovenantTerms.objects.count(), ThresholdStep.objects.count()) == before
