@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -43,6 +44,11 @@ __all__ = [
     "covenant_terms_create",
 ]
 
+#: The forms of terms beyond the seed's: how often it is tested, a defined term instead of a
+#: line item, the party reporting a consolidated statement, a relative threshold, and whether
+#: the text sets its own effective date (else the terms follow their amendment's).
+TERMS_FORMS = ("frequency", "metric", "reporting_party", "threshold_relative_to", "effective_from_as_printed")
+
 REFUSED = "Only the Agents of this agreement and administrators may change its terms, amendments and roles."
 
 
@@ -60,6 +66,8 @@ class ScheduleRowData:
     threshold_state: str = ThresholdState.SET
     applies_thereafter: bool = False
     amount_as_printed: str = ""
+    date_as_printed: str = ""
+    date_reading: str = ""
 
 
 @transaction.atomic
@@ -101,12 +109,18 @@ def covenant_terms_create(
     direction: str = Direction.AT_LEAST,
     basis: str = Basis.COMBINED,
     schedule: Sequence[ScheduleRowData] = (),
+    **forms: Any,
 ) -> CovenantTerms:
     """
     Record a new version of a covenant's terms, in force from ``effective_from`` until the
     next version, with its schedule. Earlier versions are kept: results for earlier test
-    dates are still computed under the terms then in force.
+    dates are still computed under the terms then in force. ``forms`` are the other forms
+    real agreements write (:data:`TERMS_FORMS`: frequency, metric, reporting_party,
+    threshold_relative_to, effective_from_as_printed), checked with the rest when saved.
     """
+    unknown = sorted(set(forms) - set(TERMS_FORMS))
+    if unknown:
+        raise TypeError(f"covenant_terms_create() got unexpected keyword arguments: {', '.join(unknown)}")
     agreement = covenant.agreement
     _require_administrator(user, agreement)
     errors = _terms_refusals(agreement, amendment=amendment, action=action, schedule=schedule)
@@ -126,6 +140,7 @@ def covenant_terms_create(
         denominator_window_kind=denominator_window_kind,
         direction=direction,
         basis=basis,
+        **forms,
     )
     try:
         terms.full_clean()
@@ -173,6 +188,8 @@ def _schedule_steps(
             threshold_state=row.threshold_state,
             applies_thereafter=row.applies_thereafter,
             amount_as_printed=row.amount_as_printed,
+            date_as_printed=row.date_as_printed,
+            date_reading=row.date_reading,
         )
         for row in schedule
     ]

@@ -147,9 +147,10 @@ def result_row(context: template.Context, view: ResultView, each_borrower: bool 
     if r.headroom_percent is not None:
         headroom_text += f"<br><small>{percent(r.headroom_percent)}</small>"
     borrower = f"<td>{escape(str(view.borrower_name))}</td>" if each_borrower else ""
+    note = f'<br><small class="date-read">{escape(view.date_note)}</small>' if view.date_note else ""
     row = (
         f'<tr class="row-{escape(str(view.status))}" id="result-{r.pk}">\n'
-        f"        <td>{day}</td>\n        {borrower}\n"
+        f"        <td>{day}{note}</td>\n        {borrower}\n"
         f'        <td class="num">{escape(figure(r.value, ratio))}</td>\n'
         f'        <td class="num">{escape(figure(r.threshold, ratio))}</td>\n'
         f'        <td class="num">{headroom_text}</td>\n'

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from covenants.choices import Basis, Frequency
-from covenants.models import CovenantTerms, ThresholdStep
+from covenants.models import CovenantTerms, DefinedMetric, ThresholdStep
 from covenants.period_checks import read_printed_date
 from covenants.periods import FiscalCalendar
 from parties.models import Party
@@ -108,3 +109,21 @@ def test_a_printed_date_read_as_another_carries_its_reading(facility):
     ThresholdStep(
         terms=terms, test_date=D(2019, 12, 31), threshold=Decimal(1), date_as_printed="December 31, 2019"
     ).full_clean()
+
+
+def test_the_agreement_page_flags_a_read_date_and_lists_the_defined_terms(client, facility):
+    terms = revenue_terms(facility)
+    ThresholdStep.objects.create(
+        terms=terms,
+        test_date=D(2019, 12, 31),
+        threshold=Decimal(1),
+        date_as_printed="December, 2019",
+        date_reading="no day printed: read as the last day of December 2019",
+    )
+    DefinedMetric.objects.create(
+        agreement=facility.agreement, name="adjusted_ebitda", label="Adjusted EBITDA", formula="ebitda + revenues"
+    )
+    client.force_login(facility.users["lender"])
+    page = client.get(reverse("covenants:agreement_detail", args=[facility.agreement.pk])).content.decode()
+    assert "date as printed: December, 2019 (no day printed: read as the last day of December 2019)" in page
+    assert "Adjusted EBITDA" in page and "ebitda + revenues" in page

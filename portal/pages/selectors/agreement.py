@@ -15,7 +15,15 @@ from compliance.late_financials import LateFinancial, late_financials
 from compliance.models import CovenantTestResult
 from covenants import access
 from covenants.choices import AmendmentStatus, Basis, MetricKind, Role
-from covenants.models import Agreement, AgreementRole, Amendment, ConditionPrecedent, Covenant, CovenantTerms
+from covenants.models import (
+    Agreement,
+    AgreementRole,
+    Amendment,
+    ConditionPrecedent,
+    Covenant,
+    CovenantTerms,
+    DefinedMetric,
+)
 from portal.pages.selectors.common import (
     FigureUsed,
     LateQuarter,
@@ -98,6 +106,7 @@ class AgreementPage:
     may_submit: bool
     test_dates: list[dt.date]
     today: dt.date
+    defined_metrics: list[DefinedMetric] = field(default_factory=list)
 
     @property
     def late_by_quarter(self) -> list[LateQuarter]:
@@ -142,6 +151,7 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
         may_submit=access.may_submit_given_roles(user, all_roles, _reporting_party_ids(covenants)),
         test_dates=sorted(test_dates, reverse=True),
         today=today,
+        defined_metrics=list(DefinedMetric.objects.filter(agreement=agreement).order_by("label")),
     )
 
 
@@ -265,6 +275,20 @@ def _covenant_panel(covenant: Covenant, views: list[ResultView], *, today: dt.da
         is_ratio=bool(reference and reference.metric_kind == MetricKind.RATIO),
         each_borrower=bool(reference and reference.basis == "each_borrower"),
     )
+    notes = date_notes(versions)
     for view in views:
         view.is_ratio = panel.is_ratio
+        view.date_note = notes.get((view.result.terms_id, view.result.test_date), "")
     return panel
+
+
+def date_notes(versions: list[CovenantTerms]) -> dict[tuple[int, dt.date], str]:
+    """Per (terms, test date), the flag of a schedule row whose date was read from what the
+    agreement prints: "date as printed: June, 2019 (no day printed: read as ...)" (no queries:
+    the schedules are loaded with the terms)."""
+    return {
+        (terms.pk, step.test_date): f"date as printed: {step.date_as_printed} ({step.date_reading})"
+        for terms in versions
+        for step in terms.schedule.all()
+        if step.date_reading
+    }

@@ -46,6 +46,8 @@ class ResultView:
     missing: list[dict] = field(default_factory=list)
     window: list[dt.date] = field(default_factory=list)
     denominator_window: list[dt.date] = field(default_factory=list)
+    #: Its test date as the schedule prints it, when that was read ("date as printed: June, 2019").
+    date_note: str = ""
 
     @property
     def status_label(self) -> str:
