@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from portal.api import base as api
 from portal.api.covenants.urls import router as covenants_router
+from portal.api.documents import DocumentViewSet
 from portal.api.parties.urls import router as parties_router
 
 app_name = "api"
@@ -26,6 +27,7 @@ class V1Router(DefaultRouter):
 router = V1Router()
 for app_router in (parties_router, covenants_router):
     router.registry.extend(app_router.registry)
+router.register("documents", DocumentViewSet, basename="document")
 
 urlpatterns = [
     path("v1/auth/token/", api.TokenObtainView.as_view(), name="auth-token"),

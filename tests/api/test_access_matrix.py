@@ -28,9 +28,11 @@ The routes come from the URL resolver, so a route added without a case here fail
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 import pytest
@@ -53,6 +55,7 @@ from covenants.models import (
     Waiver,
 )
 from covenants.services import waiver_record
+from documents.models import Document
 from parties.models import Party, PartyRelationship, Person
 from statements.models import FinancialStatement
 from statements.services import statement_records_submit
@@ -188,11 +191,29 @@ def add_defined_metrics(world: World) -> None:
         DefinedMetric.objects.create(agreement=agreement, name="net_revenues", label="Net Revenues", formula="revenues")
 
 
+def add_documents(world: World) -> None:
+    """A stored text in each facility's agreement, for the documents routes."""
+    for agreement in (
+        world.seed.agreement,
+        world.harbor.agreement,
+        *(d.agreement for d in world.cache["deals"].values()),
+    ):
+        text = f"AMENDMENT NO. 1 TO {agreement.title.upper()}"
+        Document.objects.create(
+            agreement=agreement,
+            filename="a1.txt",
+            original=text.encode(),
+            sha256=sha256(text.encode()).hexdigest(),
+            text=text,
+        )
+
+
 @pytest.fixture
 def world(db) -> World:
     world = build_world()
     add_shared_deals(world)
     add_defined_metrics(world)
+    add_documents(world)
     return world
 
 
@@ -238,6 +259,7 @@ def _rows(world: World, which: str, route: str) -> set[int]:
         "covenanttest-list": CovenantTestResult,
         "waiver-list": Waiver,
         "definedmetric-list": DefinedMetric,
+        "document-list": Document,
     }
     if route == "agreement-list":
         return {a.pk for a in agreements}
@@ -269,6 +291,7 @@ def _objects(world: World, which: str) -> dict[str, Any]:
     return _facility_objects(world, which) | {
         "metric": DefinedMetric.objects.get(agreement=objects_agreement(world, which), name="net_revenues"),
         "line_item": LineItem.objects.get(code="revenues"),
+        "document": Document.objects.get(agreement=objects_agreement(world, which), filename="a1.txt"),
     }
 
 
@@ -352,6 +375,7 @@ LISTED = {
     "covenanttest-list": "result",
     "waiver-list": "waiver",
     "definedmetric-list": "metric",
+    "document-list": "document",
     "party-list": "party",
     "person-list": "person",
 }
@@ -451,6 +475,7 @@ def detail(key: str, **extra: Any) -> Case:
 # one still needs a case; webhook routes are all taken from the resolver, as that file's
 # matrix takes every one of them too.
 OWN = Case("own")
+NEW_TEXTS = itertools.count(100)
 # Reference data every deal's statements name (line items): read by anyone signed in.
 REFERENCE = Case("reference")
 ADMINISTRATORS_ONLY = {"admin"}
@@ -622,6 +647,17 @@ CASES: dict[tuple[str, str], Case] = {
         allowed=in_facility(SUBMITTERS),
         success=201,
         count=FinancialStatement,
+    ),
+    ("document-list", "GET"): Case("list"),
+    ("document-detail", "GET"): detail("document"),
+    ("document-proposal", "GET"): detail("document"),
+    ("document-list", "POST"): Case(
+        "create",
+        # A new text each time: the same text again is the stored document (200), not a new one.
+        payload=lambda o: {"agreement": o["agreement"].pk, "text": f"AMENDMENT NO. {next(NEW_TEXTS)} TO THE AGREEMENT"},
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=Document,
     ),
     ("waiver-list", "POST"): Case(
         "create",
