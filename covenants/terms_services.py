@@ -111,16 +111,10 @@ def covenant_terms_create(
     schedule: Sequence[ScheduleRowData] = (),
     **forms: Any,
 ) -> CovenantTerms:
-    """
-    Record a new version of a covenant's terms, in force from ``effective_from`` until the
-    next version, with its schedule. Earlier versions are kept: results for earlier test
-    dates are still computed under the terms then in force. ``forms`` are the other forms
-    real agreements write (:data:`TERMS_FORMS`: frequency, metric, reporting_party,
-    threshold_relative_to, effective_from_as_printed), checked with the rest when saved.
-    """
-    unknown = sorted(set(forms) - set(TERMS_FORMS))
-    if unknown:
-        raise TypeError(f"covenant_terms_create() got unexpected keyword arguments: {', '.join(unknown)}")
+    """Record a new version of a covenant's terms, in force from ``effective_from`` until the next
+    version, with its schedule; earlier versions are kept. ``forms`` are the other forms real
+    agreements write (:data:`TERMS_FORMS`), checked with the rest when saved."""
+    _check_forms(forms)
     agreement = covenant.agreement
     _require_administrator(user, agreement)
     errors = _terms_refusals(agreement, amendment=amendment, action=action, schedule=schedule)
@@ -150,6 +144,16 @@ def covenant_terms_create(
     steps = _schedule_steps(terms, schedule, errors)
     if errors:
         raise ValidationError(errors)
+    return _save_with_schedule(terms, steps, user)
+
+
+def _check_forms(forms: dict[str, Any]) -> None:
+    unknown = sorted(set(forms) - set(TERMS_FORMS))
+    if unknown:
+        raise TypeError(f"covenant_terms_create() got unexpected keyword arguments: {', '.join(unknown)}")
+
+
+def _save_with_schedule(terms: CovenantTerms, steps: list[ThresholdStep], user: AbstractBaseUser) -> CovenantTerms:
     terms.save()
     for step in steps:
         step.terms = terms

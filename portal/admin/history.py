@@ -58,7 +58,8 @@ class HistoryDisplayMixin:
     def render_history_view(self, request: HttpRequest, template: str, context: dict[str, Any], **kwargs: Any) -> Any:
         columns = context.get("history_list_display") or ()
         context["history_list_columns"] = [capfirst(label_for_field(name, self.model, self)) for name in columns]
-        for record in context["page_obj"].object_list:
+        page = context.get("page_obj")  # absent on the page of one historical record
+        for record in page.object_list if page is not None else ():
             record.history_list_values = [self.history_column_value(record, name) for name in columns]
             reason = record.history_change_reason
             record.history_change_reason_shown = EMPTY if is_empty(reason) else reason

@@ -157,7 +157,7 @@ def test_the_quarter_to_send_next_can_be_chosen_and_stays_chosen(page, live_serv
     page.wait_for_url("**quarter=2001-06-30")
     state = chosen(page)
     assert state["selected"] == "2001-06-30"
-    assert "for the quarter ending June 30, 2001" in state["words"]
+    assert "for the fiscal quarter ending June 30, 2001" in state["words"]
     assert "period_end=2001-06-30" in state["template"]
     assert state["form"] == "2001-06-30"
 
