@@ -65,7 +65,7 @@ def _refusal(terms: CovenantTerms, moving: set[int], new_from: dt.date) -> str |
     if late:
         return (
             f"{name}: their schedule tests {', '.join(d.isoformat() for d in late)}, after the next version takes "
-            f"over on {after.effective_from.isoformat()}"  # type: ignore[union-attr]
+            f"over on {after.effective_from.isoformat()}"
         )
     if before is not None:
         stranded = sorted(s.test_date for s in before.schedule.all() if s.test_date >= new_from)
@@ -82,7 +82,7 @@ def amendment_move_refusals(amendment: Amendment, new_from: dt.date | None) -> l
     following = [t for t in terms_following(amendment) if new_from is not None and t.effective_from != new_from]
     moving = {t.pk for t in following}
     assert new_from is not None or not following
-    return [why for t in following if (why := _refusal(t, moving, new_from)) is not None]  # type: ignore[arg-type]
+    return [why for t in following if (why := _refusal(t, moving, new_from)) is not None]
 
 
 def refusal_error(amendment: Amendment, refusals: list[str], new_from: dt.date | None = None) -> ValidationError:

@@ -97,7 +97,7 @@ def test_dates_of(versions: Sequence[TermsShape], cal: FiscalCalendar, as_of: da
 
 
 # Its name begins with "test": keep test runners from collecting it where tests import it.
-test_dates_of.__test__ = False  # type: ignore[attr-defined]
+test_dates_of.__test__ = False
 
 
 def _window(cal: FiscalCalendar, test_date: date, frequency: str, count: int, kind: str) -> tuple[date, ...]:

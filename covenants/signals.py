@@ -52,7 +52,7 @@ def terms_changed(sender: type, instance: Any, raw: bool = False, **kwargs: Any)
 def amendment_date_check(sender: type, instance: Amendment, raw: bool = False, **kwargs: Any) -> None:
     """Before an amendment's effective date changes, check that the terms it made can follow it
     (covenants.amendment_terms); refused, the amendment is not written."""
-    instance._terms_follow = False  # type: ignore[attr-defined]
+    instance._terms_follow = False
     if raw or instance.pk is None:
         return
     before = Amendment.objects.filter(pk=instance.pk).values_list("effective_on", "dated_as_of").first()
@@ -61,12 +61,12 @@ def amendment_date_check(sender: type, instance: Amendment, raw: bool = False, *
     refusals = amendment_move_refusals(instance, instance.in_force_from)
     if refusals:
         raise refusal_error(instance, refusals)
-    instance._terms_follow = True  # type: ignore[attr-defined]
+    instance._terms_follow = True
 
 
 @receiver(post_save, sender=Amendment)
 def amendment_terms_move(sender: type, instance: Amendment, raw: bool = False, **kwargs: Any) -> None:
     """The terms the amendment made take effect on its new effective date, in the same transaction."""
     if not raw and getattr(instance, "_terms_follow", False):
-        instance._terms_follow = False  # type: ignore[attr-defined]
+        instance._terms_follow = False
         amendment_terms_follow(instance)

@@ -56,7 +56,7 @@ class Document(models.Model):
         # A stored text is evidence: spans and accepted values point into it.
         if self.pk is not None and Document.objects.filter(pk=self.pk).exists():
             raise ValidationError("A stored document cannot be changed; store the new text as another document.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.amendment_id and self.amendment.agreement_id != self.agreement_id:

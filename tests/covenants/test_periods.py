@@ -312,7 +312,7 @@ def test_a_calendar_comes_back_from_its_dict(cal: FiscalCalendar) -> None:
 )
 def test_a_bad_calendar_is_refused_with_a_reason(data: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        FiscalCalendar.from_dict(data)  # type: ignore[arg-type]
+        FiscalCalendar.from_dict(data)
 
 
 def test_bad_questions_are_refused_with_a_reason() -> None:
