@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import cast
 
 from covenants.period_checks import PERIOD_NOUNS, not_a_period_end
+from covenants.period_kinds import MONTH_NAMES
 from covenants.periods import CALENDAR_MONTHS, QUARTER
 
 from .amounts import parse_amount
@@ -20,21 +21,6 @@ from .text import cell_text, is_blank, joined, normalize_name, quote, safe_str
 from .types import COLUMNS, ParsedRow, Refused, UploadContext, UploadError
 
 __all__ = ["SKIP", "RowValidator", "period_end_problem", "quarter_ends_description"]
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def quarter_ends_description(fiscal_year_end_month: int = 12) -> str:
@@ -44,7 +30,7 @@ def quarter_ends_description(fiscal_year_end_month: int = 12) -> str:
     parts = []
     for month in sorted({(fiscal_year_end_month - 1 - 3 * k) % 12 + 1 for k in range(4)}):
         last = calendar.monthrange(2001, month)[1]  # a common year; February is spelt out below
-        parts.append("February 28 (29 in a leap year)" if month == 2 else f"{_MONTHS[month - 1]} {last}")
+        parts.append("February 28 (29 in a leap year)" if month == 2 else f"{MONTH_NAMES[month - 1]} {last}")
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 

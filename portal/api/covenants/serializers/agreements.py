@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from covenants.choices import AmendmentStatus, Role
 from covenants.models import Agreement, AgreementRole, Amendment, ConditionPrecedent
+from covenants.onboarding import AGREEMENT_FIELDS
 from parties.models import Party
 from portal.api.base import ScopedPrimaryKeyRelatedField, parties_attachable_by
 from portal.api.covenants.serializers.references import CovenantRefSerializer
@@ -95,20 +96,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         model = Agreement
         fields = [
             "id",
-            "kind",
-            "title",
-            "name",
-            "defined_term",
-            "contract_number",
-            "dated_as_of",
-            "effective_on",
-            "governing_law",
-            "guaranteed_agreement",
-            "currency",
-            "fiscal_year_end_month",
-            "fiscal_calendar",
-            "reporting_frequency",
-            "reporting_deadline_days",
+            *AGREEMENT_FIELDS,
             "required_line_items",
             "roles",
             "amendments",
