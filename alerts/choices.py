@@ -11,6 +11,7 @@ class AlertKind(models.TextChoices):
     NEAR_BREACH = "near_breach", "Near breach"
     FINANCIALS_LATE = "financials_late", "Financials late"
     AMENDMENT_OVERDUE = "amendment_overdue", "Amendment past its conditions-precedent deadline"
+    AMENDMENT_EFFECTIVE = "amendment_effective", "Amendment effective: its conditions precedent satisfied"
 
 
 class AlertChannel(models.TextChoices):
