@@ -308,13 +308,13 @@ def _write_batch(connection, indexes: range, report: GenerationReport) -> None:
         report.agreements += copy(
             "agreement",
             "id, kind, title, name, defined_term, contract_number, dated_as_of, effective_on, governing_law, "
-            "guaranteed_agreement_id, currency, fiscal_year_end_month, reporting_deadline_days, "
-            "evaluation_requested_at, created_at, updated_at",
+            "guaranteed_agreement_id, currency, fiscal_year_end_month, fiscal_calendar, reporting_frequency, "
+            "reporting_deadline_days, evaluation_requested_at, created_at, updated_at",
             (
                 (
                     agreement_ids[p.index], "credit_agreement", "Credit Agreement", agreement_name(p.index),
                     "Credit Agreement", f"SYN-{p.index:06d}", D(2022, 12, 15), D(2022, 12, 15), "New York",
-                    None, "USD", 12, 45, None, now, now,
+                    None, "USD", 12, "{}", "quarter", 45, None, now, now,
                 )
                 for p in plans
             ),
@@ -380,13 +380,14 @@ def _write_batch(connection, indexes: range, report: GenerationReport) -> None:
             "terms",
             "id, covenant_id, amendment_id, action, effective_from, text_as_printed, reading, metric_kind, "
             "line_item_id, window_periods, window_kind, denominator_line_item_id, denominator_window_periods, "
-            "denominator_window_kind, direction, basis, created_at, updated_at",
-            iter(terms_rows),
+            "denominator_window_kind, direction, basis, created_at, updated_at, frequency, effective_from_as_printed",
+            ((*row, "quarter", False) for row in terms_rows),
         )
         report.schedule_rows += copy(
             "step",
-            "id, terms_id, test_date, applies_thereafter, threshold, threshold_state, amount_as_printed",
-            iter(step_rows),
+            "id, terms_id, test_date, applies_thereafter, threshold, threshold_state, amount_as_printed, "
+            "date_as_printed, date_reading",
+            ((*row, "", "") for row in step_rows),
         )
 
         # One upload per agreement carries its statements (the original file is not the point here).
