@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "statements",
     "compliance",
     "alerts",
+    "syndicate",
 ]
 
 MIDDLEWARE = [

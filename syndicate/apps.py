@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SyndicateConfig(AppConfig):
+    """The syndicate: Lenders' commitments and voting shares, and consent requests put to them."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "syndicate"
+    verbose_name = "Syndicate: commitments and consents"
