@@ -29,7 +29,7 @@ class CovenantTestResult(models.Model):
     )
     status = models.CharField(max_length=20, choices=ResultStatus.choices)
     value = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
-    threshold = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
+    threshold = models.DecimalField(max_digits=26, decimal_places=6, null=True, blank=True)
     headroom = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
     headroom_percent = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
     provisional = models.BooleanField(default=False)

@@ -300,7 +300,7 @@ class ThresholdStep(models.Model):
     terms = models.ForeignKey(CovenantTerms, on_delete=models.CASCADE, related_name="schedule")
     test_date = models.DateField()
     applies_thereafter = models.BooleanField(default=False)
-    threshold = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
+    threshold = models.DecimalField(max_digits=26, decimal_places=6, null=True, blank=True)
     threshold_state = models.CharField(max_length=20, choices=ThresholdState.choices, default=ThresholdState.SET)
     amount_as_printed = models.CharField(max_length=100, blank=True, help_text='E.g. "($50,400,000)".')
     date_as_printed = models.CharField(

@@ -115,8 +115,8 @@ def test_an_administrator_onboards_a_facility_and_its_agent_keeps_it(world, djan
     (version,) = ebitda["versions"]
     assert version["metric"] == ids["metric"] and version["line_item"] is None and version["frequency"] == "quarter"
     assert [(r["test_date"], r["threshold"]) for r in version["schedule"]] == [
-        ("2025-03-31", "2000000.0000"),
-        ("2025-06-30", "2500000.0000"),
+        ("2025-03-31", "2000000.000000"),
+        ("2025-06-30", "2500000.000000"),
     ]
     # The Agent named in the deal now sees it and keeps it; a Lender elsewhere does not see it.
     agent = world.client("agent")

@@ -278,8 +278,8 @@ def test_results_read_back_with_their_filters(world, django_capture_on_commit_ca
     }
     rows = client.get(RESULTS, params).json()["results"]
     assert [(r["test_date"], r["status"], r["threshold"]) for r in rows] == [
-        ("2000-06-30", "breach", "31338000.0000"),
-        ("2000-03-31", "compliant", "23821000.0000"),
+        ("2000-06-30", "breach", "31338000.000000"),
+        ("2000-03-31", "compliant", "23821000.000000"),
     ]
     assert all(r["provisional"] for r in rows)  # Amendment No. 4 is pending its conditions precedent
     assert rows[0]["value"] == "30000000.000000" and rows[0]["headroom"] == "-1338000.000000"

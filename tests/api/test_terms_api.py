@@ -44,7 +44,7 @@ def test_an_agent_records_a_new_version_of_the_terms_with_its_schedule(world, dj
     body = response.json()
     assert body["effective_from"] == "2001-06-30" and body["action"] == "replace"
     assert [(r["test_date"], r["threshold"], r["threshold_state"]) for r in body["schedule"]] == [
-        ("2001-06-30", "60000000.0000", "set"),
+        ("2001-06-30", "60000000.000000", "set"),
         ("2001-09-30", None, "to_be_set"),
     ]
     assert queued, "the agreement's re-evaluation is queued on commit"

@@ -90,7 +90,7 @@ class ScheduleRowWriteSerializer(serializers.Serializer):
     """A schedule row to record. A threshold that is not set (to be set by the Agent, redacted) has none."""
 
     test_date = serializers.DateField()
-    threshold = serializers.DecimalField(max_digits=24, decimal_places=4, required=False, allow_null=True, default=None)
+    threshold = serializers.DecimalField(max_digits=26, decimal_places=6, required=False, allow_null=True, default=None)
     threshold_state = serializers.ChoiceField(choices=ThresholdState.choices, default=ThresholdState.SET)
     applies_thereafter = serializers.BooleanField(default=False)
     amount_as_printed = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
