@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('compliance', '0001_initial'),
+        ("compliance", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='covenanttestresult',
-            name='threshold',
+            model_name="covenanttestresult",
+            name="threshold",
             field=models.DecimalField(blank=True, decimal_places=6, max_digits=26, null=True),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('covenants', '0009_covenant_forms'),
+        ("covenants", "0009_covenant_forms"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalthresholdstep',
-            name='threshold',
+            model_name="historicalthresholdstep",
+            name="threshold",
             field=models.DecimalField(blank=True, decimal_places=6, max_digits=26, null=True),
         ),
         migrations.AlterField(
-            model_name='thresholdstep',
-            name='threshold',
+            model_name="thresholdstep",
+            name="threshold",
             field=models.DecimalField(blank=True, decimal_places=6, max_digits=26, null=True),
         ),
     ]
