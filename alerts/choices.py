@@ -12,6 +12,10 @@ class AlertKind(models.TextChoices):
     FINANCIALS_LATE = "financials_late", "Financials late"
     AMENDMENT_OVERDUE = "amendment_overdue", "Amendment past its conditions-precedent deadline"
     AMENDMENT_EFFECTIVE = "amendment_effective", "Amendment effective: its conditions precedent satisfied"
+    CONSENT_REQUESTED = "consent_requested", "Consent requested of the Lenders"
+    CONSENT_THRESHOLD_REACHED = "consent_threshold_reached", "Consent request: the vote it needs is reached"
+    CONSENT_DEADLINE_APPROACHING = "consent_deadline_approaching", "Consent request: deadline approaching"
+    CONSENT_CLOSED = "consent_closed", "Consent request closed"
 
 
 class AlertChannel(models.TextChoices):
