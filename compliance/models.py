@@ -10,7 +10,7 @@ from covenants.models.agreements import Agreement
 from covenants.models.terms import Covenant, CovenantTerms
 from parties.models import Party
 
-__all__ = ["CovenantTestResult", "ComplianceEvent"]
+__all__ = ["CovenantTestResult", "ComplianceEvent", "EvaluatedInputs"]
 
 
 class CovenantTestResult(models.Model):
@@ -100,3 +100,25 @@ class ComplianceEvent(models.Model):
     def __str__(self) -> str:
         before = self.get_from_status_display() or "no result"
         return f"{self.covenant.section} {self.test_date:%Y-%m-%d}: {before} → {self.get_to_status_display()}"
+
+
+class EvaluatedInputs(models.Model):
+    """
+    What an agreement's last evaluation read, as one digest (compliance.input_digests): its
+    figures, terms, schedules, amendments, defined terms, waivers, Borrowers, calendar, the
+    evaluation date's latest period end and the engine's own code. An evaluation that finds the
+    same digest skips the agreement: the same inputs give the same results, already stored.
+    """
+
+    agreement = models.OneToOneField(
+        Agreement, on_delete=models.CASCADE, primary_key=True, related_name="evaluated_inputs"
+    )
+    digest = models.CharField(max_length=32)
+    as_of = models.DateField(help_text="The evaluation date of the last evaluation.")
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "evaluated inputs"
+
+    def __str__(self) -> str:
+        return f"agreement {self.agreement_id}: inputs {self.digest} as of {self.as_of:%Y-%m-%d}"
