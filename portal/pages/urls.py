@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.pages import views
+from portal.pages import documents, views
 
 app_name = "covenants"
 
@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/statements/<int:upload_pk>/progress/", views.submission_progress, name="submission_progress"),
     path("<int:pk>/compliance.csv", views.compliance_export, {"fmt": "csv"}, name="compliance_csv"),
     path("<int:pk>/compliance.xlsx", views.compliance_export, {"fmt": "xlsx"}, name="compliance_xlsx"),
+    path("<int:pk>/documents/<int:document_pk>/", documents.document_detail, name="document_detail"),
     path("<int:pk>/certificate/", views.compliance_certificate, name="compliance_certificate"),
 ]

@@ -28,6 +28,7 @@ from covenants.models import Agreement
 from covenants.period_checks import PERIOD_NOUNS
 from portal.pages import exports
 from portal.pages import selectors as page_selectors
+from portal.pages.selectors import documents as document_selectors
 from statements import services as statement_services
 from statements.file_size import file_too_large, size_text
 from statements.limits import page_upload_max_bytes
@@ -55,7 +56,12 @@ def _today() -> dt.date:
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Parties in their roles, the amendment chain, each covenant's terms, results and charts."""
     page = page_selectors.agreement_page(request.user, pk, today=_today())
-    return render(request, "covenants/agreement_detail.html", {"page": page, "agreement": page.agreement})
+    documents = document_selectors.agreement_documents(request.user, page.agreement)
+    return render(
+        request,
+        "covenants/agreement_detail.html",
+        {"page": page, "agreement": page.agreement, "documents": documents},
+    )
 
 
 # --- The upload journey ----------------------------------------------------------------------------

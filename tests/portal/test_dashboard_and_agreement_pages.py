@@ -295,11 +295,11 @@ def test_demo_figures_are_refused_where_demo_accounts_are():
 #   dashboard (8): memberships, agreements, the covenants table (its counts and one page, one
 #              statement), the covenants' terms with their schedule dates, the Borrowers missing a
 #              statement, the page's covenants and results, unread alerts.
-#   agreement (13): memberships, agreement, roles (which also decide the right to submit), amendments
+#   agreement (14): memberships, agreement, roles (which also decide the right to submit), amendments
 #              + conditions, covenants + terms + schedules, results, the statements' files, the
-#              Borrowers missing a statement, the defined terms, unread alerts.
+#              Borrowers missing a statement, the defined terms, the stored documents, unread alerts.
 DASHBOARD_QUERIES = 13
-AGREEMENT_QUERIES = 18
+AGREEMENT_QUERIES = 19
 
 
 def more_agreements_for(lender, count: int) -> None:

@@ -30,6 +30,8 @@ from alerts.choices import AlertChannel
 from alerts.models import AlertDelivery, WebhookSubscription
 from compliance import services
 from covenants.models import Agreement
+from documents.models import Document
+from documents.services import document_store
 from parties.choices import MembershipRole
 from parties.models import Party
 from statements import services as statement_services
@@ -252,6 +254,20 @@ def _upload_url(name: str) -> Callable[[World, str | None], str]:
     return lambda world, agreement: reverse(name, args=[world.agreements[agreement].pk, world.uploads[agreement].pk])
 
 
+def _document_url(world: World, agreement: str | None) -> str:
+    """A stored text of the agreement (stored once, by an administrator, on first use)."""
+    deal = world.agreements[agreement]
+    document = Document.objects.filter(agreement=deal).first() or (
+        document_store(
+            user=world.users["admin"],
+            agreement=deal,
+            content=f"AMENDMENT NO. 1 TO {deal.name.upper()}\n\nThe {deal.name} is amended.\n",
+            filename=f"{agreement}.txt",
+        ).document
+    )
+    return reverse("covenants:document_detail", args=[deal.pk, document.pk]) + "?span=0-9"
+
+
 def _plain(name: str) -> Callable[[World, str | None], str]:
     return lambda world, agreement: reverse(name)
 
@@ -304,6 +320,7 @@ CASES: dict[str, Case] = {
     "covenants:submission_detail": Case(_upload_url("covenants:submission_detail"), submit),
     "covenants:submission_progress": Case(_upload_url("covenants:submission_progress"), submit),
     "covenants:compliance_certificate": Case(_certificate_url, submit, shows_agreement=True),
+    "covenants:document_detail": Case(_document_url, read, shows_agreement=True),
     "alerts:inbox": Case(_plain("alerts:inbox"), everyone(200), per_agreement=False),
     "alerts:preferences": Case(_plain("alerts:preferences"), everyone(200), per_agreement=False),
     "alerts:webhooks": Case(_plain("alerts:webhooks"), everyone(200), per_agreement=False),

@@ -1,0 +1,85 @@
+"""Reads for an agreement's stored texts: the list on the agreement page, and one text with the
+passage a value was read from marked.
+
+The text is only ever handed to templates as plain strings (autoescaped there): a document
+filed as HTML is stored as the text it was converted to, and its markup is never rendered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from covenants import access
+from covenants.models import Agreement
+from documents.models import Document
+from portal.pages.selectors.common import User, agreement_visible_to
+
+SPAN_RE = re.compile(r"([0-9]{1,9})-([0-9]{1,9})")
+#: The columns the document list shows: never the original bytes or the text.
+LISTED_FIELDS = ("id", "agreement_id", "amendment_id", "kind", "title", "filename", "sha256", "stored_at")
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A stored text cut around one passage: ``before`` + ``passage`` + ``after`` is the whole
+    text. With no passage asked (or one that does not fit the text), ``before`` holds it all."""
+
+    agreement: Agreement
+    document: Document
+    before: str
+    passage: str
+    after: str
+    span: tuple[int, int] | None
+    problem: str = ""
+
+    @property
+    def line(self) -> int | None:
+        """The line the passage starts on (1-based), for a reader who prints the page."""
+        return self.before.count("\n") + 1 if self.span else None
+
+
+def agreement_documents(user: User, agreement: Agreement) -> list[Document]:
+    """The agreement's stored texts, oldest first, without their bytes or text (one query)."""
+    return list(
+        access.visible(user, Document)
+        .filter(agreement=agreement)
+        .select_related("amendment")
+        .only(*LISTED_FIELDS, "amendment__title", "amendment__number", "amendment__agreement_id")
+        .order_by("stored_at", "id")
+    )
+
+
+def parse_span(raw: str, length: int) -> tuple[tuple[int, int] | None, str]:
+    """``"123-456"`` as (start, end) within a text of ``length`` characters, or a problem to show."""
+    if not raw:
+        return None, ""
+    match = SPAN_RE.fullmatch(raw.strip())
+    if match is None:
+        return None, f"The passage “{raw[:40]}” is not two character offsets such as 120-245."
+    start, end = int(match.group(1)), int(match.group(2))
+    if not start < end <= length:
+        return None, f"The passage {start}-{end} is not within this text of {length:,} characters."
+    return (start, end), ""
+
+
+def document_text(user: User, agreement_pk: int, document_pk: int, *, span: str = "") -> DocumentText:
+    """One stored text of an agreement the user sees, cut around the passage ``span`` (404 for a
+    document of another agreement, or of one the user does not see)."""
+    agreement = agreement_visible_to(user, agreement_pk)
+    document = (
+        access.visible(user, Document)
+        .filter(agreement=agreement, pk=document_pk)
+        .select_related("amendment")
+        .defer("original")
+        .first()
+    )
+    if document is None:
+        raise Http404("This agreement has no document of this number.")
+    text = document.text
+    cut, problem = parse_span(span, len(text))
+    if cut is None:
+        return DocumentText(agreement, document, text, "", "", None, problem)
+    start, end = cut
+    return DocumentText(agreement, document, text[:start], text[start:end], text[end:], cut)
