@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("agreements/", include("portal.pages.urls")),
     path("alerts/", include("portal.pages.alert_urls")),
+    path("syndicate/", include("portal.pages.syndicate_urls")),
     path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -7,3 +7,7 @@ class SyndicateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "syndicate"
     verbose_name = "Syndicate: commitments and consents"
+
+    def ready(self) -> None:
+        # Registers who sees commitments, tallies and votes with the one access rule.
+        from . import scopes  # noqa: F401

@@ -295,6 +295,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    # Consent requests: remind the Lenders once as a deadline nears; close what is past it.
+    "remind-consent-deadlines-hourly": {
+        "task": "syndicate.tasks.remind_consent_deadlines",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
+    "close-consent-requests-past-their-deadline": {
+        "task": "syndicate.tasks.close_due_consent_requests",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 4 * 60},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))
 

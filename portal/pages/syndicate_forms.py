@@ -1,0 +1,65 @@
+"""Forms of the syndicate pages: opening a consent request, and a Lender's vote."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from covenants.models import Agreement
+from documents.models import Document
+from syndicate.choices import Answer, RequestKind, VoteNeeded
+
+
+class ConsentRequestForm(forms.Form):
+    """What the Agent asks: on which stored document, which vote, by when, for what fee."""
+
+    document = forms.ModelChoiceField(
+        queryset=Document.objects.none(), help_text="The amendment or waiver as stored for the agreement."
+    )
+    title = forms.CharField(max_length=255, help_text='As the Lenders know it: "Amendment No. 4".')
+    kind = forms.ChoiceField(choices=RequestKind.choices)
+    vote_needed = forms.ChoiceField(choices=VoteNeeded.choices, initial=VoteNeeded.REQUISITE)
+    deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), help_text="Votes are refused after it."
+    )
+    record_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Commitments are weighed as they stand on this date (today if empty).",
+    )
+    consent_fee = forms.DecimalField(required=False, min_value=0, max_digits=20, decimal_places=2)
+    consent_fee_terms = forms.CharField(required=False, max_length=255)
+
+    def __init__(self, *args: object, documents: QuerySet[Document], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = documents
+
+    def clean_deadline(self) -> dt.datetime:
+        deadline = self.cleaned_data["deadline"]
+        if deadline <= timezone.now():
+            raise forms.ValidationError("The deadline must be in the future.")
+        return deadline
+
+
+class VoteForm(forms.Form):
+    """A signatory's answer for one of its Lenders, optionally with a condition."""
+
+    lender = forms.TypedChoiceField(coerce=int, help_text="The Lender you answer for.")
+    answer = forms.ChoiceField(choices=Answer.choices, widget=forms.RadioSelect)
+    condition = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A condition attached to the answer, if any.",
+    )
+
+    def __init__(self, *args: object, lenders: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lender"].choices = lenders
+
+
+def documents_for(agreement: Agreement) -> QuerySet[Document]:
+    """The agreement's stored amendments and waivers first, then its other texts."""
+    return Document.objects.filter(agreement=agreement).defer("original", "text").order_by("-stored_at")

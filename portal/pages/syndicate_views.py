@@ -1,0 +1,162 @@
+"""
+Pages of consent requests. The Agent opens a request and follows the live tally; a Lender's
+signatory finds it in the consent inbox, reads the document and votes; a Borrower sees the
+outcome only. Reads go through the one access rule (``visible``/``may``: a request is seen by
+whoever sees its agreement, its tally by the lender side, votes cast by a Lender's own
+signatories); writes through :mod:`syndicate.consents`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from covenants.access import may, visible
+from covenants.models import Agreement
+from parties.models import Party
+from portal.pages.syndicate_forms import ConsentRequestForm, VoteForm, documents_for
+from syndicate import consents
+from syndicate.models import ConsentRequest, Vote
+from syndicate.scopes import signatory_lenders
+from syndicate.services import SyndicateRefused
+from syndicate.tally import tally_of
+
+
+def _request_for(request: HttpRequest, pk: int) -> ConsentRequest:
+    """A request the user may see (404 for anyone else: an agent of another agreement sees nothing)."""
+    rows = visible(request.user, ConsentRequest).select_related("agreement", "document", "opened_by")
+    return get_object_or_404(rows, pk=pk)
+
+
+def _voting_for(request: HttpRequest, consent: ConsentRequest) -> list[Party]:
+    return list(Party.objects.filter(pk__in=signatory_lenders(request.user, consent.agreement_id)))
+
+
+@login_required
+def consent_inbox(request: HttpRequest) -> HttpResponse:
+    """The requests the user answers for a Lender (open first), and those the user follows."""
+    to_answer = list(
+        visible(request.user, ConsentRequest, "vote").select_related("agreement").order_by("status", "deadline")
+    )
+    answered = {
+        (vote.request_id, vote.lender_id): vote
+        for vote in Vote.objects.filter(request__in=[r.pk for r in to_answer]).select_related("lender")
+    }
+    rows = []
+    for consent in to_answer:
+        lenders = _voting_for(request, consent)
+        rows.append(
+            {"request": consent, "lenders": [(party, answered.get((consent.pk, party.pk))) for party in lenders]}
+        )
+    following = (
+        visible(request.user, ConsentRequest).exclude(pk__in=[r.pk for r in to_answer]).select_related("agreement")
+    )
+    return render(request, "syndicate/inbox.html", {"rows": rows, "following": following[:100]})
+
+
+def _detail_context(request: HttpRequest, consent: ConsentRequest, form: VoteForm | None = None) -> dict:
+    sees_tally = may(request.user, "tally", consent)
+    lenders = _voting_for(request, consent) if consent.is_open else []
+    own_votes = list(Vote.objects.filter(request=consent, lender__in=lenders).select_related("lender", "cast_by"))
+    if form is None and lenders:
+        form = VoteForm(lenders=[(p.pk, p.legal_name) for p in lenders])
+    return {
+        "consent": consent,
+        "tally": tally_of(consent) if sees_tally else None,
+        "sees_tally": sees_tally,
+        "may_close": consent.is_open and may(request.user, "change", consent),
+        "form": form,
+        "own_votes": own_votes,
+    }
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request: the Agent's and Lenders' live tally, a signatory's vote form, a Borrower's outcome."""
+    consent = _request_for(request, pk)
+    return render(request, "syndicate/request.html", _detail_context(request, consent))
+
+
+@login_required
+def request_tally(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live tally alone (htmx polls it); the lender side only."""
+    consent = _request_for(request, pk)
+    if not may(request.user, "tally", consent):
+        raise PermissionDenied("The tally is shown to the Agents and Lenders of the agreement.")
+    return render(request, "syndicate/_tally.html", {"consent": consent, "tally": tally_of(consent)})
+
+
+@login_required
+def request_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The amendment or waiver's stored text, as filed."""
+    consent = _request_for(request, pk)
+    return render(request, "syndicate/document.html", {"consent": consent, "document": consent.document})
+
+
+@login_required
+@require_POST
+def request_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cast or change a Lender's vote (a signatory, for its own Lender only)."""
+    consent = _request_for(request, pk)
+    lenders = _voting_for(request, consent)
+    if not lenders:
+        raise PermissionDenied("Only an authorised signatory of a Lender of this agreement may vote.")
+    form = VoteForm(request.POST, lenders=[(p.pk, p.legal_name) for p in lenders])
+    if form.is_valid():
+        try:
+            consents.vote_cast(
+                request_id=consent.pk,
+                lender_id=form.cleaned_data["lender"],
+                answer=form.cleaned_data["answer"],
+                condition=form.cleaned_data["condition"],
+                cast_by=request.user,
+            )
+        except SyndicateRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, "Your Lender's vote is recorded; you may change it until the request closes.")
+            return redirect("syndicate:request", pk=consent.pk)
+    return render(request, "syndicate/request.html", _detail_context(request, consent, form), status=400)
+
+
+@login_required
+@require_POST
+def request_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Agent closes the request; its outcome is the tally's at that moment."""
+    consent = _request_for(request, pk)
+    if not may(request.user, "change", consent):
+        raise PermissionDenied("Only the Agents of this agreement and administrators may close a consent request.")
+    try:
+        consents.consent_request_close(request_id=consent.pk, closed_by=request.user)
+    except SyndicateRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("syndicate:request", pk=consent.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Agent opens a consent request on a document stored for the agreement."""
+    agreement = get_object_or_404(visible(request.user, Agreement), pk=pk)
+    if not may(request.user, "administer", agreement):
+        raise PermissionDenied("Only the Agents of this agreement and administrators may open a consent request.")
+    form = ConsentRequestForm(request.POST or None, documents=documents_for(agreement))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            consent = consents.consent_request_open(
+                agreement_id=agreement.pk, document_id=data["document"].pk, title=data["title"], kind=data["kind"],
+                vote_needed=data["vote_needed"], deadline=data["deadline"], record_date=data["record_date"],
+                consent_fee=data["consent_fee"], consent_fee_terms=data["consent_fee_terms"], opened_by=request.user,
+            )  # fmt: skip
+        except SyndicateRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, "The consent request is open; the Lenders are alerted.")
+            return redirect("syndicate:request", pk=consent.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "syndicate/open.html", {"agreement": agreement, "form": form}, status=status)

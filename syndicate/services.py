@@ -1,0 +1,207 @@
+"""
+Writes for the syndicate: commitments, assignments, thresholds, Defaulting Lenders, consent
+requests and votes. Each service is keyword-only, runs in one transaction, checks who may do it
+through the one access rule (refused access is ``PermissionDenied``) and refuses bad input with
+:class:`SyndicateRefused`, a sentence naming what is wrong; nothing is half-saved.
+
+Consent requests and votes are in :mod:`syndicate.consents`. Race-safety: every vote and every
+closing of a request first locks the request's row (``select_for_update``), so votes on one
+request are counted one after another: two signatories of one Lender voting at once leave one
+vote (the second changes it), and the tally each takes afterwards is a fresh recount.
+Assignments lock their facility's row the same way, so two cannot spend the same commitment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from compliance.formatting import long_date, money
+from covenants.access import is_administrator, may_administer
+from covenants.choices import Role
+from covenants.models import Agreement, AgreementRole
+from syndicate.choices import ShareBasis, VoteNeeded
+from syndicate.holdings import commitments_on
+from syndicate.models import Assignment, Commitment, DefaultingLender, Facility, VotingThreshold
+
+__all__ = [
+    "SyndicateRefused",
+    "assignment_record",
+    "commitment_record",
+    "defaulting_lender_record",
+    "threshold_set",
+]
+
+
+class SyndicateRefused(Exception):
+    """A write the syndicate refuses, with a sentence saying why."""
+
+
+def _administers(user: AbstractBaseUser, agreement: Agreement, what: str) -> None:
+    if not may_administer(user, agreement):
+        raise PermissionDenied(f"Only the Agents of this agreement and administrators may {what}.")
+
+
+def _is_lender(agreement: Agreement, party_id: int) -> bool:
+    return AgreementRole.objects.filter(agreement=agreement, party_id=party_id, role=Role.LENDER).exists()
+
+
+def _positive(amount: Decimal, what: str) -> None:
+    if amount is None or amount <= 0:
+        raise SyndicateRefused(f"{what} must be a positive amount; {amount} was given.")
+
+
+# --- Commitments and assignments ---------------------------------------------------------
+
+
+@transaction.atomic
+def commitment_record(
+    *,
+    facility_id: int,
+    lender_id: int,
+    amount: Decimal,
+    effective_on: dt.date,
+    recorded_by: AbstractBaseUser,
+    demo: bool = False,
+) -> Commitment:
+    """Allot a Lender a commitment under a facility from ``effective_on``."""
+    facility = Facility.objects.select_for_update().select_related("agreement").get(pk=facility_id)
+    _administers(recorded_by, facility.agreement, "record commitments")
+    _positive(amount, "A commitment")
+    if not _is_lender(facility.agreement, lender_id):
+        raise SyndicateRefused(
+            f"The party given is not a Lender under {facility.agreement.name}; record its role first."
+        )
+    if Commitment.objects.filter(facility=facility, lender_id=lender_id, effective_on=effective_on).exists():
+        raise SyndicateRefused(
+            f"This Lender already has a commitment under {facility.name} from {long_date(effective_on)}."
+        )
+    return Commitment.objects.create(
+        facility=facility,
+        lender_id=lender_id,
+        amount=amount,
+        effective_on=effective_on,
+        recorded_by=recorded_by,
+        demo=demo,
+    )
+
+
+def _assignor_shortfall(facility: Facility, assignor_id: int, amount: Decimal, effective_on: dt.date) -> str:
+    """Why the assignor cannot assign ``amount`` on ``effective_on``: it must hold it then, and on
+    every later date a recorded change touches it, or a later assignment would be overdrawn."""
+    later = set(
+        Assignment.objects.filter(
+            facility=facility, assignor_id=assignor_id, effective_on__gt=effective_on
+        ).values_list("effective_on", flat=True)
+    )
+    for day in sorted({effective_on} | later):
+        held = commitments_on(facility.agreement_id, day, facility=facility).get(assignor_id, Decimal(0))
+        if held < amount:
+            when = long_date(day)
+            if day == effective_on:
+                return (
+                    f"The assignor holds {money(held)} of {facility.name} on {when}, less than the "
+                    f"{money(amount)} to assign."
+                )
+            return (
+                f"The assignor would hold {money(held - amount)} of {facility.name} on {when}, when a later "
+                "assignment it made takes effect: a commitment cannot go negative."
+            )
+    return ""
+
+
+@transaction.atomic
+def assignment_record(
+    *,
+    facility_id: int,
+    assignor_id: int,
+    assignee_id: int,
+    amount: Decimal,
+    effective_on: dt.date,
+    recorded_by: AbstractBaseUser,
+    demo: bool = False,
+) -> Assignment:
+    """Move ``amount`` of commitment from ``assignor`` to ``assignee`` on ``effective_on``."""
+    facility = Facility.objects.select_for_update().select_related("agreement").get(pk=facility_id)
+    _administers(recorded_by, facility.agreement, "record assignments")
+    _positive(amount, "An assignment")
+    if assignor_id == assignee_id:
+        raise SyndicateRefused("A Lender cannot assign to itself: the assignor and the assignee are the same party.")
+    for party_id, side in ((assignor_id, "assignor"), (assignee_id, "assignee")):
+        if not _is_lender(facility.agreement, party_id):
+            raise SyndicateRefused(
+                f"The {side} is not a Lender under {facility.agreement.name}; record its Lender role first."
+            )
+    shortfall = _assignor_shortfall(facility, assignor_id, amount, effective_on)
+    if shortfall:
+        raise SyndicateRefused(shortfall)
+    return Assignment.objects.create(
+        facility=facility,
+        assignor_id=assignor_id,
+        assignee_id=assignee_id,
+        amount=amount,
+        effective_on=effective_on,
+        recorded_by=recorded_by,
+        demo=demo,
+    )
+
+
+@transaction.atomic
+def defaulting_lender_record(
+    *,
+    agreement_id: int,
+    lender_id: int,
+    from_date: dt.date,
+    recorded_by: AbstractBaseUser,
+    to_date: dt.date | None = None,
+    reason: str = "",
+    demo: bool = False,
+) -> DefaultingLender:
+    """Record a Lender as a Defaulting Lender from ``from_date`` (to ``to_date``)."""
+    agreement = Agreement.objects.get(pk=agreement_id)
+    _administers(recorded_by, agreement, "record a Defaulting Lender")
+    if not _is_lender(agreement, lender_id):
+        raise SyndicateRefused(f"The party given is not a Lender under {agreement.name}.")
+    if to_date is not None and to_date < from_date:
+        raise SyndicateRefused("A Lender cannot stop defaulting before it starts: the end date is before the start.")
+    return DefaultingLender.objects.create(
+        agreement=agreement, lender_id=lender_id, from_date=from_date, to_date=to_date, reason=reason, demo=demo
+    )
+
+
+@transaction.atomic
+def threshold_set(
+    *,
+    agreement_id: int,
+    vote: str,
+    percent: Decimal | None,
+    set_by: AbstractBaseUser,
+    basis: str = ShareBasis.COMMITMENTS,
+    more_than: bool = True,
+    as_printed: str = "",
+    demo: bool = False,
+) -> VotingThreshold:
+    """Set (or clear, with ``percent`` None) how the agreement defines ``vote``: administrators only."""
+    if not is_administrator(set_by):
+        raise PermissionDenied("Only administrators may set an agreement's voting thresholds.")
+    if vote not in VoteNeeded.values or basis not in ShareBasis.values:
+        raise SyndicateRefused(f"Unknown vote or basis: {vote!r}, {basis!r}.")
+    if percent is not None and not (0 < percent <= 100):
+        raise SyndicateRefused(f"A voting threshold is a percent above 0 and at most 100; {percent} was given.")
+    threshold, _ = VotingThreshold.objects.update_or_create(
+        agreement_id=agreement_id,
+        vote=vote,
+        defaults={
+            "basis": basis,
+            "percent": percent,
+            "more_than": more_than,
+            "as_printed": as_printed,
+            "set_by": set_by,
+            "demo": demo,
+        },
+    )
+    return threshold
