@@ -28,7 +28,7 @@ strings; names of parties and agreements refer to other items' values)
 -----------------------------------------------------------------------------------------
 - instrument ``agreement:<name>``: {name, kind, title, defined_term, contract_number,
   dated_as_of, effective_on, governing_law, guaranteed_agreement (a name or null),
-  required_line_items [codes]}
+  required_line_items [{code, name}]}
 - instrument ``amendment:<agreement name>:<number>``: {agreement, number, title, defined_term,
   contract_number, dated_as_of, effective_on, status}
 - instrument ``reaffirmation:<guaranty name>:<number>``: {guaranty, agreement, amendment
@@ -57,6 +57,8 @@ ValidationError naming the item and field for a value the models refuse; nothing
 - ``decide_section(user, review, section, decision, note="") -> int`` (items decided)
 - ``apply_review(user, review) -> Applied`` (rows created/updated, spans written)
 - ``abandon_review(user, review) -> ImportReview``
+- ``add_item(user, review, *, key, section, label, value, note="") -> ReviewItem``: a fact the
+  importer did not propose, added by the reviewer (an edit of an empty proposal, no span)
 
 Selectors (scoped by the access rule)
 -------------------------------------
@@ -66,14 +68,21 @@ Selectors (scoped by the access rule)
 - ``spans_of(user, obj, field=None) -> QuerySet[SourceSpan]`` (the spans a value came from)
 """
 
-from documents.review.deciding import abandon_review, decide, decide_section
+from documents.review.applying import apply_review
+from documents.review.deciding import abandon_review, add_item, decide, decide_section
+from documents.review.opening import open_review
 from documents.review.selectors import item_by_key, review_items, reviews_visible, spans_of
+from documents.review.writer import Applied
 
 __all__ = [
+    "Applied",
     "abandon_review",
+    "add_item",
+    "apply_review",
     "decide",
     "decide_section",
     "item_by_key",
+    "open_review",
     "review_items",
     "reviews_visible",
     "spans_of",

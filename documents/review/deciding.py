@@ -79,3 +79,37 @@ def abandon_review(user: Any, review: ImportReview) -> ImportReview:
     review.status = ImportReview.Status.ABANDONED
     review.save(update_fields=["status"])
     return review
+
+
+@transaction.atomic
+def add_item(
+    user: Any, review: ImportReview, *, key: str, section: str, label: str, value: dict, note: str = ""
+) -> ReviewItem:
+    """A fact the importer did not propose, added by the reviewer (recorded as an edit of an
+    empty proposal, with no span: it was not read from the text)."""
+    ensure_reviewer(user, review)
+    ensure_open(review)
+    return add_item_as(user, review, key=key, section=section, label=label, value=value, note=note)
+
+
+def add_item_as(
+    actor: Any, review: ImportReview, *, key: str, section: str, label: str, value: dict, note: str = ""
+) -> ReviewItem:
+    """:func:`add_item` with no access check (the caller has made it, or is a command)."""
+    if section not in ReviewItem.Section.values:
+        raise ValidationError({"section": f"{section!r} is not a section of a review."})
+    if ReviewItem.objects.filter(review=review, key=key).exists():
+        raise ValidationError({"key": f"The review already has an item {key}."})
+    position = (review.items.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    item = ReviewItem.objects.create(
+        review=review,
+        key=key,
+        section=section,
+        position=position,
+        label=label[:255],
+        proposed={},
+        confidence=1.0,
+        reason="added by the reviewer",
+    )
+    record(item, Decision.EDITED, value, note, actor)
+    return item

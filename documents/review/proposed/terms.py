@@ -1,0 +1,130 @@
+"""The covenants section (each covenant's terms, and its schedule row by row) and the
+conditions precedent section."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from covenants.choices import Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+from documents.importer.types import Covenant, ScheduleRow
+from documents.review.proposed.context import Context, ItemData
+from documents.review.proposed.instrument import line_item_code
+
+COVENANTS, CONDITIONS = "covenants", "conditions"
+
+ACTIONS = {
+    "add": TermsAction.ADD,
+    "state": TermsAction.ADD,
+    "replace": TermsAction.REPLACE,
+    "amend": TermsAction.REPLACE,
+}
+FREQUENCIES = {"quarterly": "quarter", "monthly": "month", "annually": "year"}
+QUOTED_RE = re.compile(r'"(.+)"', re.DOTALL)
+COLUMNS_RE = re.compile(r"(?<=\S)\s{3,}(?=\S)")
+
+
+def printed_text(text: str) -> str:
+    """The covenant's words as the document quotes them, with the page's line breaks and
+    spacing undone; a schedule's rows are kept one to a line, their columns four spaces apart."""
+    match = QUOTED_RE.search(text)
+    quoted = match.group(1) if match else text
+    out, previous_row = "", False
+    for paragraph in re.split(r"\n\s*\n", quoted.strip()):
+        lines = paragraph.strip().splitlines()
+        is_row = all(COLUMNS_RE.search(line.strip()) for line in lines)
+        if is_row:
+            block = "\n".join(COLUMNS_RE.sub("    ", " ".join(line.split(" ")).strip()) for line in lines)
+        else:
+            block = " ".join(paragraph.split())
+        out += ("\n" if is_row and previous_row else "\n\n" if out else "") + block
+        previous_row = is_row
+    return out
+
+
+def direction(covenant: Covenant) -> str:
+    """A cap on losses printed as negative amounts is a floor on the metric (EBITDA at least -X)."""
+    if covenant.direction == "maximum" and "loss" not in covenant.metric.lower():
+        return Direction.AT_MOST
+    return Direction.AT_LEAST
+
+
+def _covenant(context: Context, covenant: Covenant, section: str) -> ItemData:
+    instrument = context.proposal.instrument
+    effective = (
+        instrument.dated.value.isoformat() if instrument and instrument.dated and instrument.dated.value else None
+    )
+    window = covenant.window
+    value = {
+        "agreement": context.agreement_key,
+        "section": section,
+        "name": covenant.name,
+        "amendment": context.amendment_key,
+        "action": ACTIONS.get(covenant.action, TermsAction.ADD) if covenant.action != "delete" else TermsAction.DELETE,
+        "effective_from": effective,
+        "text_as_printed": printed_text(context.proposal.text[covenant.span[0] : covenant.span[1]]),
+        "reading": covenant.reading,
+        "metric_kind": MetricKind.SUM,
+        "line_item": line_item_code(covenant.metric),
+        "window_periods": (window.quarters or 1) if window else 1,
+        "window_kind": WindowKind.TRAILING,
+        "direction": direction(covenant),
+        "basis": covenant.basis if covenant.basis in Basis.values else Basis.COMBINED,
+        "frequency": FREQUENCIES.get(covenant.frequency or "", "quarter"),
+    }
+    label = f"{section} {covenant.name}"
+    return ItemData(f"covenant:{section}", COVENANTS, label, value, covenant.span, covenant.confidence, covenant.reason)
+
+
+def _rows(covenant: Covenant, section: str, row: ScheduleRow) -> list[ItemData]:
+    threshold = row.threshold
+    state = ThresholdState.REDACTED if threshold.redacted else ThresholdState.SET
+    if threshold.to_be_set:
+        state = ThresholdState.TO_BE_SET
+    items = []
+    thereafter = row.kind in ("thereafter", "after", "flat")
+    for printed in row.dates[:1] if thereafter else row.dates:
+        if printed.value is None:
+            continue
+        value: dict[str, Any] = {
+            "test_date": printed.value.isoformat(),
+            "threshold": str(threshold.value) if threshold.value is not None else None,
+            "threshold_state": state,
+            "amount_as_printed": threshold.as_printed,
+            "applies_thereafter": thereafter,
+        }
+        word = "minimum" if covenant.direction == "minimum" else "maximum"
+        label = f"{section} {word} for {printed.as_printed}"
+        key = f"covenant:{section}:row:{value['test_date']}"
+        items.append(ItemData(key, COVENANTS, label, value, row.span, row.confidence, row.reason))
+    return items
+
+
+def covenant_items(context: Context) -> list[ItemData]:
+    """Each covenant the document states or changes, then each row of its schedule."""
+    items = []
+    for index, covenant in enumerate(context.proposal.covenants, start=1):
+        section = covenant.section or f"unnumbered {index}"
+        items.append(_covenant(context, covenant, section))
+        for row in covenant.rows:
+            items.extend(_rows(covenant, section, row))
+    return items
+
+
+def condition_items(context: Context) -> list[ItemData]:
+    """The document's conditions precedent; a deadline printed with a blank stays unknown."""
+    items = []
+    for index, condition in enumerate(context.proposal.conditions, start=1):
+        value = {
+            "amendment": context.amendment_key,
+            "description": " ".join(condition.description.split()),
+            "deadline": condition.deadline.isoformat() if condition.deadline else None,
+            "deadline_as_printed": condition.deadline_as_printed or "",
+        }
+        label = f"Condition precedent {index}"
+        items.append(
+            ItemData(
+                f"condition:{index}", CONDITIONS, label, value, condition.span, condition.confidence, condition.reason
+            )
+        )
+    return items

@@ -1,0 +1,125 @@
+"""Writing an accepted covenant: the covenant, the version of its terms the document gives,
+and the schedule rows accepted with it. New terms go through the terms services, so the
+agreement is re-evaluated once the transaction commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from covenants.models import Covenant, CovenantTerms, LineItem, ThresholdStep
+from covenants.terms_services import ScheduleRowData, covenant_terms_create
+from documents.models import ReviewItem
+from documents.review.writer import APPLIED, Writer
+
+TERMS_FIELDS = (
+    "action",
+    "text_as_printed",
+    "reading",
+    "metric_kind",
+    "window_periods",
+    "window_kind",
+    "direction",
+    "basis",
+    "frequency",
+)
+ROW_FIELDS = ("threshold", "threshold_state", "amount_as_printed", "applies_thereafter")
+
+
+def rows_of(w: Writer, item: ReviewItem) -> list[ReviewItem]:
+    prefix = f"{item.key}:row:"
+    return [row for key, row in w.items.items() if key.startswith(prefix) and row.decision in APPLIED]
+
+
+def _row(w: Writer, row: ReviewItem) -> ScheduleRowData:
+    value = row.value
+    try:
+        threshold = Decimal(str(value["threshold"])) if value.get("threshold") not in (None, "") else None
+    except InvalidOperation as exc:
+        raise w.refuse(row, f"{value['threshold']!r} is not an amount.", "threshold") from exc
+    try:
+        test_date = dt.date.fromisoformat(str(value["test_date"]))
+    except ValueError as exc:
+        raise w.refuse(row, f"{value['test_date']!r} is not a date (YYYY-MM-DD).", "test_date") from exc
+    return ScheduleRowData(
+        test_date=test_date,
+        threshold=threshold,
+        threshold_state=value.get("threshold_state") or "set",
+        applies_thereafter=bool(value.get("applies_thereafter")),
+        amount_as_printed=value.get("amount_as_printed") or "",
+    )
+
+
+def _terms_values(w: Writer, item: ReviewItem) -> dict[str, Any]:
+    value = item.value
+    values = {name: value.get(name) for name in TERMS_FIELDS if value.get(name) is not None}
+    values["amendment"] = w.resolve(item, value.get("amendment"), "amendment")
+    code = value.get("line_item")
+    values["line_item"] = LineItem.objects.filter(code=code).first() if code else None
+    if code and values["line_item"] is None:
+        raise w.refuse(item, f"the portal has no line item {code!r}; accept the agreement that lists it.", "line_item")
+    return values
+
+
+def write_covenant(w: Writer, item: ReviewItem) -> CovenantTerms:
+    value = item.value
+    agreement = w.agreement(item, value["agreement"])
+    lookup = {"agreement": agreement, "section": value["section"]}
+    covenant = w.save(item, Covenant, Covenant.objects.filter(**lookup).first(), lookup, {"name": value["name"]})
+    effective_from = w.convert(item, CovenantTerms, "effective_from", value.get("effective_from"))
+    if effective_from is None:
+        raise w.refuse(item, "give the date the terms take effect.", "effective_from")
+    rows = rows_of(w, item)
+    schedule = [_row(w, row) for row in rows]
+    values = _terms_values(w, item)
+    terms = CovenantTerms.objects.filter(covenant=covenant, effective_from=effective_from).first()
+    if terms is None:
+        terms = _new_terms(w, item, covenant, effective_from, values, schedule)
+    else:
+        terms = w.save(item, CovenantTerms, terms, {}, values)
+        for row, data in zip(rows, schedule, strict=True):
+            found = terms.schedule.filter(test_date=data.test_date).first()
+            fields = {name: getattr(data, name) for name in ROW_FIELDS}
+            w.save(row, ThresholdStep, found, {"terms": terms, "test_date": data.test_date}, fields)
+    w.span(item, covenant)
+    w.span(item, terms)
+    for row, data in zip(rows, schedule, strict=True):
+        w.span(row, terms.schedule.get(test_date=data.test_date))
+    return terms
+
+
+def _new_terms(
+    w: Writer, item: ReviewItem, covenant: Covenant, effective_from: dt.date, values: dict, schedule: list
+) -> CovenantTerms:
+    """A new version of the covenant's terms, with its schedule, through the terms service
+    (which checks it, and requests the agreement's re-evaluation on commit)."""
+    forms = {"frequency": values.pop("frequency")} if "frequency" in values else {}
+    try:
+        if w.actor is not None:
+            terms = covenant_terms_create(
+                user=w.actor, covenant=covenant, effective_from=effective_from, schedule=schedule, **values, **forms
+            )
+        else:
+            terms = _terms_loaded(covenant, effective_from, {**values, **forms}, schedule)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"items": [f"{item.key}: {name}: {m}" for name, ms in exc.message_dict.items() for m in ms]}
+        ) from exc
+    w.applied.created[str(CovenantTerms._meta.verbose_name_plural)] += 1
+    return terms
+
+
+def _terms_loaded(covenant: Covenant, effective_from: dt.date, values: dict, schedule: list) -> CovenantTerms:
+    """Terms loaded by a command, with no user to check (the seed documents): the same model
+    checks, and the same re-evaluation on commit through the models' signals."""
+    terms = CovenantTerms(covenant=covenant, effective_from=effective_from, **values)
+    terms.full_clean()
+    terms.save()
+    for data in schedule:
+        step = ThresholdStep(terms=terms, test_date=data.test_date, **{n: getattr(data, n) for n in ROW_FIELDS})
+        step.full_clean()
+        step.save()
+    return terms
