@@ -50,6 +50,8 @@ setup: install
 	# Tasks run in-process here (no REDIS_URL), so the e-mails go through this backend now rather
 	# than wait in Redis for a worker that would print them.
 	env -u REDIS_URL EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend $(BIN)/python manage.py load_demo_figures
+	# The seeds state no commitments: demo ones (flagged demo wherever they show) for the consent tallies.
+	$(BIN)/python manage.py load_demo_commitments
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 
 ## The whole suite, on every core: PostgreSQL and Redis where DATABASE_URL / REDIS_URL point,
