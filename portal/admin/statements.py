@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 
-from compliance.models import ComplianceEvent, CovenantTestResult
+from compliance.models import ComplianceEvent, CovenantTestResult, EvaluatedInputs
 from covenants.access import may
 from portal.admin.base import ScopedInlineMixin, ScopedModelAdmin
 from portal.admin.parties import ReadOnlyMixin, admin_link
@@ -227,3 +227,12 @@ class ComplianceEventAdmin(RecordOfFactAdmin):
     search_fields = ("covenant__section", "covenant__name", "agreement__name", "borrower__legal_name")
     date_hierarchy = "created_at"
     list_select_related = ("covenant", "agreement", "borrower")
+
+
+@admin.register(EvaluatedInputs)
+class EvaluatedInputsAdmin(RecordOfFactAdmin):
+    """The digest of what each agreement's last evaluation read: an evaluation finding it unchanged skips it."""
+
+    list_display = ("agreement", "as_of", "evaluated_at", "digest")
+    search_fields = ("agreement__name",)
+    list_select_related = ("agreement",)
