@@ -8,7 +8,17 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("portal", "parties", "covenants", "statements", "compliance", "alerts", "documents", "syndicate")
+PACKAGES = (
+    "portal",
+    "parties",
+    "covenants",
+    "statements",
+    "compliance",
+    "alerts",
+    "documents",
+    "syndicate",
+    "execution",
+)
 
 
 def module_name(path: Path) -> str:
@@ -81,7 +91,7 @@ def test_no_module_of_the_portal_imports_itself_back():
 # deals; the agreements (and the access rule, which reads their roles) know nothing of
 # statements; evaluation reads statements; alerts consume evaluation's events; the site
 # (pages, API, admin) sits on top.
-LAYERS = ("parties", "covenants", "documents", "statements", "compliance", "alerts", "syndicate", "portal")
+LAYERS = ("parties", "covenants", "documents", "statements", "compliance", "alerts", "syndicate", "execution", "portal")
 
 
 def app_edges(graph: dict[str, set[str]]) -> set[tuple[str, str, str, str]]:

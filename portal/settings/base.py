@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "compliance",
     "alerts",
     "syndicate",
+    "execution",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,158 @@
+"""
+The seed Loan Agreement ready for Amendment No. 4 to be executed in the portal: its text
+stored (the version signatures bind to), the Borrowers' figures for the quarter ending
+December 31, 1999 evaluated under its pending terms (provisional), commitments and a
+Requisite threshold, and a signing user for each block's signatory of record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from compliance.services import agreement_evaluate
+from covenants.models import Agreement, Amendment
+from documents.models import Document
+from execution.services import Reauthentication
+from parties.choices import MembershipRole
+from parties.models import Membership, Party, SignatureBlock
+from statements.services import statement_records_submit
+from syndicate.choices import VoteNeeded
+from syndicate.models import AuthorisedSignatory, Commitment, DefaultingLender, Facility, VotingThreshold
+from tests.covenants.helpers import combined_rows, seed_loan
+from tests.factories import PASSWORD, administrator, member
+
+SEED_TEXT = Path(__file__).resolve().parents[2] / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
+AS_OF = dt.date(2026, 11, 23)
+
+# Demo commitments (the documents state none), in millions: CIBC is the Defaulting Lender.
+DEMO_COMMITMENTS = {
+    "First Union National Bank": 30,
+    "Newcourt Commercial Finance Corporation": 25,
+    "Canadian Imperial Bank of Commerce": 20,
+    "General Electric Capital Corporation": 15,
+    "BankBoston, N.A.": 10,
+    "Credit Suisse First Boston": 10,
+    "Dresdner Bank AG New York and Grand Cayman Branches": 10,
+    "Morgan Stanley Senior Funding, Inc.": 5,
+    "Morgan Stanley Dean Witter Prime Income Trust": 5,
+    "Union Bank of California, N.A.": 5,
+    "Keyport Life Insurance Company": 2,
+    "Stein Roe Floating Rate Limited Liability Company": 2,
+}
+DEFAULTING = "Canadian Imperial Bank of Commerce"
+
+
+@dataclass
+class Deal:
+    agreement: Agreement
+    amendment: Amendment
+    document: Document
+    admin: Any
+    agent: Any
+    blocks: list[SignatureBlock]
+    signers: dict[int, Any] = field(default_factory=dict)  # person id -> user
+
+    def signer_of(self, block: SignatureBlock) -> Any:
+        line = block.signatures.filter(person__isnull=False).first()
+        return self.signers[line.person_id]
+
+    def block_of(self, heading: str, occurrence: int = 0) -> SignatureBlock:
+        return [b for b in self.blocks if b.party_name_as_printed == heading][occurrence]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Signing checks the password again; a fast hasher keeps the many signatures quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def reauthentication(code: str = "") -> Reauthentication:
+    return Reauthentication(password=PASSWORD, code=code, ip_address="192.0.2.10")
+
+
+def _figures(loan: Any) -> None:
+    rows = combined_rows(loan, dt.date(1999, 12, 31), revenues=18_500_000, ebitda=-20_000_000)
+    records = [dict(zip(("entity", "period_end", "line_item", "amount"), row, strict=True)) for row in rows]
+    outcome = statement_records_submit(agreement=loan.agreement, user=None, records=records, source="command")
+    assert outcome.ok, outcome.errors
+    agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
+
+
+def _commitments(agreement: Agreement) -> None:
+    facility = Facility.objects.create(agreement=agreement, name="Term Loan", demo=True)
+    for name, millions in DEMO_COMMITMENTS.items():
+        Commitment.objects.create(
+            facility=facility,
+            lender=Party.objects.get(legal_name=name),
+            amount=Decimal(millions) * 1_000_000,
+            effective_on=dt.date(1999, 1, 1),
+            demo=True,
+        )
+    VotingThreshold.objects.create(agreement=agreement, vote=VoteNeeded.REQUISITE, percent=Decimal(50), demo=True)
+    DefaultingLender.objects.create(
+        agreement=agreement, lender=Party.objects.get(legal_name=DEFAULTING), from_date=dt.date(1999, 6, 1)
+    )
+
+
+def _signers(blocks: list[SignatureBlock]) -> dict[int, Any]:
+    """One user per person of record, authorised for each party whose block names them."""
+    signers: dict[int, Any] = {}
+    for block in blocks:
+        for line in block.signatures.filter(person__isnull=False).select_related("person"):
+            user = signers.get(line.person_id)
+            if user is None:
+                username = line.person.full_name.lower().replace(" ", ".").replace(",", "")
+                user = signers[line.person_id] = member(username, MembershipRole.LENDER)
+            for party in {block.party, block.through_party} - {None}:
+                Membership.objects.get_or_create(user=user, party=party, role=MembershipRole.LENDER)
+                AuthorisedSignatory.objects.get_or_create(
+                    party=party,
+                    user=user,
+                    defaults={"person": line.person, "signature": line, "title": line.title, "authority": "Of record"},
+                )
+    return signers
+
+
+def _stored_text(agreement: Agreement, amendment: Amendment) -> Document:
+    """The amendment's text as filed, stored as the documents app stores it (the importer's
+    reading of it is tested in tests/documents and is not needed here)."""
+    original = SEED_TEXT.read_bytes()
+    return Document.objects.create(
+        agreement=agreement,
+        amendment=amendment,
+        kind=Document.Kind.AMENDMENT,
+        title="Amendment No. 4 to Loan and Security Agreement",
+        filename=SEED_TEXT.name,
+        media_type="text/plain",
+        original=original,
+        sha256=hashlib.sha256(original).hexdigest(),
+        text=original.decode("latin-1"),
+    )
+
+
+@pytest.fixture
+def deal(db) -> Deal:
+    loan = seed_loan()
+    admin = administrator("execution.admin")
+    agreement = loan.agreement
+    amendment = agreement.amendments.get(number=4)
+    document = _stored_text(agreement, amendment)
+    _figures(loan)
+    _commitments(agreement)
+    blocks = list(
+        SignatureBlock.objects.filter(
+            document_type=ContentType.objects.get_for_model(Amendment), document_id=amendment.pk
+        ).order_by("position")
+    )
+    agent = member(
+        "firstunion.officer", MembershipRole.AGENT, Party.objects.get(legal_name="First Union National Bank")
+    )
+    return Deal(agreement, amendment, document, admin, agent, blocks, _signers(blocks))
