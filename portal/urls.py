@@ -24,6 +24,7 @@ urlpatterns = [
     path("agreements/", include("portal.pages.urls")),
     path("alerts/", include("portal.pages.alert_urls")),
     path("syndicate/", include("portal.pages.syndicate_urls")),
+    path("execution/", include("portal.pages.execution_urls")),
     path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -1,0 +1,16 @@
+"""Pages of execution by counterparts: signature pages, signing, counterparts, revocations, conditions."""
+
+from django.urls import path
+
+from portal.pages import execution_views as views
+
+app_name = "execution"
+
+urlpatterns = [
+    path("amendments/<int:pk>/", views.amendment_execution, name="amendment"),
+    path("blocks/<int:pk>/sign/", views.block_sign, name="sign"),
+    path("blocks/<int:pk>/counterpart/", views.counterpart_upload, name="counterpart"),
+    path("executions/<int:pk>/revoke/", views.execution_revoke, name="revoke"),
+    path("executions/<int:pk>/counterpart/", views.counterpart_download, name="counterpart_download"),
+    path("conditions/<int:pk>/record/", views.satisfaction_record, name="record"),
+]

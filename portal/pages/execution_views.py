@@ -1,0 +1,196 @@
+"""
+Pages of execution by counterparts: an amendment's signature blocks with who has executed
+each, its conditions precedent as evaluated (what is still missing, where the Requisite vote
+stands, what an administrator recorded satisfied by other means), and the forms to sign, upload
+a counterpart, revoke and record. Reads through the one access rule (an agent of another
+agreement gets a 404); writes through :mod:`execution.services`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from covenants.access import may, visible
+from covenants.models import Amendment, ConditionPrecedent
+from execution import services
+from execution.evidence import COUNTERPART_MAX_BYTES
+from execution.models import Execution
+from parties.models import Party
+from portal.login_throttle import client_address
+from portal.pages.execution_forms import CounterpartForm, RecordForm, RevokeForm, SignForm
+from portal.pages.selectors import execution as selectors
+
+
+def _parties(amendment: Amendment) -> list[tuple[int, str]]:
+    rows = Party.objects.filter(agreement_roles__agreement_id=amendment.agreement_id).distinct().order_by("legal_name")
+    return list(rows.values_list("pk", "legal_name"))
+
+
+@login_required
+@require_GET
+def amendment_execution(request: HttpRequest, pk: int) -> HttpResponse:
+    """The amendment's signature pages and conditions precedent, and what the user may do."""
+    amendment = selectors.amendment_for(request.user, pk)
+    page = selectors.execution_page(request.user, amendment)
+    sha = page.version.sha256 if page.version else ""
+    context = {
+        "page": page,
+        "agreement": amendment.agreement,
+        "sign_form": SignForm(initial={"document_sha256": sha}),
+        "counterpart_form": CounterpartForm(initial={"document_sha256": sha}),
+        "revoke_form": RevokeForm(),
+        "record_form": RecordForm(parties=_parties(amendment)) if page.may_record else None,
+    }
+    return render(request, "execution/amendment.html", context)
+
+
+def _reauthentication(request: HttpRequest, data: dict) -> services.Reauthentication:
+    return services.Reauthentication(
+        password=data.get("password", ""), code=data.get("code", ""), ip_address=client_address(request)
+    )
+
+
+def _refused(request: HttpRequest, error: ValidationError | PermissionDenied) -> None:
+    if isinstance(error, ValidationError):
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.error(request, str(error) or "You may not do this.")
+
+
+def _document_pk(block: object) -> int:
+    document = block.document
+    if not isinstance(document, Amendment):
+        raise PermissionDenied("Only an amendment's blocks are executed on this page.")
+    return document.pk
+
+
+@login_required
+@require_POST
+def block_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Execute a block as its named signatory."""
+    block = selectors.block_for(request.user, pk)
+    amendment_pk = _document_pk(block)
+    if not may(request.user, "execute", block):
+        raise PermissionDenied("Only a signatory named on this block signs it.")
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.block_execute(
+                user=request.user,
+                block=block,
+                reauthentication=_reauthentication(request, form.cleaned_data),
+                document_sha256=form.cleaned_data["document_sha256"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, f"You have executed the block of {block.party_name_as_printed}.")
+    else:
+        messages.error(request, "Enter your password to sign.")
+    return redirect("execution:amendment", pk=amendment_pk)
+
+
+@login_required
+@require_POST
+def counterpart_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """A scanned, signed counterpart stands for the block."""
+    block = selectors.block_for(request.user, pk)
+    amendment_pk = _document_pk(block)
+    if not may(request.user, "upload_counterpart", block):
+        raise PermissionDenied("Only the block's signatory or the agreement's Agents upload its counterpart.")
+    form = CounterpartForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["counterpart"]
+        try:
+            services.counterpart_upload(
+                user=request.user,
+                block=block,
+                reauthentication=_reauthentication(request, form.cleaned_data),
+                document_sha256=form.cleaned_data["document_sha256"],
+                content=upload.read(COUNTERPART_MAX_BYTES + 1),
+                filename=upload.name,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, f"The counterpart of {block.party_name_as_printed} is on file.")
+    else:
+        messages.error(request, "Choose the scanned page and enter your password.")
+    return redirect("execution:amendment", pk=amendment_pk)
+
+
+@login_required
+@require_POST
+def execution_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke a mistaken execution, with the reason."""
+    execution = selectors.execution_for(request.user, pk)
+    amendment_pk = _document_pk(execution.block)
+    if not may(request.user, "revoke", execution):
+        raise PermissionDenied("Only the person who signed or the agreement's Agents revoke an execution.")
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.execution_revoke(
+                user=request.user,
+                execution=execution,
+                reason=form.cleaned_data["reason"],
+                reauthentication=_reauthentication(request, form.cleaned_data),
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, "The execution is revoked; it stays in the history with the reason.")
+    else:
+        messages.error(request, "Say why, and enter your password.")
+    return redirect("execution:amendment", pk=amendment_pk)
+
+
+@login_required
+@require_GET
+def counterpart_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The scanned counterpart as uploaded, as a download (never shown inline)."""
+    execution = get_object_or_404(visible(request.user, Execution, "download"), pk=pk, counterpart__isnull=False)
+    response = FileResponse(
+        iter([bytes(execution.counterpart)]),
+        as_attachment=True,
+        filename=execution.counterpart_name or "counterpart",
+        content_type=execution.counterpart_media_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def satisfaction_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """An administrator records the condition (or one party's part) satisfied by other means."""
+    condition = get_object_or_404(
+        visible(request.user, ConditionPrecedent).select_related("amendment__agreement"), pk=pk
+    )
+    amendment = condition.amendment
+    if not may(request.user, "administer", amendment.agreement):
+        raise PermissionDenied("Only the agreement's Agents and administrators record a condition satisfied.")
+    form = RecordForm(request.POST, parties=_parties(amendment))
+    if form.is_valid():
+        party_id = form.cleaned_data["party"]
+        try:
+            services.satisfaction_record(
+                user=request.user,
+                condition=condition,
+                party=Party.objects.get(pk=party_id) if party_id else None,
+                reason=form.cleaned_data["reason"],
+                satisfied_on=form.cleaned_data["satisfied_on"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, "Recorded, with the reason; it is shown with the condition.")
+    else:
+        messages.error(request, "Say how the condition was satisfied, and on which date.")
+    return redirect("execution:amendment", pk=amendment.pk)
