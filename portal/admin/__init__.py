@@ -31,6 +31,12 @@ from portal.admin.alerts import (
     WebhookSubscriptionAdmin,
 )
 from portal.admin.documents import DocumentAdmin
+from portal.admin.execution import (
+    ExecutionAdmin,
+    ExecutionConditionAdmin,
+    ExecutionRevocationAdmin,
+    RecordedSatisfactionAdmin,
+)
 from portal.admin.statements import (
     ComplianceEventAdmin,
     CovenantTestResultAdmin,
@@ -52,6 +58,10 @@ __all__ = [
     "ConditionPrecedentAdmin",
     "CovenantAdmin",
     "DocumentAdmin",
+    "ExecutionAdmin",
+    "ExecutionConditionAdmin",
+    "ExecutionRevocationAdmin",
+    "RecordedSatisfactionAdmin",
     "CovenantTermsAdmin",
     "CovenantTestResultAdmin",
     "ExecutionCheckMixin",
