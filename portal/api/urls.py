@@ -14,6 +14,7 @@ from portal.api import base as api
 from portal.api.covenants.urls import router as covenants_router
 from portal.api.documents import DocumentViewSet
 from portal.api.parties.urls import router as parties_router
+from portal.api.syndicate.urls import router as syndicate_router
 
 app_name = "api"
 
@@ -25,7 +26,7 @@ class V1Router(DefaultRouter):
 
 
 router = V1Router()
-for app_router in (parties_router, covenants_router):
+for app_router in (parties_router, covenants_router, syndicate_router):
     router.registry.extend(app_router.registry)
 router.register("documents", DocumentViewSet, basename="document")
 

@@ -396,6 +396,7 @@ SPECTACULAR_SETTINGS = {
         "WindowKindEnum": "covenants.choices.WindowKind",
         "FrequencyEnum": "covenants.choices.Frequency",
         "UploadFormatEnum": "statements.choices.UploadFormat",
+        "ConsentRequestKindEnum": "syndicate.choices.RequestKind",
     },
 }
 

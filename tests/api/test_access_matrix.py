@@ -59,6 +59,7 @@ from documents.models import Document
 from parties.models import Party, PartyRelationship, Person
 from statements.models import FinancialStatement
 from statements.services import statement_records_submit
+from syndicate.models import Assignment, Commitment, ConsentRequest, Vote
 from tests.factories import Facility
 from tests.shared_deals import (
     CIBC,
@@ -73,6 +74,7 @@ from tests.shared_deals import (
 )
 
 from .conftest import AS_OF, HARBOR, SEED, World, build_world, harbor_records, seed_records
+from .syndicate_world import LENDER_SIDE, VOTERS, add_syndicates, syndicate_objects, syndicate_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +216,7 @@ def world(db) -> World:
     add_shared_deals(world)
     add_defined_metrics(world)
     add_documents(world)
+    add_syndicates(world, {HARBOR: world.harbor, **world.cache["deals"]})
     return world
 
 
@@ -263,6 +266,8 @@ def _rows(world: World, which: str, route: str) -> set[int]:
     }
     if route == "agreement-list":
         return {a.pk for a in agreements}
+    if (syndicate := syndicate_rows(route, agreements)) is not None:
+        return syndicate
     if route in by_agreement:
         return set(by_agreement[route].objects.filter(agreement__in=agreements).values_list("pk", flat=True))
     if route == "party-list":
@@ -288,11 +293,15 @@ def objects(world: World, which: str) -> dict[str, Any]:
 
 
 def _objects(world: World, which: str) -> dict[str, Any]:
-    return _facility_objects(world, which) | {
-        "metric": DefinedMetric.objects.get(agreement=objects_agreement(world, which), name="net_revenues"),
-        "line_item": LineItem.objects.get(code="revenues"),
-        "document": Document.objects.get(agreement=objects_agreement(world, which), filename="a1.txt"),
-    }
+    return (
+        _facility_objects(world, which)
+        | {
+            "metric": DefinedMetric.objects.get(agreement=objects_agreement(world, which), name="net_revenues"),
+            "line_item": LineItem.objects.get(code="revenues"),
+            "document": Document.objects.get(agreement=objects_agreement(world, which), filename="a1.txt"),
+        }
+        | syndicate_objects(objects_agreement(world, which))
+    )
 
 
 def objects_agreement(world: World, which: str) -> Agreement:
@@ -378,6 +387,11 @@ LISTED = {
     "document-list": "document",
     "party-list": "party",
     "person-list": "person",
+    "facility-list": "syn_facility",
+    "commitment-list": "commitment",
+    "assignment-list": "assignment",
+    "consentrequest-list": "consent",
+    "vote-list": "vote",
 }
 
 
@@ -463,6 +477,8 @@ class Case:
     each: tuple[str, str] | None = None
     # What a user who sees the object but may not change it gets.
     refused: frozenset[int] = frozenset({403})
+    # Who sees the rows, per facility, where not everyone who sees the facility does.
+    seen_by: dict[str, set[str]] | None = None
 
 
 def detail(key: str, **extra: Any) -> Case:
@@ -682,12 +698,63 @@ CASES: dict[tuple[str, str], Case] = {
     ),
 }
 
+# The syndicate: commitments, assignments and votes are read by the lender side only; a request by
+# whoever sees its agreement, its tally by the lender side; a Lender's vote by its own signatories.
+CASES |= {
+    ("facility-list", "GET"): Case("list", seen_by=LENDER_SIDE),
+    ("facility-detail", "GET"): detail("syn_facility", seen_by=LENDER_SIDE),
+    ("commitment-list", "GET"): Case("list", seen_by=LENDER_SIDE),
+    ("commitment-detail", "GET"): detail("commitment", seen_by=LENDER_SIDE),
+    ("assignment-list", "GET"): Case("list", seen_by=LENDER_SIDE),
+    ("assignment-detail", "GET"): detail("assignment", seen_by=LENDER_SIDE),
+    ("consentrequest-list", "GET"): Case("list"),
+    ("consentrequest-detail", "GET"): detail("consent"),
+    ("vote-list", "GET"): Case("list", seen_by=LENDER_SIDE),
+    ("vote-detail", "GET"): detail("vote", seen_by=LENDER_SIDE),
+    ("consentrequest-tally", "GET"): Case(
+        "write", kwargs=lambda o: {"pk": o["consent"].pk}, allowed=in_facility(LENDER_SIDE)
+    ),
+    ("consentrequest-close", "POST"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["consent"].pk},
+        allowed=in_facility(AGENTS),
+        state=row_state(ConsentRequest, "consent"),
+    ),
+    ("commitment-list", "POST"): Case(
+        "create",
+        payload=lambda o: o["new_commitment"],
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=Commitment,
+        refused=frozenset({400, 403}),  # a Borrower's user does not see the facility it names
+    ),
+    ("assignment-list", "POST"): Case(
+        "create",
+        payload=lambda o: o["new_assignment"],
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=Assignment,
+        refused=frozenset({400, 403}),  # a Borrower's user does not see the facility it names
+    ),
+    ("consentrequest-list", "POST"): Case(
+        "create", payload=lambda o: o["new_request"], allowed=in_facility(AGENTS), success=201, count=ConsentRequest
+    ),
+    ("vote-list", "POST"): Case(
+        "create",
+        payload=lambda o: o["new_vote"],
+        allowed=in_facility(VOTERS),
+        success=201,
+        state=row_state(Vote, "vote"),
+    ),
+}
 CASES |= {route: OWN for route in api_routes() if route[0].startswith("webhook-")}
 
 
 def sees(world: World, role: str, which: str, case: Case, objs: dict) -> bool:
     """Whether the role sees the object the case names: a party or person wherever one of its
     facilities is seen, anything else where its facility is."""
+    if case.seen_by is not None:
+        return role in case.seen_by[which]
     if case.each is not None:
         key = case.each[1]
         return any(objs[key].pk in rows(world, seen, f"{key}-list") for seen in SEES[role])
@@ -819,7 +886,7 @@ def check(world: World, case: Case, route: str, role: str, which: str, objs: dic
     if case.kind == "list":
         assert code == 200, where
         got = ids(response)
-        seen = SEES[role]
+        seen = {f for f in FACILITIES if role in case.seen_by[f]} if case.seen_by else SEES[role]
         unseen_rows = set().union(*(rows(world, f, route) for f in FACILITIES if f not in seen))
         seen_rows = set().union(*(rows(world, f, route) for f in seen))
         foreign = unseen_rows - seen_rows
