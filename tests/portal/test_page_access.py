@@ -30,13 +30,15 @@ from alerts.choices import AlertChannel
 from alerts.models import AlertDelivery, WebhookSubscription
 from compliance import services
 from covenants.models import Agreement
-from documents.models import Document
+from documents.models import Document, ImportReview
+from documents.review import open_review
 from documents.services import document_store
 from parties.choices import MembershipRole
 from parties.models import Party
 from statements import services as statement_services
 from statements.models import StatementUpload
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
+from tests.execution.page_cases import execution_cases
 from tests.factories import administrator, member, outsider, second_facility
 from tests.shared_deals import CIBC, FIRST_UNION, delta_deal, gamma_deal, revenue_rows
 
@@ -268,6 +270,35 @@ def _document_url(world: World, agreement: str | None) -> str:
     return reverse("covenants:document_detail", args=[deal.pk, document.pk]) + "?span=0-9"
 
 
+def _review(world: World, agreement: str | None) -> ImportReview:
+    """A review of the agreement's stored text (opened once, by an administrator, on first use)."""
+    deal = world.agreements[agreement]
+    review = ImportReview.objects.filter(document__agreement=deal).first()
+    if review is None:
+        _document_url(world, agreement)
+        review = open_review(world.users["admin"], Document.objects.filter(agreement=deal).first(), agreement=deal)
+    assert review.items.exists(), f"the {agreement} review proposes nothing"
+    return review
+
+
+def _review_url(name: str, *more: str) -> Callable[[World, str | None], str]:
+    """A route of a review of the agreement: the review itself, a section or an item of it."""
+
+    def build(world: World, agreement: str | None) -> str:
+        review = _review(world, agreement)
+        extra = {"section": [review.items.first().section], "item": [review.items.first().pk]}
+        args = [world.agreements[agreement].pk, review.pk, *(arg for name in more for arg in extra[name])]
+        return reverse(name, args=args)
+
+    return build
+
+
+def reviewer(world: World, user: str, agreement: str | None) -> set[int]:
+    """The review queue: the agreement's Agents and administrators; 404 for anyone else, its
+    Borrowers and Lenders included. A decision or an application redirects back."""
+    return {200, 302} if world.role(user, agreement) in (AGENT, ADMIN) else {404}
+
+
 def _plain(name: str) -> Callable[[World, str | None], str]:
     return lambda world, agreement: reverse(name)
 
@@ -321,6 +352,17 @@ CASES: dict[str, Case] = {
     "covenants:submission_progress": Case(_upload_url("covenants:submission_progress"), submit),
     "covenants:compliance_certificate": Case(_certificate_url, submit, shows_agreement=True),
     "covenants:document_detail": Case(_document_url, read, shows_agreement=True),
+    "covenants:review_list": Case(_agreement_url("covenants:review_list"), reviewer, shows_agreement=True),
+    "covenants:review_detail": Case(_review_url("covenants:review_detail"), reviewer, shows_agreement=True),
+    "covenants:item_edit": Case(_review_url("covenants:item_edit", "item"), reviewer),
+    "covenants:item_decide": Case(
+        _review_url("covenants:item_decide", "item"), reviewer, method="post", data={"decision": "rejected"}
+    ),
+    "covenants:section_decide": Case(
+        _review_url("covenants:section_decide", "section"), reviewer, method="post", data={"decision": "rejected"}
+    ),
+    # Nothing is accepted, so applying is refused and redirects back to the review.
+    "covenants:review_apply": Case(_review_url("covenants:review_apply"), reviewer, method="post"),
     "alerts:inbox": Case(_plain("alerts:inbox"), everyone(200), per_agreement=False),
     "alerts:preferences": Case(_plain("alerts:preferences"), everyone(200), per_agreement=False),
     "alerts:webhooks": Case(_plain("alerts:webhooks"), everyone(200), per_agreement=False),
@@ -337,6 +379,10 @@ CASES |= {
     for name, path in site_routes().items()
     if name.startswith("alerts:webhook_") and "<int:pk>" in path
 }
+
+
+# Execution by counterparts: signature pages, signing, counterparts, revocations, conditions.
+CASES |= execution_cases(Case)
 
 
 def test_every_page_of_the_site_has_a_case():

@@ -1,0 +1,106 @@
+"""
+The execution pages' cases for the site's access matrix (tests/portal/test_page_access.py):
+on each agreement an amendment with a stored text, a condition precedent, a block nobody in the
+matrix signs and a block executed by a scanned counterpart. Whoever sees the agreement reads the
+page and the counterpart; only its Agents and administrators upload, revoke and record (the
+empty form comes back to the page); nobody there is a named signatory, so signing is refused
+(403) to those who see the block and 404 to everyone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from covenants.choices import Role
+from covenants.models import Amendment, ConditionPrecedent
+from documents.models import Document
+from execution.choices import ExecutionMethod
+from execution.models import Execution
+from parties.models import SignatureBlock
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+CONDITION = (
+    "This Amendment shall become effective as of the date above written, if, and only if, the Agents have "
+    "received duly executed originals of this Amendment from the Borrowers, the Requisite Lenders and the Agents."
+)
+
+
+@dataclass
+class Pages:
+    amendment: Amendment
+    block: SignatureBlock
+    execution: Execution
+    condition: ConditionPrecedent
+
+
+def _block(amendment: Amendment, position: int, party: Any) -> SignatureBlock:
+    block, _ = SignatureBlock.objects.get_or_create(
+        document_type=ContentType.objects.get_for_model(Amendment),
+        document_id=amendment.pk,
+        position=position,
+        defaults={"party": party, "party_name_as_printed": party.legal_name.upper()},
+    )
+    return block
+
+
+def pages_of(world: Any, agreement: str) -> Pages:
+    """The rows the execution pages of one agreement act on (made once per agreement)."""
+    made = world.__dict__.setdefault("execution_pages", {})
+    if agreement in made:
+        return made[agreement]
+    deal = world.agreements[agreement]
+    amendment, _ = Amendment.objects.get_or_create(
+        agreement=deal, number=90, defaults={"title": f"Amendment No. 90 to {deal.title}"}
+    )
+    text = f"AMENDMENT NO. 90 TO {deal.name.upper()}\n".encode()
+    document = Document.objects.create(
+        agreement=deal, amendment=amendment, kind=Document.Kind.AMENDMENT, filename="amendment-90.txt",
+        original=text, sha256=hashlib.sha256(text).hexdigest(), text=text.decode(),
+    )  # fmt: skip
+    lenders = [role.party for role in deal.roles.filter(role=Role.LENDER).select_related("party").order_by("pk")]
+    executed = _block(amendment, 2, lenders[-1])
+    execution = Execution.objects.create(
+        block=executed, sequence=1, method=ExecutionMethod.COUNTERPART, party=executed.party, signatory_name="",
+        capacity="as a Lender", signed_by=world.users["admin"], document=document, document_sha256=document.sha256,
+        counterpart=PDF, counterpart_name="page.pdf", counterpart_media_type="application/pdf",
+        counterpart_sha256=hashlib.sha256(PDF).hexdigest(),
+    )  # fmt: skip
+    condition = ConditionPrecedent.objects.create(amendment=amendment, description=CONDITION)
+    made[agreement] = Pages(amendment, _block(amendment, 1, lenders[0]), execution, condition)
+    return made[agreement]
+
+
+def _url(name: str, row: str):
+    return lambda world, agreement: reverse(name, args=[getattr(pages_of(world, agreement), row).pk])
+
+
+def _administers(world: Any, user: str, agreement: str | None) -> set[int]:
+    role = world.role(user, agreement)
+    if role is None:
+        return {404}
+    return {302} if role in ("agent", "admin") else {403}
+
+
+def _signs(world: Any, user: str, agreement: str | None) -> set[int]:
+    return {403} if world.role(user, agreement) else {404}
+
+
+def _reads(world: Any, user: str, agreement: str | None) -> set[int]:
+    return {200} if world.role(user, agreement) else {404}
+
+
+def execution_cases(case: Any) -> dict[str, Any]:
+    """The cases, built with the matrix's own ``Case``."""
+    return {
+        "execution:amendment": case(_url("execution:amendment", "amendment"), _reads),
+        "execution:sign": case(_url("execution:sign", "block"), _signs, method="post"),
+        "execution:counterpart": case(_url("execution:counterpart", "block"), _administers, method="post"),
+        "execution:revoke": case(_url("execution:revoke", "execution"), _administers, method="post"),
+        "execution:counterpart_download": case(_url("execution:counterpart_download", "execution"), _reads),
+        "execution:record": case(_url("execution:record", "condition"), _administers, method="post"),
+    }
