@@ -31,7 +31,9 @@ from syndicate.models import Assignment, Commitment, DefaultingLender, Facility,
 __all__ = [
     "SyndicateRefused",
     "assignment_record",
+    "assignment_refusal",
     "commitment_record",
+    "commitment_refusal",
     "defaulting_lender_record",
     "threshold_set",
 ]
@@ -50,12 +52,20 @@ def _is_lender(agreement: Agreement, party_id: int) -> bool:
     return AgreementRole.objects.filter(agreement=agreement, party_id=party_id, role=Role.LENDER).exists()
 
 
-def _positive(amount: Decimal, what: str) -> None:
-    if amount is None or amount <= 0:
-        raise SyndicateRefused(f"{what} must be a positive amount; {amount} was given.")
-
-
 # --- Commitments and assignments ---------------------------------------------------------
+
+
+def commitment_refusal(
+    *, facility: Facility, lender_id: int | None, amount: Decimal | None, effective_on: dt.date | None
+) -> str:
+    """Why a commitment cannot be recorded ("" when it can): what the service, the API and the admin say."""
+    if amount is None or amount <= 0:
+        return f"A commitment must be a positive amount; {amount} was given."
+    if lender_id is None or not _is_lender(facility.agreement, lender_id):
+        return f"The party given is not a Lender under {facility.agreement.name}; record its Lender role first."
+    if Commitment.objects.filter(facility=facility, lender_id=lender_id, effective_on=effective_on).exists():
+        return f"This Lender already has a commitment under {facility.name} from {long_date(effective_on)}."
+    return ""
 
 
 @transaction.atomic
@@ -71,15 +81,9 @@ def commitment_record(
     """Allot a Lender a commitment under a facility from ``effective_on``."""
     facility = Facility.objects.select_for_update().select_related("agreement").get(pk=facility_id)
     _administers(recorded_by, facility.agreement, "record commitments")
-    _positive(amount, "A commitment")
-    if not _is_lender(facility.agreement, lender_id):
-        raise SyndicateRefused(
-            f"The party given is not a Lender under {facility.agreement.name}; record its role first."
-        )
-    if Commitment.objects.filter(facility=facility, lender_id=lender_id, effective_on=effective_on).exists():
-        raise SyndicateRefused(
-            f"This Lender already has a commitment under {facility.name} from {long_date(effective_on)}."
-        )
+    refusal = commitment_refusal(facility=facility, lender_id=lender_id, amount=amount, effective_on=effective_on)
+    if refusal:
+        raise SyndicateRefused(refusal)
     return Commitment.objects.create(
         facility=facility,
         lender_id=lender_id,
@@ -114,6 +118,30 @@ def _assignor_shortfall(facility: Facility, assignor_id: int, amount: Decimal, e
     return ""
 
 
+def assignment_refusal(
+    *,
+    facility: Facility,
+    assignor_id: int | None,
+    assignee_id: int | None,
+    amount: Decimal | None,
+    effective_on: dt.date | None,
+) -> str:
+    """Why an assignment cannot be recorded ("" when it can): a positive amount between two Lenders
+    of the agreement, which the assignor holds on that date and every later one."""
+    if amount is None or amount <= 0:
+        return f"An assignment must move a positive amount; {amount} was given."
+    if effective_on is None:
+        return "An assignment needs the date it takes effect."
+    if assignor_id is None or assignee_id is None:
+        return "An assignment names both its assignor and its assignee."
+    if assignor_id == assignee_id:
+        return "A Lender cannot assign to itself: the assignor and the assignee are the same party."
+    for party_id, side in ((assignor_id, "assignor"), (assignee_id, "assignee")):
+        if not _is_lender(facility.agreement, party_id):
+            return f"The {side} is not a Lender under {facility.agreement.name}; record its Lender role first."
+    return _assignor_shortfall(facility, assignor_id, amount, effective_on)
+
+
 @transaction.atomic
 def assignment_record(
     *,
@@ -125,20 +153,15 @@ def assignment_record(
     recorded_by: AbstractBaseUser,
     demo: bool = False,
 ) -> Assignment:
-    """Move ``amount`` of commitment from ``assignor`` to ``assignee`` on ``effective_on``."""
+    """Move ``amount`` of commitment from ``assignor`` to ``assignee`` on ``effective_on``; the
+    facility's row is locked first, so two assignments cannot spend the same commitment."""
     facility = Facility.objects.select_for_update().select_related("agreement").get(pk=facility_id)
     _administers(recorded_by, facility.agreement, "record assignments")
-    _positive(amount, "An assignment")
-    if assignor_id == assignee_id:
-        raise SyndicateRefused("A Lender cannot assign to itself: the assignor and the assignee are the same party.")
-    for party_id, side in ((assignor_id, "assignor"), (assignee_id, "assignee")):
-        if not _is_lender(facility.agreement, party_id):
-            raise SyndicateRefused(
-                f"The {side} is not a Lender under {facility.agreement.name}; record its Lender role first."
-            )
-    shortfall = _assignor_shortfall(facility, assignor_id, amount, effective_on)
-    if shortfall:
-        raise SyndicateRefused(shortfall)
+    refusal = assignment_refusal(
+        facility=facility, assignor_id=assignor_id, assignee_id=assignee_id, amount=amount, effective_on=effective_on
+    )
+    if refusal:
+        raise SyndicateRefused(refusal)
     return Assignment.objects.create(
         facility=facility,
         assignor_id=assignor_id,
