@@ -46,9 +46,29 @@ from portal.admin.statements import (
     StatementLineAdmin,
     StatementUploadAdmin,
 )
+from portal.admin.syndicate import (
+    AssignmentAdmin,
+    AuthorisedSignatoryAdmin,
+    CommitmentAdmin,
+    ConsentRequestAdmin,
+    DefaultingLenderAdmin,
+    FacilityAdmin,
+    LoansOutstandingAdmin,
+    VoteAdmin,
+    VotingThresholdAdmin,
+)
 from portal.admin.terms import CovenantAdmin, CovenantTermsAdmin, ThresholdStepAdmin, WaiverAdmin
 
 __all__ = [
+    "AssignmentAdmin",
+    "AuthorisedSignatoryAdmin",
+    "CommitmentAdmin",
+    "ConsentRequestAdmin",
+    "DefaultingLenderAdmin",
+    "FacilityAdmin",
+    "LoansOutstandingAdmin",
+    "VoteAdmin",
+    "VotingThresholdAdmin",
     "AgreementAdmin",
     "AgreementRoleAdmin",
     "AlertAdmin",
