@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.pages import documents, views
+from portal.pages import documents, review, views
 
 app_name = "covenants"
 
@@ -16,5 +16,11 @@ urlpatterns = [
     path("<int:pk>/compliance.csv", views.compliance_export, {"fmt": "csv"}, name="compliance_csv"),
     path("<int:pk>/compliance.xlsx", views.compliance_export, {"fmt": "xlsx"}, name="compliance_xlsx"),
     path("<int:pk>/documents/<int:document_pk>/", documents.document_detail, name="document_detail"),
+    path("<int:pk>/reviews/", review.review_list, name="review_list"),
+    path("<int:pk>/reviews/<int:review_pk>/", review.review_detail, name="review_detail"),
+    path("<int:pk>/reviews/<int:review_pk>/apply/", review.review_apply, name="review_apply"),
+    path("<int:pk>/reviews/<int:review_pk>/sections/<slug:section>/", review.section_decide, name="section_decide"),
+    path("<int:pk>/reviews/<int:review_pk>/items/<int:item_pk>/", review.item_decide, name="item_decide"),
+    path("<int:pk>/reviews/<int:review_pk>/items/<int:item_pk>/edit/", review.item_edit, name="item_edit"),
     path("<int:pk>/certificate/", views.compliance_certificate, name="compliance_certificate"),
 ]

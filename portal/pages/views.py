@@ -57,11 +57,10 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Parties in their roles, the amendment chain, each covenant's terms, results and charts."""
     page = page_selectors.agreement_page(request.user, pk, today=_today())
     documents = document_selectors.agreement_documents(request.user, page.agreement)
-    return render(
-        request,
-        "covenants/agreement_detail.html",
-        {"page": page, "agreement": page.agreement, "documents": documents},
-    )
+    sources = document_selectors.agreement_sources(request.user, page.agreement)
+    context = {"page": page, "agreement": page.agreement, "documents": documents, "sources": sources}
+    context["may_review"] = document_selectors.may_review(request.user, page.agreement)
+    return render(request, "covenants/agreement_detail.html", context)
 
 
 # --- The upload journey ----------------------------------------------------------------------------

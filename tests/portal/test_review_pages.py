@@ -8,20 +8,32 @@ and the site's policy forbids inline script besides.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
-from covenants.choices import Role
-from documents.models import Document
+from covenants.choices import AgreementKind, Role
+from covenants.models import Agreement, AgreementRole, Covenant, ThresholdStep
+from documents.models import Document, ImportReview, ReviewItem, SourceSpan
+from documents.review import open_review
 from documents.services import document_store
 from parties.choices import MembershipRole
+from parties.models import Party
+from portal.pages.review_forms import MAX_UPLOAD_BYTES
+from portal.templatetags.review_format import plain
 from tests.covenants.helpers import seed_loan
 from tests.factories import administrator, member, second_facility
 
-SEEDS = Path(__file__).resolve().parents[2] / "documents" / "seed_texts"
-AMENDMENT_NO_4 = SEEDS / "002_092983384245b2ee.txt"
+ROOT = Path(__file__).resolve().parents[2]
+AMENDMENT_NO_4 = ROOT / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
+FIXTURES = ROOT / "tests" / "documents" / "fixtures"
+#: The agreement page of an agreement with no results yet (its queries are counted in
+#: tests/portal/test_dashboard_and_agreement_pages.py), with its stored texts and their spans.
+HARBORLINE_PAGE_QUERIES = 20
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +85,7 @@ def test_the_agreement_page_lists_each_stored_text_with_its_sha256(client, lende
     page = client.get(reverse("covenants:agreement_detail", args=[amendment_text.agreement_id])).content.decode()
     assert 'id="documents-heading"' in page
     assert amendment_text.sha256 in page
-    assert f'href="{text_url(amendment_text)}"' in page
-    assert "AMENDMENT NO. 4 TO LOAN AND SECURITY AGREEMENT" in page
+    assert f'href="{text_url(amendment_text)}">{escape(str(amendment_text))}</a>' in page
 
 
 def test_the_text_view_marks_the_passage_asked_for(client, lender, amendment_text):
@@ -135,3 +146,274 @@ def test_a_text_is_reached_only_through_its_own_agreement(client, loan, amendmen
     client.force_login(administrator())
     assert client.get(url).status_code == 404
     assert client.get(text_url(amendment_text)).status_code == 200
+
+
+# --- The review queue ----------------------------------------------------------------------------
+
+HARBORLINE = FIXTURES / "ratio_table_grouped.txt"
+
+
+@pytest.fixture
+def harborline():
+    """A credit agreement the grouped-ratio amendment (fixtures/ratio_table_grouped.txt) amends:
+    its Borrower and Administrative Agent, and no covenant yet."""
+    agreement = Agreement.objects.create(
+        kind=AgreementKind.CREDIT_AGREEMENT,
+        title="Credit Agreement",
+        name="Harborline Logistics Credit Agreement",
+        defined_term="Credit Agreement",
+        dated_as_of=dt.date(2002, 6, 30),
+        governing_law="New York",
+    )
+    borrower = Party.objects.create(
+        legal_name="Harborline Logistics, Inc.", kind="corporation", jurisdiction="Delaware"
+    )
+    agent = Party.objects.create(legal_name="Meridian Trust Bank, N.A.", kind="national_bank")
+    AgreementRole.objects.create(agreement=agreement, party=borrower, role=Role.BORROWER, defined_term="Borrower")
+    AgreementRole.objects.create(agreement=agreement, party=agent, role=Role.AGENT, defined_term="Administrative Agent")
+    users = {
+        "agent": member("meridian.agent", MembershipRole.AGENT, agent),
+        "borrower": member("harborline.cfo", MembershipRole.BORROWER, borrower),
+    }
+    return agreement, users
+
+
+def open_by_upload(client, agreement, path: Path = HARBORLINE):
+    with path.open("rb") as handle:
+        return client.post(reverse("covenants:review_list", args=[agreement.pk]), {"file": handle, "text": ""})
+
+
+def the_review(agreement) -> ImportReview:
+    return ImportReview.objects.get(document__agreement=agreement)
+
+
+def item(review: ImportReview, key: str) -> ReviewItem:
+    return review.items.get(key=key)
+
+
+ROW_THEREAFTER = "covenant:7.11(a):row:2005-09-30"
+ROW_DECEMBER = "covenant:7.11(a):row:2004-12-31"
+
+
+def test_an_agent_uploads_a_filing_and_reviews_it_beside_its_text(client, harborline):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    response = open_by_upload(client, agreement)
+    review = the_review(agreement)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("covenants:review_detail", args=[agreement.pk, review.pk])
+    # Nothing is in the portal before the review is applied.
+    assert not Covenant.objects.filter(agreement=agreement).exists()
+    december = item(review, ROW_DECEMBER)
+    page = client.get(f"{response['Location']}?item={december.pk}").content.decode()
+    for label in ("Instrument", "Parties", "Roles", "Covenants", "Conditions precedent", "Signatures"):
+        assert f">{label} <small" in page, label
+    assert "7.11(a) maximum for December 31, 2004" in page
+    assert f"Confidence {round(december.confidence * 100)}%" in page
+    assert december.reason in page
+    marked = page.split('<mark id="passage" class="passage" tabindex="-1">', 1)[1].split("</mark>", 1)[0]
+    assert marked == review.document.text[december.span_start : december.span_end]
+    assert "4.50 to 1.00" in marked
+    assert "Not read" in page
+
+
+def test_a_filing_refused_by_the_importer_stores_and_opens_nothing(client, harborline, tmp_path):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    binary = tmp_path / "exhibit.txt"
+    binary.write_bytes(b"\x00\x01\x02binary")
+    response = open_by_upload(client, agreement, binary)
+    assert response.status_code == 400
+    assert "The text was refused: document is binary" in response.content.decode()
+    wrong = tmp_path / "exhibit.pdf"
+    wrong.write_bytes(b"%PDF-1.4")
+    response = open_by_upload(client, agreement, wrong)
+    assert "“exhibit.pdf” is not a .txt, .htm or .html file." in response.content.decode()
+    response = client.post(reverse("covenants:review_list", args=[agreement.pk]), {"text": "   "})
+    assert "Choose a file or paste a text, not both and not neither." in response.content.decode()
+    assert not Document.objects.exists() and not ImportReview.objects.exists()
+
+
+def test_an_upload_over_the_limit_is_refused_by_its_size(client, harborline, tmp_path, settings):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.seek(MAX_UPLOAD_BYTES)
+        handle.write(b"x")
+    response = open_by_upload(client, agreement, big)
+    assert response.status_code == 400
+    assert f"a filing may be at most {MAX_UPLOAD_BYTES:,} bytes" in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_decisions_per_item_and_section_without_script_then_apply(client, harborline):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    review = the_review(agreement)
+    for section in ("instrument", "parties", "roles", "covenants", "conditions"):
+        url = reverse("covenants:section_decide", args=[agreement.pk, review.pk, section])
+        response = client.post(url, {"decision": "accepted"})
+        assert response.status_code == 302 and response["Location"].endswith(f"#section-{section}")
+    december = item(review, ROW_DECEMBER)
+    url = reverse("covenants:item_decide", args=[agreement.pk, review.pk, december.pk])
+    assert client.post(url, {"decision": "rejected"}).status_code == 302
+    december.refresh_from_db()
+    assert december.decision == ReviewItem.Decision.REJECTED and december.decided_by == users["agent"]
+    # Still nothing in the portal: applying is a step of its own.
+    assert not Covenant.objects.filter(agreement=agreement).exists()
+    response = client.post(reverse("covenants:review_apply", args=[agreement.pk, review.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("covenants:agreement_detail", args=[agreement.pk])
+    steps = ThresholdStep.objects.filter(terms__covenant__agreement=agreement, terms__covenant__section="7.11(a)")
+    assert dt.date(2004, 12, 31) not in set(steps.values_list("test_date", flat=True))
+    assert steps.get(test_date=dt.date(2004, 3, 31)).threshold == Decimal("4.75")
+    review.refresh_from_db()
+    assert review.status == ImportReview.Status.APPLIED
+    # Signatures were left pending, so no block was written.
+    assert not SourceSpan.objects.filter(label__startswith="Signature block").exists()
+
+
+def test_an_edit_is_checked_as_the_model_checks_it_and_names_the_field(client, harborline):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    review = the_review(agreement)
+    row = item(review, ROW_DECEMBER)
+    url = reverse("covenants:item_edit", args=[agreement.pk, review.pk, row.pk])
+    form = client.get(url).content.decode()
+    assert 'value="4.50"' in form and 'value="2004-12-31"' in form
+    fields = {f"v_{name}": value for name, value in row.proposed.items()}
+    response = client.post(url, {**fields, "v_threshold": "four and a half", "v_test_date": "2004-12-32"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "threshold: “four and a half” value must be a decimal number." in page
+    assert "test date: “2004-12-32” value has the correct format (YYYY-MM-DD) but it is an invalid date." in page
+    row.refresh_from_db()
+    assert row.decision == ReviewItem.Decision.PENDING and not row.decisions.exists()
+    response = client.post(url, {**fields, "v_threshold": "4.40", "note": "per the executed copy"})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.decision == ReviewItem.Decision.EDITED
+    assert row.edited == {**row.proposed, "threshold": "4.40"}
+    page = client.get(reverse("covenants:review_detail", args=[agreement.pk, review.pk])).content.decode()
+    assert "Edited from the proposal:" in page
+    assert "<del>4.50</del> → <ins>4.40</ins>" in page
+    assert "per the executed copy" in page
+
+
+def test_htmx_decisions_swap_in_the_item_and_the_section(client, harborline):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    review = the_review(agreement)
+    row = item(review, ROW_THEREAFTER)
+    hx = {"HTTP_HX_REQUEST": "true"}
+    url = reverse("covenants:item_decide", args=[agreement.pk, review.pk, row.pk])
+    response = client.post(url, {"decision": "accepted"}, **hx)
+    assert response.status_code == 200 and response["HX-Retarget"] == f"#item-{row.pk}"
+    body = response.content.decode()
+    assert body.strip().startswith(f'<article id="item-{row.pk}"') and "decision-accepted" in body
+    url = reverse("covenants:item_edit", args=[agreement.pk, review.pk, row.pk])
+    fields = {f"v_{name}": value for name, value in row.proposed.items()}
+    response = client.post(url, {**fields, "v_applies_thereafter": "perhaps"}, **hx)
+    assert response.status_code == 200 and "applies thereafter: Enter true or false." in response.content.decode()
+    assert response.content.decode().startswith(f'<form id="edit-{row.pk}"')
+    response = client.post(url, {**fields, "v_applies_thereafter": "true"}, **hx)
+    assert response["HX-Retarget"] == f"#item-{row.pk}" and "decision-edited" in response.content.decode()
+    url = reverse("covenants:section_decide", args=[agreement.pk, review.pk, "signatures"])
+    response = client.post(url, {"decision": "rejected"}, **hx)
+    body = response.content.decode()
+    assert body.strip().startswith('<section id="section-signatures"')
+    assert "2 items of the section decided." in body
+    assert review.items.filter(section="signatures", decision="rejected").count() == 2
+
+
+def test_conflicts_with_what_the_portal_holds_show_old_and_proposed(client, loan, agent, amendment_text):
+    review = open_review(agent, amendment_text, agreement=loan.agreement)
+    conflicting = review.items.exclude(conflict={}).first()
+    assert conflicting is not None
+    client.force_login(agent)
+    page = client.get(reverse("covenants:review_detail", args=[loan.agreement.pk, review.pk])).content.decode()
+    assert "Differs from what the portal holds:" in page
+    name, change = next(iter(conflicting.conflict.items()))
+    old, new = change["portal"], change["proposed"]
+    assert f"<del>{escape(plain(old))}</del> → <ins>{escape(plain(new))}</ins>" in page
+    # What the importer kept as printed is listed with its passage.
+    assert "Read as printed, and kept" in page and "Borrower with no signature block as printed" in page
+
+
+def test_the_decision_history_says_who_when_and_what_changed(client, harborline):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    review = the_review(agreement)
+    row = item(review, ROW_DECEMBER)
+    decide_url = reverse("covenants:item_decide", args=[agreement.pk, review.pk, row.pk])
+    client.post(decide_url, {"decision": "accepted"})
+    client.post(decide_url, {"decision": "rejected", "note": "superseded by the side letter"})
+    page = client.get(reverse("covenants:review_detail", args=[agreement.pk, review.pk])).content.decode()
+    history = page.split('<ol class="decision-history">', 1)[1].split("</ol>", 1)[0]
+    entries = [e for e in history.split("<li>") if e.strip()]
+    assert len(entries) == 2
+    assert (
+        "Meridian" in entries[0] and "Accepted" in entries[0] and "7.11(a) maximum for December 31, 2004" in entries[0]
+    )
+    assert "Rejected" in entries[1] and "superseded by the side letter" in entries[1]
+
+
+def test_only_the_agreements_agents_and_administrators_reach_the_queue(client, harborline, loan):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    review = the_review(agreement)
+    row = review.items.first()
+    urls = [
+        ("get", reverse("covenants:review_list", args=[agreement.pk])),
+        ("get", reverse("covenants:review_detail", args=[agreement.pk, review.pk])),
+        ("get", reverse("covenants:item_edit", args=[agreement.pk, review.pk, row.pk])),
+        ("post", reverse("covenants:item_decide", args=[agreement.pk, review.pk, row.pk])),
+        ("post", reverse("covenants:section_decide", args=[agreement.pk, review.pk, "parties"])),
+        ("post", reverse("covenants:review_apply", args=[agreement.pk, review.pk])),
+    ]
+    seed_agent = member("firstunion.ops", MembershipRole.AGENT, role_party(loan, Role.AGENT))
+    for user in (users["borrower"], seed_agent):
+        client.force_login(user)
+        for method, url in urls:
+            response = getattr(client, method)(url, {"decision": "accepted"} if method == "post" else None)
+            assert response.status_code == 404, (user.username, url)
+        # Nor through an agreement they do administer: the review belongs to Harborline's.
+        url = reverse("covenants:review_detail", args=[loan.agreement.pk, review.pk])
+        assert client.get(url).status_code == 404
+    assert not review.items.exclude(decision="pending").exists()
+    client.force_login(administrator())
+    assert client.get(reverse("covenants:review_detail", args=[agreement.pk, review.pk])).status_code == 200
+
+
+def test_applied_values_link_to_their_passages_on_the_agreement_page(client, harborline, django_assert_num_queries):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    review = the_review(agreement)
+    for section in ("instrument", "parties", "roles", "covenants", "conditions"):
+        client.post(
+            reverse("covenants:section_decide", args=[agreement.pk, review.pk, section]), {"decision": "accepted"}
+        )
+    client.post(reverse("covenants:review_apply", args=[agreement.pk, review.pk]))
+    url = reverse("covenants:agreement_detail", args=[agreement.pk])
+    client.get(url)
+    # Every span of the page (19 here) is read in one query, whatever their number.
+    with django_assert_num_queries(HARBORLINE_PAGE_QUERIES) as queries:
+        page = client.get(url).content.decode()
+    assert sum("documents_sourcespan" in q["sql"] for q in queries.captured_queries) == 1
+    assert SourceSpan.objects.filter(document=review.document).count() > 10
+    step = ThresholdStep.objects.get(terms__covenant__agreement=agreement, test_date=dt.date(2004, 12, 31))
+    span = SourceSpan.objects.get(object_id=step.pk, content_type__model="thresholdstep")
+    link = f'href="{text_url(review.document)}?span={span.start}-{span.end}#passage"'
+    assert link.replace("?span=", "&span=", 0) in page.replace("&amp;", "&")
+    assert 'title="Read from the text: 7.11(a) maximum for December 31, 2004"' in page
+    text = client.get(f"{text_url(review.document)}?span={span.start}-{span.end}").content.decode()
+    assert "December 31, 2004" in text.split('<mark id="passage"', 1)[1].split("</mark>", 1)[0]
+    # The condition precedent and the roles link to theirs too.
+    assert page.count('class="source-link"') >= 10

@@ -13,7 +13,7 @@ from django.http import Http404
 
 from covenants import access
 from covenants.models import Agreement
-from documents.models import Document
+from documents.models import Document, SourceSpan
 from portal.pages.selectors.common import User, agreement_visible_to
 
 SPAN_RE = re.compile(r"([0-9]{1,9})-([0-9]{1,9})")
@@ -51,6 +51,11 @@ def agreement_documents(user: User, agreement: Agreement) -> list[Document]:
     )
 
 
+def may_review(user: User, agreement: Agreement) -> bool:
+    """Whether the user reviews the agreement's imported texts: its Agents and administrators."""
+    return access.may(user, "administer", agreement)
+
+
 def parse_span(raw: str, length: int) -> tuple[tuple[int, int] | None, str]:
     """``"123-456"`` as (start, end) within a text of ``length`` characters, or a problem to show."""
     if not raw:
@@ -83,3 +88,40 @@ def document_text(user: User, agreement_pk: int, document_pk: int, *, span: str 
         return DocumentText(agreement, document, text, "", "", None, problem)
     start, end = cut
     return DocumentText(agreement, document, text[:start], text[start:end], text[end:], cut)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value the agreement page shows was read: a passage of a stored text."""
+
+    document_id: int
+    start: int
+    end: int
+    label: str
+    field: str
+
+
+def agreement_sources(user: User, agreement: Agreement) -> dict[tuple[str, int], list[Source]]:
+    """Every passage the agreement's values were read from, by (``app_label.model``, row id), in
+    one query (the spans of the agreement's documents; none of the texts)."""
+    rows = (
+        access.visible(user, SourceSpan)
+        .filter(document__agreement=agreement)
+        .order_by("document_id", "start", "id")
+        .values_list(
+            "content_type__app_label",
+            "content_type__model",
+            "object_id",
+            "document_id",
+            "start",
+            "end",
+            "label",
+            "field",
+        )
+    )
+    sources: dict[tuple[str, int], list[Source]] = {}
+    for app_label, model, object_id, document_id, start, end, label, field_name in rows:
+        sources.setdefault((f"{app_label}.{model}", object_id), []).append(
+            Source(document_id, start, end, label, field_name)
+        )
+    return sources
