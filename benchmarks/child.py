@@ -10,7 +10,8 @@ in chunks of ``compliance.tasks.CHUNK_SIZE`` agreements, each chunk its own tran
     python -m benchmarks.child --path portal --agreements 1000
 
 prints one line of JSON: wall and CPU seconds (this process and its database backend),
-peak and baseline resident memory in KiB, results computed, written and events raised.
+peak and baseline resident memory in KiB, results computed, written and events raised, and
+the rows inserted, updated and deleted in every table (pg_stat_user_tables).
 """
 
 from __future__ import annotations
@@ -45,19 +46,20 @@ def path_available(path: str) -> bool:
     return True
 
 
-def nightly(evaluate: Callable[..., object], agreement_ids: Sequence[int], as_of) -> tuple[int, int, int]:
+def nightly(evaluate: Callable[..., object], agreement_ids: Sequence[int], as_of) -> tuple[int, int, int, int]:
     """What covenants.tasks.reevaluate_all_agreements queues, run here in-process, chunk by chunk.
 
-    Returns results computed, results written and events raised."""
+    Returns results computed, results written, events raised and agreements skipped as unchanged."""
     from compliance.tasks import CHUNK_SIZE
 
-    results = changed = events = 0
+    results = changed = events = skipped = 0
     for start in range(0, len(agreement_ids), CHUNK_SIZE):
         summary = evaluate(agreement_ids=list(agreement_ids[start : start + CHUNK_SIZE]), as_of=as_of)
         results += summary.results
         changed += summary.changed
         events += len(summary.events)
-    return results, changed, events
+        skipped += getattr(summary, "skipped", 0)
+    return results, changed, events, skipped
 
 
 def _memory_kib(field: str) -> int:
@@ -80,14 +82,18 @@ def main() -> None:
 
     database.configure_process()
     from benchmarks.generate import AS_OF
-    from benchmarks.harness import portfolio_ids, stopwatch
+    from benchmarks.harness import portfolio_ids, rows_changed_between, stopwatch, table_row_changes
 
     evaluate = evaluation_function(args.path)
     ids = portfolio_ids()[: args.agreements]
     baseline = _memory_kib("VmHWM")
+    rows_before = table_row_changes()
     with stopwatch() as taken:
-        results, changed, events = nightly(evaluate, ids, AS_OF)
+        results, changed, events, skipped = nightly(evaluate, ids, AS_OF)
     peak = _memory_kib("VmHWM")
+    # Every table's rows inserted, updated or deleted by the evaluation (not only results and
+    # events): a re-evaluation where nothing changed must write none.
+    rows_changed = rows_changed_between(rows_before, table_row_changes())
     print(
         json.dumps(
             {
@@ -100,6 +106,8 @@ def main() -> None:
                 "results": results,
                 "changed": changed,
                 "events": events,
+                "skipped": skipped,
+                "rows_changed": rows_changed,
             }
         )
     )
@@ -118,6 +126,8 @@ class ChildRun:
     changed: int
     events: int
     started_in: float  # seconds to start the process, not part of the measure
+    skipped: int  # agreements whose inputs had not changed, not evaluated
+    rows_changed: dict  # {table: [inserted, updated, deleted]} of every table the evaluation wrote to
 
 
 def run_child(path: str, agreements: int, *, timeout: float = 900) -> ChildRun:
@@ -147,6 +157,8 @@ def run_child(path: str, agreements: int, *, timeout: float = 900) -> ChildRun:
         changed=report["changed"],
         events=report["events"],
         started_in=max(0.0, total - report["wall"]),
+        skipped=report.get("skipped", 0),
+        rows_changed=report.get("rows_changed", {}),
     )
 
 

@@ -47,6 +47,30 @@ def database_backend_pid() -> int | None:
     return getattr(info, "backend_pid", None)
 
 
+def table_row_changes() -> dict[str, tuple[int, int, int]]:
+    """Rows inserted, updated and deleted so far in each table of this database
+    (pg_stat_user_tables), with this connection's own changes flushed to the statistics first."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # The flush happens when this statement ends (autocommit): the next one sees it, once
+        # the cached snapshot of the statistics is cleared.
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables")
+        return {name: (inserted, updated, deleted) for name, inserted, updated, deleted in cursor.fetchall()}
+
+
+def rows_changed_between(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]) -> dict:
+    """The tables whose rows changed: {table: (inserted, updated, deleted)}."""
+    changed = {}
+    for table, counts in after.items():
+        delta = tuple(now - then for now, then in zip(counts, before.get(table, (0, 0, 0)), strict=True))
+        if any(delta):
+            changed[table] = delta
+    return changed
+
+
 @dataclass
 class Sample:
     """One run: its value (wall-clock seconds, or the figure's unit) and CPU seconds (this
