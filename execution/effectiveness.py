@@ -55,7 +55,7 @@ def _follow(found: ConditionFindings, today: dt.date, pending: bool) -> None:
 def amendment_conditions_apply(*, amendment: Amendment) -> list[ConditionFindings]:
     """Evaluate the amendment's conditions precedent and act on them (inside the caller's
     transaction, the amendment row locked so two last signatures cannot both make it effective)."""
-    amendment = Amendment.objects.select_for_update().select_related("agreement").get(pk=amendment.pk)
+    amendment = Amendment.objects.select_for_update(of=("self",)).select_related("agreement").get(pk=amendment.pk)
     findings = amendment_findings(amendment)
     today = timezone.localdate()
     for found in findings:

@@ -30,10 +30,20 @@ _COUNTERPART_KINDS = {"pdf": "application/pdf", "png": "image/png", "jpeg": "ima
 
 
 def signed_version(document: Agreement | Amendment | Reaffirmation) -> Document | None:
-    """The latest stored text of the document: the version a signature is bound to."""
+    """The latest stored text of the document: the version a signature is bound to. For an
+    amendment, a text stored for it; else one stored for its agreement without naming the
+    amendment (the seed's texts are stored so) whose text carries the amendment's title."""
     stored = Document.objects.all()
     if isinstance(document, Amendment):
-        stored = stored.filter(amendment_id=document.pk)
+        linked = stored.filter(amendment_id=document.pk).order_by("-stored_at", "-pk").first()
+        if linked is not None or not document.title:
+            return linked
+        stored = stored.filter(
+            agreement_id=document.agreement_id,
+            amendment__isnull=True,
+            kind=Document.Kind.AMENDMENT,
+            text__icontains=document.title,
+        )
     elif isinstance(document, Reaffirmation):
         stored = stored.filter(
             agreement_id=document.guaranty_id, amendment_id=document.amendment_id, kind=Document.Kind.REAFFIRMATION

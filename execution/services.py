@@ -66,7 +66,7 @@ class Signatory:
     authority: str = ""
 
 
-def _second_factor(user: AbstractBaseUser, reauthentication: Reauthentication) -> bool:
+def second_factor_checked(user: AbstractBaseUser, reauthentication: Reauthentication) -> bool:
     """Check the password and (where the user has a device) the code; True when a code was used."""
     if not reauthentication.password or not user.check_password(reauthentication.password):
         raise ValidationError({"password": ["The password is not correct; enter your portal password to sign."]})
@@ -103,7 +103,7 @@ def _locked_block(block: SignatureBlock) -> tuple[SignatureBlock, int]:
     """The block locked for this transaction, and the sequence number its next execution takes;
     refused when it stands executed."""
     block = (
-        SignatureBlock.objects.select_for_update()
+        SignatureBlock.objects.select_for_update(of=("self",))
         .select_related("party", "through_party", "document_type")
         .get(pk=block.pk)
     )
@@ -137,7 +137,7 @@ def block_execute(
     signature to the stored version of the document whose SHA-256 they read."""
     if not may(user, "execute", block):
         raise PermissionDenied("Only a signatory named on this block (or added to it by an administrator) signs it.")
-    second_factor = _second_factor(user, reauthentication)
+    second_factor = second_factor_checked(user, reauthentication)
     block, sequence = _locked_block(block)
     signatory = signatory_of(user, block)
     if signatory is None:
@@ -179,7 +179,7 @@ def counterpart_upload(
     by the Agent who received it. Nothing is stored if the scan is refused."""
     if not may(user, "upload_counterpart", block):
         raise PermissionDenied("Only the block's signatory or the agreement's Agents upload its counterpart.")
-    second_factor = _second_factor(user, reauthentication)
+    second_factor = second_factor_checked(user, reauthentication)
     scan = checked_counterpart(content, filename)
     block, sequence = _locked_block(block)
     version = signed_version(block.document)
@@ -221,7 +221,7 @@ def execution_revoke(
     block may be executed again. An amendment already effective stays effective."""
     if not may(user, "revoke", execution):
         raise PermissionDenied("Only the person who signed or the agreement's Agents revoke an execution.")
-    _second_factor(user, reauthentication)
+    second_factor_checked(user, reauthentication)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why the execution is revoked."]})
     SignatureBlock.objects.select_for_update().get(pk=execution.block_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,18 @@ from django.contrib.contenttypes.models import ContentType
 from compliance.services import agreement_evaluate
 from covenants.models import Agreement, Amendment
 from documents.models import Document
+from execution.evidence import signed_version
 from execution.services import Reauthentication
 from parties.choices import MembershipRole
 from parties.models import Membership, Party, SignatureBlock
 from statements.services import statement_records_submit
-from syndicate.choices import VoteNeeded
-from syndicate.models import AuthorisedSignatory, Commitment, DefaultingLender, Facility, VotingThreshold
+from syndicate.demo import load_demo_commitments
+from syndicate.models import AuthorisedSignatory
 from tests.covenants.helpers import combined_rows, seed_loan
 from tests.factories import PASSWORD, administrator, member
 
 SEED_TEXT = Path(__file__).resolve().parents[2] / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
 AS_OF = dt.date(2026, 11, 23)
-
-# Demo commitments (the documents state none), in millions: CIBC is the Defaulting Lender.
-DEMO_COMMITMENTS = {
-    "First Union National Bank": 30,
-    "Newcourt Commercial Finance Corporation": 25,
-    "Canadian Imperial Bank of Commerce": 20,
-    "General Electric Capital Corporation": 15,
-    "BankBoston, N.A.": 10,
-    "Credit Suisse First Boston": 10,
-    "Dresdner Bank AG New York and Grand Cayman Branches": 10,
-    "Morgan Stanley Senior Funding, Inc.": 5,
-    "Morgan Stanley Dean Witter Prime Income Trust": 5,
-    "Union Bank of California, N.A.": 5,
-    "Keyport Life Insurance Company": 2,
-    "Stein Roe Floating Rate Limited Liability Company": 2,
-}
-DEFAULTING = "Canadian Imperial Bank of Commerce"
 
 
 @dataclass
@@ -59,6 +42,7 @@ class Deal:
     agent: Any
     blocks: list[SignatureBlock]
     signers: dict[int, Any] = field(default_factory=dict)  # person id -> user
+    loan: Any = None
 
     def signer_of(self, block: SignatureBlock) -> Any:
         line = block.signatures.filter(person__isnull=False).first()
@@ -86,22 +70,6 @@ def _figures(loan: Any) -> None:
     agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
 
 
-def _commitments(agreement: Agreement) -> None:
-    facility = Facility.objects.create(agreement=agreement, name="Term Loan", demo=True)
-    for name, millions in DEMO_COMMITMENTS.items():
-        Commitment.objects.create(
-            facility=facility,
-            lender=Party.objects.get(legal_name=name),
-            amount=Decimal(millions) * 1_000_000,
-            effective_on=dt.date(1999, 1, 1),
-            demo=True,
-        )
-    VotingThreshold.objects.create(agreement=agreement, vote=VoteNeeded.REQUISITE, percent=Decimal(50), demo=True)
-    DefaultingLender.objects.create(
-        agreement=agreement, lender=Party.objects.get(legal_name=DEFAULTING), from_date=dt.date(1999, 6, 1)
-    )
-
-
 def _signers(blocks: list[SignatureBlock]) -> dict[int, Any]:
     """One user per person of record, authorised for each party whose block names them."""
     signers: dict[int, Any] = {}
@@ -121,21 +89,11 @@ def _signers(blocks: list[SignatureBlock]) -> dict[int, Any]:
     return signers
 
 
-def _stored_text(agreement: Agreement, amendment: Amendment) -> Document:
-    """The amendment's text as filed, stored as the documents app stores it (the importer's
-    reading of it is tested in tests/documents and is not needed here)."""
-    original = SEED_TEXT.read_bytes()
-    return Document.objects.create(
-        agreement=agreement,
-        amendment=amendment,
-        kind=Document.Kind.AMENDMENT,
-        title="Amendment No. 4 to Loan and Security Agreement",
-        filename=SEED_TEXT.name,
-        media_type="text/plain",
-        original=original,
-        sha256=hashlib.sha256(original).hexdigest(),
-        text=original.decode("latin-1"),
-    )
+def _stored_text(amendment: Amendment) -> Document:
+    """The amendment's text as filed: the seed's loader stores it for the agreement."""
+    document = signed_version(amendment)
+    assert document is not None and document.sha256 == hashlib.sha256(SEED_TEXT.read_bytes()).hexdigest()
+    return document
 
 
 @pytest.fixture
@@ -144,9 +102,9 @@ def deal(db) -> Deal:
     admin = administrator("execution.admin")
     agreement = loan.agreement
     amendment = agreement.amendments.get(number=4)
-    document = _stored_text(agreement, amendment)
+    document = _stored_text(amendment)
     _figures(loan)
-    _commitments(agreement)
+    load_demo_commitments()  # the demo commitments, assignment, Defaulting Lender and threshold
     blocks = list(
         SignatureBlock.objects.filter(
             document_type=ContentType.objects.get_for_model(Amendment), document_id=amendment.pk
@@ -155,4 +113,4 @@ def deal(db) -> Deal:
     agent = member(
         "firstunion.officer", MembershipRole.AGENT, Party.objects.get(legal_name="First Union National Bank")
     )
-    return Deal(agreement, amendment, document, admin, agent, blocks, _signers(blocks))
+    return Deal(agreement, amendment, document, admin, agent, blocks, _signers(blocks), loan)

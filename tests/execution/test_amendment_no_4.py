@@ -71,19 +71,22 @@ def test_executed_block_by_block_the_condition_waits_on_leasing_ii_then_holds_on
     deal, django_capture_on_commit_callbacks
 ):
     assert provisional_results(deal) > 0
-    lenders = [b for b in deal.blocks if b.capacity_as_printed.endswith("as a Lender")]
-    # CIBC is a Defaulting Lender, out of both sides: counted, its signature would have crossed
-    # the threshold (75 of 139 millions, 54.0%); left out, the vote crosses at GE Capital.
-    assert lender_share_after_each_signature(deal, lenders[:5]) == [
-        ("First Union National Bank", "25.2", False),
-        ("Newcourt Commercial Finance Corporation", "46.2", False),
-        ("Canadian Imperial Bank of Commerce", "46.2", False),
-        ("General Electric Capital Corporation", "58.8", True),
-        ("BankBoston, N.A.", "67.2", True),
+    # The demo commitments (syndicate.demo): Dresdner is a Defaulting Lender, out of both sides.
+    # Counted, its $30,000,000 would have taken the vote over at Keyport (210 of 400 millions,
+    # 52.5%); left out, Keyport leaves it at 48.6% of 370 and Stein Roe crosses it.
+    order = ["FIRST UNION NATIONAL BANK", "NEWCOURT", "DRESDNER", "CANADIAN IMPERIAL", "KEYPORT", "STEIN ROE"]
+    first = [next(b for b in deal.blocks if b.party_name_as_printed.startswith(heading)) for heading in order]
+    assert lender_share_after_each_signature(deal, first) == [
+        ("First Union National Bank", "16.2", False),
+        ("Newcourt Commercial Finance Corporation", "31.1", False),
+        ("Dresdner Bank AG New York and Grand Cayman Branches", "31.1", False),
+        ("Canadian Imperial Bank of Commerce", "43.2", False),
+        ("Keyport Life Insurance Company", "48.6", False),
+        ("Stein Roe Floating Rate Limited Liability Company", "54.1", True),
     ]
     with django_capture_on_commit_callbacks(execute=True):
         for block in deal.blocks:
-            if block not in lenders[:5]:
+            if block not in first:
                 block_execute(
                     user=deal.signer_of(block),
                     block=block,
