@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from alerts.choices import AlertKind
@@ -17,16 +18,18 @@ from alerts.models import Alert
 from alerts.raising import agreement_words, alert_key
 from compliance.formatting import long_date
 from compliance.late_financials import LateFinancial, late_financials
-from covenants.choices import AmendmentStatus, Role
+from covenants.choices import AmendmentStatus, Basis, Role
 from covenants.models import Agreement, Amendment
 
 
 @transaction.atomic
 def alerts_raise_late_financials(*, as_of: dt.date) -> list[Alert]:
-    """One alert per late statement as of ``as_of``, naming its Borrower and quarter: late as
-    the one rule decides it (:mod:`compliance.late_financials`), the rule the dashboard, the
-    agreement page and the API read too. Raising again changes nothing."""
-    agreements = list(Agreement.objects.filter(roles__role=Role.BORROWER).distinct().order_by("pk"))
+    """One alert per late statement as of ``as_of``, naming the party that owes it (a Borrower, or
+    a consolidated test's reporting party) and its quarter: late as the one rule decides it
+    (:mod:`compliance.late_financials`), the rule the dashboard, the agreement page and the API
+    read too. Raising again changes nothing."""
+    owing = Q(roles__role=Role.BORROWER) | Q(covenants__terms__basis=Basis.CONSOLIDATED)
+    agreements = list(Agreement.objects.filter(owing).distinct().order_by("pk"))
     late = late_financials(agreements, as_of=as_of)
     return alerts_store([_late_financials_alert(a, item) for a in agreements for item in late.get(a.pk, [])])
 

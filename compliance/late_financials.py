@@ -1,7 +1,8 @@
 """
-Late financials: the one rule deciding which Borrowers' statements are late, as of a date.
+Late financials: the one rule deciding whose statements are late, as of a date.
 
-A Borrower's statement for a fiscal quarter is **late** as of a day when all of these hold:
+A party's statement for a fiscal quarter (or the agreement's reporting period) is **late** as
+of a day when all of these hold:
 
 1. a covenant needs it: the quarter is in the window (either side of a ratio) of a test the
    covenant makes on or before that day, under the terms in force for that test;
@@ -11,20 +12,34 @@ A Borrower's statement for a fiscal quarter is **late** as of a day when all of 
    the agreement: the look-back, counted in quarters the covenants need, so that an agreement
    whose tests have ended keeps its last missing statements in view without the portal
    chasing a quarter from decades ago;
-4. the party holds the Borrower role on the quarter end, and has no current statement for it.
+4. the party owes it and has no current statement for it. A test on a consolidated basis
+   through a named reporting party (a parent or guarantor; ``CovenantTerms.reporting_party``)
+   reads that party's statement alone, as the engine does: that party owes the quarters of
+   those tests, whatever its role, and the Borrowers do not. Every other test reads the
+   Borrowers': each party holding the Borrower role on the quarter end owes them.
 
 A quarter no covenant needs (before the first test, or after the schedules end) is never
-late: nothing waits on it. The portfolio dashboard, a Borrower's home, the agreement page, the
-daily alert task and the API (through those alerts) all read this rule; docs/alerts.md states
-it for users.
+late: nothing waits on it. docs/alerts.md states the rule for users.
 
-Two queries for any number of agreements (one when the caller has read the covenants' terms
-already): the terms' shapes, then only the Borrowers missing one of the quarters their
-agreement needs, each with the quarters it has on file.
+Public entry points (everything else here is the rule's own working):
+
+- :func:`statements_due`: per agreement, the periods past their deadline that the covenants
+  need, and who owes them (pure Python over the terms' shapes; one query without ``specs``).
+  A check of what else is owed by a deadline can start from it.
+- :func:`late_financials`: every late statement of some agreements, as :class:`LateFinancial`
+  items (the agreement page, a Borrower's home, the daily alert task, the upload page).
+- :func:`late_financials_page`: the same statements counted in the database, with one page of
+  them grouped by quarter and the counts of some agreements (the portfolio dashboard, where a
+  Lender's late financials run to tens of thousands).
+
+Both read the same SQL (``_LATE``): the periods due are sent with the query, and the database
+pairs them with the parties owing them and keeps those with no current statement. Two queries
+for any number of agreements (one when the caller has read the covenants' terms already).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,25 +47,35 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
-from django.db.models import Aggregate, CharField, Count, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from compliance import engine
+from compliance.terms_shapes import Versions, shape_of, terms_shapes, versions_of
 from covenants.choices import Frequency, Role
-from covenants.models import AgreementRole, CovenantTerms
+from covenants.models import AgreementRole
 from covenants.periods import FiscalCalendar, calendar_of
-from covenants.reporting_periods import TermsShape, periods_needed
+from covenants.reporting_periods import periods_needed
 from parties.models import Party
 from statements.choices import StatementStatus
 from statements.models import FinancialStatement
 
-__all__ = ["LateFinancial", "late_financials", "late_quarters", "periods_needed_by", "quarters_needed"]
+__all__ = [
+    "LateFinancial",
+    "LatePage",
+    "StatementsDue",
+    "late_financials",
+    "late_financials_page",
+    "late_quarters",
+    "periods_needed_by",
+    "quarters_needed",
+    "statements_due",
+]
 
 
 @dataclass(frozen=True)
 class LateFinancial:
-    """A Borrower's statement for a fiscal quarter that a covenant needs and that is past its
-    reporting deadline."""
+    """A party's statement for a fiscal quarter that a covenant needs and that is past its
+    reporting deadline (a Borrower's, or a consolidated test's reporting party's)."""
 
     agreement_id: int
     agreement_name: str
@@ -59,6 +84,29 @@ class LateFinancial:
     due_on: dt.date
     party_id: int = 0
     defined_term: str = ""
+
+
+@dataclass(frozen=True)
+class StatementsDue:
+    """An agreement's periods past their deadline that its covenants need (within the
+    look-back), and who owes each: every Borrower holding the role on the period end, and each
+    consolidated test's reporting party."""
+
+    agreement_id: int
+    periods: tuple[dt.date, ...]  # every period due, oldest first
+    borrowers: tuple[dt.date, ...]  # those the Borrowers owe
+    reporters: tuple[tuple[int, tuple[dt.date, ...]], ...] = ()  # (party id, periods it owes)
+
+
+@dataclass(frozen=True)
+class LatePage:
+    """The late financials of many agreements, counted, with one page of them."""
+
+    total: int  # late statements in all
+    quarters: int  # (agreement, quarter) groups in all
+    items: list[LateFinancial]  # the statements of the page's groups, in the rule's order
+    counts: dict[int, int]  # late statements of each agreement asked about
+    page: int = 1  # which page of groups ``items`` holds
 
 
 class Calendar(Protocol):
@@ -93,7 +141,7 @@ def quarters_needed(
     covenants test on or before ``as_of`` (both sides of a ratio), under the terms in force for
     each test date that has a threshold row."""
     cal = calendar or FiscalCalendar.calendar_months(fiscal_year_end_month)
-    return periods_needed([_shape_of(spec) for spec in covenants], as_of=as_of, calendar=cal, reporting=reporting)
+    return periods_needed([shape_of(spec) for spec in covenants], as_of=as_of, calendar=cal, reporting=reporting)
 
 
 def periods_needed_by(
@@ -115,93 +163,165 @@ def late_quarters(
     return tuple(due[-lookback:])
 
 
-# --- The covenants' terms, as far as the quarters they need go ---------------------------------
+# --- The rule: the periods due, and who owes them ----------------------------------------------
 
 
-class _DatesJoined(Aggregate):
-    """Dates aggregated into one comma-separated text, in no particular order (``string_agg``;
-    ``group_concat`` on SQLite): the dates of a schedule, the quarters a Borrower has on file."""
+def statements_due(
+    agreements: Sequence[Calendar],
+    *,
+    as_of: dt.date,
+    specs: Mapping[int, Sequence[engine.CovenantSpec]] | None = None,
+    lookback: int | None = None,
+) -> dict[int, StatementsDue]:
+    """
+    Per agreement, the periods its covenants need whose reporting deadline has passed by
+    ``as_of`` (the latest ``lookback`` of them), and who owes each (rules 1 to 3 and the first
+    half of 4 in this module's docstring). Agreements with nothing due are left out.
 
-    function = "STRING_AGG"
-    template = "%(function)s(CAST(%(expressions)s AS TEXT), ',')"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        clone = self.copy()
-        clone.function, clone.template = "GROUP_CONCAT", "%(function)s(%(expressions)s, ',')"
-        return clone.as_sql(compiler, connection, **extra_context)
-
-
-def _terms_shapes(agreement_ids: Sequence[int]) -> dict[int, list[tuple[TermsShape, ...]]]:
-    """Per agreement, the shape of each covenant's terms (every version), in one query: a row per
-    version with its schedule's dates aggregated (those applying thereafter apart), since a
-    portfolio's schedules have tens of thousands of rows and most covenants share a shape."""
-    steps = "schedule__test_date"
-    rows = (
-        CovenantTerms.objects.filter(covenant__agreement_id__in=list(agreement_ids))
-        .values(
-            "pk",
-            "covenant_id",
-            "covenant__agreement_id",
-            "effective_from",
-            "action",
-            "metric_kind",
-            "window_periods",
-            "window_kind",
-            "denominator_window_periods",
-            "denominator_window_kind",
-            "frequency",
-        )
-        .annotate(
-            dates=_DatesJoined(steps),
-            thereafter=_DatesJoined(steps, filter=Q(schedule__applies_thereafter=True)),
-        )
-        .order_by("covenant_id", "effective_from", "pk")
+    One query for the covenants' terms, none when the caller has their ``specs`` already.
+    Covenants drafted alike (the same versions, windows and schedule dates on the same calendar)
+    are worked out once.
+    """
+    if not agreements:
+        return {}
+    shapes = (
+        {pk: [versions_of(spec) for spec in covenant_specs] for pk, covenant_specs in specs.items()}
+        if specs is not None
+        else terms_shapes([a.pk for a in agreements])
     )
-    schedules: dict[tuple[str | None, str | None], tuple[tuple[dt.date, bool], ...]] = {}
-    versions: dict[int, dict[int, list[TermsShape]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        key = (row["dates"], row["thereafter"])
-        if key not in schedules:
-            later = set((row["thereafter"] or "").split(","))
-            schedules[key] = tuple(
-                sorted((dt.date.fromisoformat(d), d in later) for d in (row["dates"] or "").split(",") if d)
-            )
-        versions[row["covenant__agreement_id"]][row["covenant_id"]].append(
-            TermsShape(
-                effective_from=row["effective_from"],
-                action=row["action"],
-                metric_kind=row["metric_kind"],
-                window_periods=row["window_periods"],
-                window_kind=row["window_kind"],
-                denominator_window_periods=row["denominator_window_periods"],
-                denominator_window_kind=row["denominator_window_kind"] or engine.TRAILING,
-                schedule=schedules[key],
-                frequency=row["frequency"] or Frequency.QUARTER,
-            )
+    worked_out: dict[tuple[Versions, FiscalCalendar, str], dict[int | None, frozenset[dt.date]]] = {}
+    due: dict[int, StatementsDue] = {}
+    for agreement in agreements:
+        cal, reporting = _calendar(agreement)
+        needed: dict[int | None, set[dt.date]] = defaultdict(set)
+        for versions in shapes.get(agreement.pk, []):
+            key = (versions, cal, reporting)
+            if key not in worked_out:
+                worked_out[key] = _needed_by_party(versions, cal=cal, reporting=reporting, as_of=as_of)
+            for party, periods in worked_out[key].items():
+                needed[party] |= periods
+        periods = late_quarters(
+            set().union(*needed.values()),
+            as_of=as_of,
+            reporting_deadline_days=agreement.reporting_deadline_days,
+            lookback=lookback,
         )
-    return {pk: [tuple(v) for v in covenants.values()] for pk, covenants in versions.items()}
+        if periods:
+            owed = {party: tuple(p for p in periods if p in needed[party]) for party in needed}
+            due[agreement.pk] = StatementsDue(
+                agreement_id=agreement.pk,
+                periods=periods,
+                borrowers=owed.pop(None, ()),
+                reporters=tuple(sorted((party, ps) for party, ps in owed.items() if party is not None and ps)),
+            )
+    return due
 
 
-def _shape_of(spec: engine.CovenantSpec) -> tuple[TermsShape, ...]:
-    """The shape of a covenant's terms already read as the engine's data."""
-    return tuple(
-        TermsShape(
-            effective_from=v.effective_from,
-            action=v.action,
-            metric_kind=v.metric_kind,
-            window_periods=v.window_periods,
-            window_kind=v.window_kind,
-            denominator_window_periods=v.denominator_window_periods,
-            denominator_window_kind=v.denominator_window_kind or engine.TRAILING,
-            schedule=tuple((row.test_date, row.applies_thereafter) for row in v.schedule),
-            frequency=getattr(v, "frequency", None) or Frequency.QUARTER,
+def _needed_by_party(
+    versions: Versions, *, cal: FiscalCalendar, reporting: str, as_of: dt.date
+) -> dict[int | None, frozenset[dt.date]]:
+    """The periods a covenant needs, by whose statement its terms read (None: the Borrowers').
+    A version reading another party's statement is read as a deletion: it still ends the
+    versions before it, and its own test dates need nothing of this party."""
+    needed = {}
+    for party in {owner for _, owner in versions}:
+        mine = tuple(
+            shape if owner == party else dataclasses.replace(shape, action=_DELETE) for shape, owner in versions
         )
-        for v in spec.versions
+        needed[party] = periods_needed([mine], as_of=as_of, calendar=cal, reporting=reporting)
+    return needed
+
+
+# --- The rule in the database: who has not filed what is due ------------------------------------
+
+_DELETE = "delete"
+_ROLES, _STATEMENTS, _PARTIES = (m._meta.db_table for m in (AgreementRole, FinancialStatement, Party))
+
+# Each Borrower holding the role on a period end its agreement's Borrowers owe.
+_BORROWERS_OWE = f"""
+    SELECT a.agreement_id, d.period_end, r.party_id, r.id AS role_id
+    FROM due_agreement a JOIN due_set d ON d.set_no = a.set_no
+    JOIN {_ROLES} r ON r.agreement_id = a.agreement_id AND r.role = %s
+    WHERE (r.holds_from IS NULL OR r.holds_from <= d.period_end)
+      AND (r.holds_to IS NULL OR d.period_end <= r.holds_to)"""  # noqa: S608 (the models' table names)
+# Each reporting party, for the periods its consolidated tests need (named by its first role).
+_REPORTERS_OWE = f"""
+    SELECT d.agreement_id, d.period_end, d.party_id,
+           (SELECT MIN(r.id) FROM {_ROLES} r
+            WHERE r.agreement_id = d.agreement_id AND r.party_id = d.party_id) AS role_id
+    FROM due_reporter d"""  # noqa: S608
+# Of what is owed, each party once per period, without a current statement for it (the unique
+# index of current statements answers each probe).
+_LATE = f"""
+late AS (
+    SELECT o.agreement_id, o.period_end, o.party_id, MIN(o.role_id) AS role_id FROM owed o
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {_STATEMENTS} s WHERE s.agreement_id = o.agreement_id AND s.borrower_id = o.party_id
+        AND s.period_end = o.period_end AND s.status = %s)
+    GROUP BY o.agreement_id, o.period_end, o.party_id
+)"""  # noqa: S608
+_ITEMS = f"""
+SELECT l.agreement_id, l.period_end, l.party_id, p.legal_name, r.defined_term
+FROM late l JOIN {_PARTIES} p ON p.id = l.party_id LEFT JOIN {_ROLES} r ON r.id = l.role_id"""  # noqa: S608
+
+
+def _values(name: str, columns: Sequence[str], rows: Sequence[tuple]) -> tuple[str, list]:
+    """``name (columns) AS (VALUES (...), ...)`` and its parameters."""
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join([row] * len(rows))})", [v for r in rows for v in r]
+
+
+def _late_ctes(due: Mapping[int, StatementsDue], positions: Mapping[int, int]) -> tuple[str, list]:
+    """``WITH`` the periods due sent as rows, ending in ``late`` (agreement_id, period_end,
+    party_id, role_id): one row per party and period it owes and has not filed. Agreements whose
+    Borrowers owe the same periods (agreements drafted alike) share a set of them;
+    ``due_agreement`` also carries each agreement's position in the caller's order."""
+    day = connection.ops.adapt_datefield_value
+    sets: dict[tuple[dt.date, ...], int] = {}
+    agreements, reporters = [], []
+    for agreement_id, item in due.items():
+        set_no = sets.setdefault(item.borrowers, len(sets)) if item.borrowers else -1
+        agreements.append((agreement_id, set_no, positions.get(agreement_id, 0)))
+        reporters += [(agreement_id, day(p), party) for party, periods in item.reporters for p in periods]
+    periods = [(n, day(p)) for owed, n in sets.items() for p in owed]
+    parts = [_values("due_agreement", ("agreement_id", "set_no", "position"), agreements)]
+    owed, owed_params = [], []
+    if periods:
+        parts.append(_values("due_set", ("set_no", "period_end"), periods))
+        owed.append(_BORROWERS_OWE)
+        owed_params.append(Role.BORROWER)
+    if reporters:
+        parts.append(_values("due_reporter", ("agreement_id", "period_end", "party_id"), reporters))
+        owed.append(_REPORTERS_OWE)
+    sql = "WITH " + ",\n".join([s for s, _ in parts] + [f"owed AS ({' UNION ALL '.join(owed)})", _LATE])
+    return sql, [v for _, p in parts for v in p] + owed_params + [StatementStatus.CURRENT]
+
+
+def _date(value: dt.date | str) -> dt.date:
+    """A date as the database returns a date sent as a parameter (SQLite: its text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _item(agreement: Calendar, row: Sequence) -> LateFinancial:
+    """A row of ``_ITEMS`` as the rule's item."""
+    agreement_id, period_end, party_id, name, term = row[:5]
+    period_end = _date(period_end)
+    return LateFinancial(
+        agreement_id=agreement_id,
+        agreement_name=agreement.name,
+        borrower=name,
+        period_end=period_end,
+        due_on=period_end + dt.timedelta(days=agreement.reporting_deadline_days),
+        party_id=party_id,
+        defined_term=term or "",
     )
 
 
-# --- The rule ------------------------------------------------------------------------------------
+def _in_order(items: Iterable[LateFinancial]) -> list[LateFinancial]:
+    return sorted(items, key=lambda i: (i.period_end, i.borrower, i.party_id))
+
+
+# --- The entry points --------------------------------------------------------------------------
 
 
 def late_financials(
@@ -213,126 +333,86 @@ def late_financials(
 ) -> dict[int, list[LateFinancial]]:
     """
     The late statements of these agreements as of ``as_of`` (the rule in this module's
-    docstring), by agreement: oldest quarter first, then by Borrower name, each Borrower once
-    per quarter.
+    docstring), by agreement: oldest quarter first, then by party name, each party once per
+    quarter. Agreements with none are left out.
 
     Two queries (one when the caller has the covenants' ``specs`` already): the covenants'
-    terms, then only the Borrowers missing one of the quarters their agreement needs, each
-    with the quarters it has on file.
+    terms, then the parties owing a period due that have no current statement for it.
     """
-    ids = [a.pk for a in agreements]
-    if not ids:
-        return {}
-    due = _due_quarters(agreements, ids, as_of=as_of, specs=specs, lookback=lookback)
+    due = statements_due(agreements, as_of=as_of, specs=specs, lookback=lookback)
     if not due:
         return {}
-    return _late_items(agreements, due, _borrowers_short(due))
+    sql, params = _late_ctes(due, {})
+    with connection.cursor() as cursor:
+        cursor.execute(sql + _ITEMS, params)
+        rows = cursor.fetchall()
+    by_pk = {a.pk: a for a in agreements}
+    late: dict[int, list[LateFinancial]] = defaultdict(list)
+    for row in rows:
+        late[row[0]].append(_item(by_pk[row[0]], row))
+    return {pk: _in_order(late[pk]) for pk in by_pk if pk in late}
 
 
-def _due_quarters(
+_PAGE = """,
+groups AS (SELECT agreement_id, period_end, COUNT(*) AS n FROM late GROUP BY agreement_id, period_end),
+ranked AS (
+    SELECT g.agreement_id, g.period_end, ROW_NUMBER() OVER (ORDER BY a.position, g.period_end) AS rn
+    FROM groups g JOIN due_agreement a ON a.agreement_id = g.agreement_id
+)
+SELECT 0, NULL, NULL, NULL, NULL, NULL, (SELECT COUNT(*) FROM late), (SELECT COUNT(*) FROM groups)
+UNION ALL
+SELECT 1, l.agreement_id, l.period_end, l.party_id, p.legal_name, r.defined_term, NULL, NULL
+FROM late l JOIN ranked k ON k.agreement_id = l.agreement_id AND k.period_end = l.period_end
+JOIN {parties} p ON p.id = l.party_id LEFT JOIN {roles} r ON r.id = l.role_id
+WHERE k.rn > %s AND k.rn <= %s"""
+_COUNTS = """
+UNION ALL
+SELECT 2, agreement_id, NULL, NULL, NULL, NULL, SUM(n), NULL FROM groups
+WHERE agreement_id IN ({ids}) GROUP BY agreement_id"""
+
+
+def late_financials_page(
     agreements: Sequence[Calendar],
-    ids: list[int],
     *,
     as_of: dt.date,
-    specs: Mapping[int, Sequence[engine.CovenantSpec]] | None,
-    lookback: int | None,
-) -> dict[int, tuple[dt.date, ...]]:
-    """Per agreement, the quarters its covenants need whose statements are past due."""
-    shapes = (
-        {pk: [_shape_of(spec) for spec in covenant_specs] for pk, covenant_specs in specs.items()}
-        if specs is not None
-        else _terms_shapes(ids)
-    )
-    worked_out: dict[tuple[tuple[TermsShape, ...], FiscalCalendar, str], frozenset[dt.date]] = {}
-    due: dict[int, tuple[dt.date, ...]] = {}
-    for agreement in agreements:
-        cal, reporting = _calendar(agreement)
-        needed: set[dt.date] = set()
-        for shape in shapes.get(agreement.pk, []):
-            key = (shape, cal, reporting)
-            if key not in worked_out:
-                worked_out[key] = periods_needed([shape], as_of=as_of, calendar=cal, reporting=reporting)
-            needed |= worked_out[key]
-        quarters = late_quarters(
-            needed, as_of=as_of, reporting_deadline_days=agreement.reporting_deadline_days, lookback=lookback
-        )
-        if quarters:
-            due[agreement.pk] = quarters
-    return due
+    page: int = 1,
+    size: int = 50,
+    counted: Sequence[int] = (),
+    lookback: int | None = None,
+) -> LatePage:
+    """
+    The late statements of these agreements as of ``as_of`` (the rule of :func:`late_financials`),
+    counted in the database: how many in all and in how many (agreement, quarter) groups, the
+    statements of one page of ``size`` groups (in the agreements' order as given, then quarter),
+    and how many each agreement of ``counted`` has; the last page when ``page`` asks beyond it.
+
+    Two queries (the covenants' terms, then the counts and the page); three past the last page.
+    """
+    due = statements_due(agreements, as_of=as_of, lookback=lookback)
+    if not due:
+        return LatePage(0, 0, [], {}, page=1)
+    positions = {a.pk: position for position, a in enumerate(agreements)}
+    sql, params = _late_ctes(due, positions)
+    ids = [pk for pk in counted if pk in due]
+    sql += _PAGE.format(parties=_PARTIES, roles=_ROLES)
+    if ids:
+        sql += _COUNTS.format(ids=", ".join(["%s"] * len(ids)))
+    number = max(page, 1)
+    rows = _page_rows(sql, params, ids, number, size)
+    groups = int(rows[0][7])
+    if number > max(1, -(-groups // size)):
+        number = max(1, -(-groups // size))
+        rows = _page_rows(sql, params, ids, number, size)
+    by_pk = {a.pk: a for a in agreements}
+    items = [_item(by_pk[row[1]], row[1:]) for row in rows if row[0] == 1]
+    items.sort(key=lambda i: (positions[i.agreement_id], i.period_end, i.borrower, i.party_id))
+    counts = {row[1]: int(row[6]) for row in rows if row[0] == 2}
+    return LatePage(total=int(rows[0][6]), quarters=groups, items=items, counts=counts, page=number)
 
 
-def _borrowers_short(due: Mapping[int, tuple[dt.date, ...]]) -> dict[int, list[dict]]:
-    """Per agreement, its Borrower roles with fewer current statements than quarters due, each
-    with the quarters it has on file (one query)."""
-    # The Borrowers that have fewer current statements for the quarters their agreement needs than
-    # there are quarters, each with the quarters it has (agreements needing the same quarters, as
-    # agreements drafted alike do, share one condition).
-    by_quarters: dict[tuple[dt.date, ...], list[int]] = defaultdict(list)
-    for agreement_id, quarters in due.items():
-        by_quarters[quarters].append(agreement_id)
-    single = len(by_quarters) == 1  # the agreements' own filter then says which agreements
-    wanted, short = Q(), Q()
-    for quarters, agreement_ids in by_quarters.items():
-        wanted |= Q(period_end__in=quarters) if single else Q(agreement_id__in=agreement_ids, period_end__in=quarters)
-        short |= (
-            Q(on_file__lt=len(quarters)) if single else Q(agreement_id__in=agreement_ids, on_file__lt=len(quarters))
-        )
-    # Per Borrower, its current statements for those quarters: counted for every Borrower (through
-    # the index of current statements), listed only for those that come back.
-    filed = FinancialStatement.objects.filter(
-        wanted, agreement_id=OuterRef("agreement_id"), borrower_id=OuterRef("party_id"), status=StatementStatus.CURRENT
-    ).order_by()
-    rows = (
-        AgreementRole.objects.filter(agreement_id__in=list(due), role=Role.BORROWER)
-        .annotate(
-            on_file=Coalesce(Subquery(filed.values("borrower_id").annotate(n=Count("pk")).values("n")), Value(0)),
-            quarters_on_file=Subquery(filed.values("borrower_id").annotate(d=_DatesJoined("period_end")).values("d")),
-            legal_name=Subquery(Party.objects.filter(pk=OuterRef("party_id")).values("legal_name")),
-        )
-        .filter(short)
-        .values(
-            "pk", "agreement_id", "party_id", "legal_name", "defined_term", "holds_from", "holds_to", "quarters_on_file"
-        )
-        .order_by()
-    )
-    by_agreement = defaultdict(list)
-    for row in rows:
-        by_agreement[row["agreement_id"]].append(row)
-    return by_agreement
-
-
-def _late_items(
-    agreements: Sequence[Calendar], due: Mapping[int, tuple[dt.date, ...]], by_agreement: Mapping[int, list[dict]]
-) -> dict[int, list[LateFinancial]]:
-    """Each Borrower missing each due quarter it was a Borrower on, oldest quarter first."""
-    late: dict[int, list[LateFinancial]] = {}
-    for agreement in agreements:
-        roles = sorted(by_agreement.get(agreement.pk, []), key=lambda r: (r["legal_name"], r["pk"]))
-        if not roles:
-            continue
-        deadline = dt.timedelta(days=agreement.reporting_deadline_days)
-        has = {
-            r["pk"]: {dt.date.fromisoformat(d) for d in (r["quarters_on_file"] or "").split(",") if d} for r in roles
-        }
-        items: list[LateFinancial] = []
-        for quarter in due[agreement.pk]:
-            named: set[int] = set()
-            for row in roles:
-                span = engine.BorrowerSpan(row["party_id"], row["legal_name"], row["holds_from"], row["holds_to"])
-                if row["party_id"] in named or not span.holds_on(quarter) or quarter in has[row["pk"]]:
-                    continue
-                named.add(row["party_id"])
-                items.append(
-                    LateFinancial(
-                        agreement_id=agreement.pk,
-                        agreement_name=agreement.name,
-                        borrower=span.name,
-                        period_end=quarter,
-                        due_on=quarter + deadline,
-                        party_id=row["party_id"],
-                        defined_term=row["defined_term"] or "",
-                    )
-                )
-        if items:
-            late[agreement.pk] = items
-    return late
+def _page_rows(sql: str, params: list, ids: Sequence[int], page: int, size: int) -> list[tuple]:
+    """The rows of ``_PAGE`` (the totals first) for one page of groups."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, (page - 1) * size, page * size, *ids])
+        rows = cursor.fetchall()
+    return sorted(rows, key=lambda row: row[0])

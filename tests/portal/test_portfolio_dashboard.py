@@ -14,6 +14,7 @@ import pytest
 from django import forms
 from django.urls import reverse
 
+from compliance.late_financials import late_financials
 from covenants.choices import Role
 from covenants.models import Agreement, AgreementRole
 from portal.pages import selectors as page_selectors
@@ -102,7 +103,7 @@ def test_the_agreements_are_listed_a_page_at_a_time_with_their_counts(client, le
     ]
     kmc = board.summaries[1]
     assert kmc.covenants == 3 and kmc.counts["breach"] == 1 and kmc.counts["near_breach"] == 1
-    assert len(kmc.late) == 1
+    assert kmc.late_count == 1
     # The filter still lists every agreement.
     assert len(response.context["form"].fields["agreement"].choices) == 1 + 4
 
@@ -198,3 +199,30 @@ def test_late_financials_are_those_the_covenants_need_and_nobody_sent(lender, lo
         assert [(i.agreement_name, i.borrower, i.period_end, i.due_on) for i in page.late] == by_agreement[
             agreement.name
         ]
+
+
+def test_the_late_financials_are_counted_whole_and_their_pages_make_the_whole_list(lender, small_pages):
+    """Counted and paged in the database: the card counts every late statement, each page shows
+    its groups (agreement and quarter), and the pages together are every late statement the rule
+    lists one by one; each agreement on the list is counted."""
+    more_agreements_for(lender, 2)
+    today = dt.date(2020, 11, 20)
+    agreements = page_selectors.portfolio_agreements(lender)
+    by_agreement = late_financials(agreements, as_of=today)
+    every = [item for a in agreements for item in by_agreement.get(a.pk, [])]
+
+    board = page_selectors.portfolio_dashboard(lender, today=today)
+    # The Loan Agreement's one; each Extra facility's two Borrowers for three quarters.
+    assert board.late_count == len(every) == 1 + 2 * 2 * 3
+    assert board.late_page.total == 1 + 2 * 3 and board.late_page.pages == 4
+    shown = []
+    for number in range(1, board.late_page.pages + 1):
+        page = page_selectors.portfolio_dashboard(lender, today=today, late_page=number)
+        assert page.late_page.number == number and len(page.late_by_quarter) == (2 if number < 4 else 1)
+        shown += page.late
+    assert shown == every
+    # Beyond the last page: the last.
+    assert page_selectors.portfolio_dashboard(lender, today=today, late_page=99).late == page.late
+    for listed in (1, 2):
+        for summary in page_selectors.portfolio_dashboard(lender, today=today, agreements_page=listed).summaries:
+            assert summary.late_count == len(by_agreement.get(summary.agreement.pk, []))

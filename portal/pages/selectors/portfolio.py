@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compliance.choices import ResultStatus
-from compliance.late_financials import LateFinancial, late_financials
+from compliance.late_financials import LateFinancial, late_financials_page
 from compliance.models import CovenantTestResult
 from compliance.statuses import NEAR_BREACH, STATUS_LABELS
 from covenants import access
@@ -121,12 +121,13 @@ def portfolio_agreements(user: User) -> list[PortfolioAgreement]:
 
 @dataclass
 class PortfolioSummary:
-    """An agreement on the dashboard's list: its covenants' latest results counted by status, what is late."""
+    """An agreement on the dashboard's list: its covenants' latest results counted by status, and
+    how many of its statements are late."""
 
     agreement: PortfolioAgreement
     counts: dict[str, int]
     covenants: int
-    late: list[LateFinancial]
+    late_count: int
 
 
 @dataclass
@@ -138,8 +139,9 @@ class PortfolioDashboard(_Cards):
     counts: dict[str, int]
     rows: list[DashboardRow]  # this page of the covenants table, filtered and sorted
     table: PageOf
-    late: list[LateFinancial]  # every one: the card counts them
-    late_by_quarter: list[LateQuarter]  # this page of them, grouped by agreement and quarter
+    late_count: int  # every late statement: the card counts them
+    late: list[LateFinancial]  # those of this page of the late financials' table
+    late_by_quarter: list[LateQuarter]  # the same, grouped by agreement and quarter
     late_page: PageOf
     summaries: list[PortfolioSummary]  # this page of the agreements
     summaries_page: PageOf
@@ -330,22 +332,21 @@ def portfolio_dashboard(
     counts_by_agreement, page_rows, table = _covenants_page(
         list(by_pk), status=status, agreement_id=agreement_id, sort=sort, page=page
     )
-    late_by_agreement = late_financials(agreements, as_of=today)
-    late = [item for a in agreements for item in late_by_agreement.get(a.pk, [])]
-    groups = _late_by_quarter(late)
-    late_at = PageOf.of(late_page, total=len(groups), param="late_page")
     listed = PageOf.of(agreements_page, total=len(agreements), param="agreements_page")
+    shown = agreements[listed.offset : listed.offset + listed.size]
+    # Counted and paged in the database: a Lender's late statements run to tens of thousands.
+    late = late_financials_page(agreements, as_of=today, page=late_page, size=PAGE_SIZE, counted=[a.pk for a in shown])
+    late_at = PageOf.of(late.page, total=late.quarters, param="late_page")
     return PortfolioDashboard(
         agreements=agreements,
         counts=_status_counts(counts_by_agreement),
         rows=_table_rows(page_rows, by_pk),
         table=table,
-        late=late,
-        late_by_quarter=groups[late_at.offset : late_at.offset + late_at.size],
+        late_count=late.total,
+        late=late.items,
+        late_by_quarter=_late_by_quarter(late.items),
         late_page=late_at,
-        summaries=_summaries(
-            agreements[listed.offset : listed.offset + listed.size], counts_by_agreement, late_by_agreement
-        ),
+        summaries=_summaries(shown, counts_by_agreement, late.counts),
         summaries_page=listed,
         status=status,
         agreement_id=agreement_id,
@@ -395,7 +396,7 @@ def _status_counts(counts_by_agreement: dict[int, dict[str | None, int]]) -> dic
 def _summaries(
     agreements: list[PortfolioAgreement],
     counts_by_agreement: dict[int, dict[str | None, int]],
-    late_by_agreement: dict[int, list[LateFinancial]],
+    late_counts: dict[int, int],
 ) -> list[PortfolioSummary]:
     """The agreements of one page of the list, each with its counts by status and what is late."""
     summaries = []
@@ -406,7 +407,7 @@ def _summaries(
                 agreement=agreement,
                 counts={key: agreement_counts.get(key, 0) for key in STATUS_LABELS},
                 covenants=sum(agreement_counts.values()),
-                late=late_by_agreement.get(agreement.pk, []),
+                late_count=late_counts.get(agreement.pk, 0),
             )
         )
     return summaries
