@@ -10,4 +10,10 @@ class ExecutionConfig(AppConfig):
     def ready(self) -> None:
         # Who may see and execute what (the one access rule), and the reading of a condition
         # precedent's text into requirements as it is stored (the seed's loader included).
+        from compliance.signals import events_recorded
+
         from . import scopes, signals  # noqa: F401
+        from .certificates import certificates_supersede_changed
+
+        # Restated figures re-evaluate; a certificate of a period whose results changed is superseded.
+        events_recorded.connect(certificates_supersede_changed, dispatch_uid="execution.certificates.supersede")

@@ -19,14 +19,15 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from covenants.choices import Role
-from covenants.models import ConditionPrecedent
+from covenants.models import Agreement, ConditionPrecedent
 from documents.models import Document
 from parties.models import Party, Person, SignatureBlock
 from syndicate.choices import VoteNeeded
 
-from .choices import ExecutionMethod
+from .choices import CertificateStatus, ExecutionMethod
 
 __all__ = [
+    "ComplianceCertificate",
     "Execution",
     "ExecutionCondition",
     "ExecutionRevocation",
@@ -205,3 +206,59 @@ class RecordedSatisfaction(ImmutableRecord):
     def __str__(self) -> str:
         part = f"{self.party}: " if self.party_id else ""
         return f"{part}satisfied by other means ({self.reason[:60]})"
+
+
+class ComplianceCertificate(models.Model):
+    """
+    The Borrowers' compliance certificate for one reporting period: generated from the evaluated
+    results (``content``, with its SHA-256: what the Responsible Officer signs), signed by a
+    Responsible Officer of a Borrower (an authorised signatory, authority recorded), then
+    accepted by the Agent or returned with comments. Restated figures after it was prepared make
+    it superseded, and a new version is prepared. The status changes are kept in history.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="compliance_certificates")
+    period_end = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=CertificateStatus.choices, default=CertificateStatus.PREPARED)
+    content = models.JSONField(help_text="The computations, values, thresholds, headroom and representation.")
+    content_sha256 = models.CharField(max_length=64)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    officer_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signatory_name = models.CharField(max_length=255, blank=True)
+    signatory_title = models.CharField(max_length=255, blank=True)
+    authority = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    second_factor = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comments = models.TextField(blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_reason = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords(excluded_fields=["content"])
+
+    class Meta:
+        ordering = ["agreement", "-period_end", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "period_end", "version"],
+                name="certificate_version_unique",
+                violation_error_message="This version of the period's certificate already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "period_end"],
+                condition=~Q(status__in=["returned", "superseded"]),
+                name="certificate_one_standing_per_period",
+                violation_error_message="The period already has a certificate standing.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Compliance certificate for {self.period_end:%B %-d, %Y} ({self.agreement}), version {self.version}"

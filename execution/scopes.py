@@ -24,7 +24,15 @@ from django.utils import timezone
 from covenants.access import may_administer, register, visible
 from covenants.access.rule import holds_agent_powers
 from covenants.models import Agreement
-from execution.models import Execution, ExecutionCondition, ExecutionRevocation, RecordedSatisfaction, SignerRequirement
+from execution.choices import CertificateStatus
+from execution.models import (
+    ComplianceCertificate,
+    Execution,
+    ExecutionCondition,
+    ExecutionRevocation,
+    RecordedSatisfaction,
+    SignerRequirement,
+)
 from parties.models import SignatureBlock
 from syndicate.models import AuthorisedSignatory
 
@@ -102,3 +110,22 @@ def _condition_rows(model: type, lookup: str) -> None:
 _condition_rows(ExecutionCondition, "condition__amendment__agreement")
 _condition_rows(SignerRequirement, "terms__condition__amendment__agreement")
 _condition_rows(RecordedSatisfaction, "condition__amendment__agreement")
+
+
+def certificates_visible_to(user: Any) -> QuerySet[ComplianceCertificate]:
+    """Certificates of the agreements the user sees: once signed, by all their parties (Lenders
+    see the signed certificate and its status); while only prepared, by those who prepare and
+    sign them (the Borrowers' users, the Agents, administrators)."""
+    seen = ComplianceCertificate.objects.filter(agreement__in=visible(user, Agreement))
+    drafts = Q(agreement__in=visible(user, Agreement, "submit"))
+    return seen.filter(~Q(status=CertificateStatus.PREPARED) | drafts)
+
+
+register(ComplianceCertificate, scope=certificates_visible_to)
+register(
+    ComplianceCertificate,
+    "review",
+    scope=lambda user: visible(user, ComplianceCertificate).filter(
+        agreement__in=visible(user, Agreement, "administer")
+    ),
+)

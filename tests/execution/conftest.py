@@ -114,3 +114,14 @@ def deal(db) -> Deal:
         "firstunion.officer", MembershipRole.AGENT, Party.objects.get(legal_name="First Union National Bank")
     )
     return Deal(agreement, amendment, document, admin, agent, blocks, _signers(blocks), loan)
+
+
+@pytest.fixture
+def officer(deal):
+    """KMC Telecom Inc.'s Chief Financial Officer, a Responsible Officer (authority recorded)."""
+    kmc = Party.objects.get(legal_name="KMC Telecom Inc.")
+    user = member("kmc.cfo", MembershipRole.BORROWER, kmc)
+    AuthorisedSignatory.objects.create(
+        party=kmc, user=user, title="Chief Financial Officer", authority="Responsible Officer under Section 1.1"
+    )
+    return user
