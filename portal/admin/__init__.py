@@ -32,6 +32,7 @@ from portal.admin.alerts import (
 )
 from portal.admin.documents import DocumentAdmin
 from portal.admin.execution import (
+    ComplianceCertificateAdmin,
     ExecutionAdmin,
     ExecutionConditionAdmin,
     ExecutionRevocationAdmin,
@@ -78,6 +79,7 @@ __all__ = [
     "ConditionPrecedentAdmin",
     "CovenantAdmin",
     "DocumentAdmin",
+    "ComplianceCertificateAdmin",
     "ExecutionAdmin",
     "ExecutionConditionAdmin",
     "ExecutionRevocationAdmin",

@@ -15,7 +15,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from execution.models import Execution, ExecutionCondition, ExecutionRevocation, RecordedSatisfaction, SignerRequirement
+from execution.models import (
+    ComplianceCertificate,
+    Execution,
+    ExecutionCondition,
+    ExecutionRevocation,
+    RecordedSatisfaction,
+    SignerRequirement,
+)
 from portal.admin.base import ScopedInlineMixin, ScopedModelAdmin
 from portal.admin.statements import RecordOfFactAdmin
 
@@ -78,3 +85,19 @@ class ExecutionConditionAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False  # stated from a condition's text as it is stored
+
+
+@admin.register(ComplianceCertificate)
+class ComplianceCertificateAdmin(RecordOfFactAdmin):
+    """Certificates as prepared, signed and reviewed: changed only by their services (sign, review,
+    supersede), so the admin shows them read-only."""
+
+    list_display = ("agreement", "period_end", "version", "status", "signatory_name", "signed_at", "reviewed_at")
+    list_filter = ("status",)
+    list_select_related = ("agreement",)
+    fields = (
+        "agreement", "period_end", "version", "status", "content_sha256", "prepared_by", "prepared_at",
+        "officer_party", "signed_by", "signatory_name", "signatory_title", "authority", "signed_at", "ip_address",
+        "second_factor", "reviewed_by", "reviewed_at", "review_comments", "superseded_at", "superseded_reason",
+    )  # fmt: skip
+    readonly_fields = fields
