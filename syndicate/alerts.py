@@ -33,7 +33,7 @@ def _alert(request: ConsentRequest, kind: str, step: str, title: str, message: s
         key=alert_key(agreement_id=agreement.pk, kind=kind, transition=f"consent{request.pk}>{step}"),
         agreement=agreement,
         amendment_id=request.amendment_id,
-        test_date=timezone.localtime(request.deadline).date(),
+        # No test date: the alert pages would label it one; the message states the deadline.
         transition=step,
         title=title,
         message=message,
