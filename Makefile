@@ -15,7 +15,7 @@ EXPORT = $(BIN)/uv export --frozen --quiet --no-hashes --no-emit-project --no-he
 export-runtime = { echo "\# The runtime set, exported from uv.lock by make lock (do not edit): what production installs."; $(EXPORT) --no-default-groups; }
 export-dev = { echo "\# Everything make install installs, exported from uv.lock by make lock (do not edit): the runtime set and every dependency group."; $(EXPORT) --all-groups; }
 
-.PHONY: run setup install lock lock-check migrate seed test lint typecheck format check clean bench loadtest
+.PHONY: run setup install lock lock-check migrate seed test lint typecheck format check clean bench bench-scale loadtest
 
 $(BIN)/activate: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,14 @@ format: install
 ## portal_bench, dropped and recreated) and Redis (REDIS_URL, else redis://127.0.0.1:6379/0).
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+## Not in CI: 100,000 agreements (SCALE_AGREEMENTS) generated and evaluated over one Celery worker
+## per core (SCALE_WORKERS); wall time, throughput per worker, queue overhead, peak memory per
+## worker and storage per 10,000 agreements, written to docs/benchmarks-scale.md. Same database
+## and Redis as `make bench` (dropped and recreated); an hour or more on a 2-core machine.
+SCALE_AGREEMENTS ?= 100000
+bench-scale: install
+	$(BIN)/python -m benchmarks.scale --agreements $(SCALE_AGREEMENTS) $(if $(SCALE_WORKERS),--workers $(SCALE_WORKERS))
 
 ## Load test: 50 users for 60 s against gunicorn, PostgreSQL, a worker and beat (docs/reliability.md).
 loadtest: install

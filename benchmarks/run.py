@@ -21,6 +21,7 @@ from pathlib import Path
 
 from benchmarks import database
 from benchmarks.harness import Context, Section, render_section
+from benchmarks.scale import SPREAD
 
 _began = time.perf_counter()
 
@@ -151,6 +152,7 @@ def render(
     lines += ["", METHOD.strip(), ""]
     for section in sorted(sections, key=lambda s: s.number):
         lines.append(render_section(section))
+    lines += ["", SPREAD.strip()]
     return "\n".join(lines).rstrip() + "\n"
 
 

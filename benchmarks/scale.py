@@ -1,0 +1,258 @@
+"""
+``make bench-scale`` (not in CI, not in ``make bench``): a portfolio of 100,000 agreements
+evaluated over as many Celery workers as the machine has cores, to see what saturates first
+and what the database needs at that size.
+
+    python -m benchmarks.scale [--agreements 100000] [--workers N] [--output FILE]
+
+In the benchmark's own database (dropped, recreated and migrated; benchmarks/database.py),
+the portfolio of benchmarks/generate.py is written with COPY, then every agreement is
+evaluated twice over the workers, as the nightly task queues it (``evaluate_agreements``
+tasks of 500 agreements on the benchmark's own queue): a **first evaluation** (every result,
+event and alert written) and a **re-evaluation where nothing changed**. For each: wall time,
+agreements per second in all and per worker, the queue's overhead (from enqueuing to the first
+task starting, and the share of the workers' time not spent in a task) and each worker's peak
+resident memory (VmHWM of its pool process). Then the storage: ``pg_total_relation_size`` of
+every table of the portal (heap, indexes and TOAST), in all and per 10,000 agreements. The
+figures are written to ``--output`` (docs/benchmarks-scale.md by default) and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import database
+
+DEFAULT_AGREEMENTS = 100_000
+
+# docs/benchmarks.md's section on spreading the work (rendered by benchmarks/run.py); the figures
+# of the last `make bench-scale` are in docs/benchmarks-scale.md.
+SPREAD = """
+## Beyond one machine
+
+`make bench-scale` (not in CI) writes 100,000 agreements with COPY and evaluates them twice over
+one Celery worker per core (a first evaluation, then a re-evaluation where nothing changed),
+reporting wall time, agreements per second per worker, the queue's overhead, each worker's peak
+memory and the storage per 10,000 agreements: docs/benchmarks-scale.md.
+
+- **Workers on other hosts.** The nightly task splits the portfolio into `evaluate_agreements`
+  tasks of 500 agreements, each its own transaction reading only its agreements' inputs and
+  writing only their results; tasks share nothing but the broker and the database. Workers on
+  other hosts (`celery -A portal worker` with the same `DATABASE_URL` and `REDIS_URL`, and the
+  same code) take chunks from the same queue with no other change. A task is acknowledged after
+  it ran (`CELERY_TASK_ACKS_LATE`, one prefetched at a time), so a worker lost mid-chunk has its
+  chunk redelivered, and a chunk evaluated twice writes nothing the second time (results are
+  compared by fingerprint).
+- **What saturates first.** Not the broker: 200 tasks for 100,000 agreements, a few hundred bytes
+  each. Not memory: a worker's peak is one chunk's inputs and results (under 200 MiB), flat with
+  the portfolio's size. The workers' CPU, then the database's: a re-evaluation is about two
+  thirds Python in the worker (the engine, fingerprints) and one third PostgreSQL (reading the
+  figures, terms and current results), so adding worker hosts scales linearly until the
+  database's cores are busy, at about one database core per three busy workers; a first
+  evaluation (or a restatement touching many agreements) weighs more on the database, which
+  writes each result's inputs (about 1.7 KB of JSON, TOASTed), its event and its alerts, and
+  their WAL. Each worker process holds one connection: past a few hundred workers a connection
+  pooler (PgBouncer, transaction pooling) sits in front of PostgreSQL.
+- **What the database needs at that size.** The results dominate the storage (see
+  docs/benchmarks-scale.md: 24 tests per agreement, each restatement keeping the superseded
+  version). Every read of them is by agreement and current (`(agreement, is_current)`, the
+  partial unique indexes of current results by covenant and test date), so at millions of rows:
+  partition the results table by hash of agreement (a chunk, a page and the API all read one
+  agreement's rows; partitioning by test date would scatter every chunk over all partitions),
+  keep superseded results (`is_current` false, which only the audit trail reads) apart by
+  moving them to a history table or partition after a retention period (they are never
+  updated), and run autovacuum (off on this machine's server) so that the nightly's reads stay
+  index-only. The events and alerts tables grow with transitions only, by agreement and date.
+"""
+TIMEOUT = 4 * 3600  # seconds a pass over the workers may take before the run gives up
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Pass:
+    """One evaluation of the whole portfolio over the workers."""
+
+    label: str
+    wall: float
+    tasks: int
+    task_seconds: list[float]
+    first_start_latency: float | None
+    per_worker: dict[str, int]  # tasks each worker ran
+    peak_mib: dict[str, float]  # each worker's pool process, VmHWM after the pass
+
+    def lines(self, agreements: int, workers: int) -> list[str]:
+        busy = sum(self.task_seconds)
+        share = max(0.0, 1 - busy / (workers * self.wall)) if self.wall else 0.0
+        rate = agreements / self.wall
+        median_task = statistics.median(self.task_seconds) if self.task_seconds else float("nan")
+        latency = "n/a" if self.first_start_latency is None else f"{self.first_start_latency:.3f} s"
+        spread = ", ".join(f"{n}" for n in sorted(self.per_worker.values(), reverse=True))
+        peaks = ", ".join(f"{p:.0f}" for p in sorted(self.peak_mib.values(), reverse=True))
+        return [
+            f"| {self.label}: wall time | {self.wall:,.1f} s |",
+            f"| {self.label}: agreements per second, all workers | {rate:,.0f} |",
+            f"| {self.label}: agreements per second per worker | {rate / workers:,.0f} |",
+            f"| {self.label}: tasks of 500 (run by each worker) | {self.tasks} ({spread}) |",
+            f"| {self.label}: task run time, median / summed | {median_task:.2f} s / {busy:,.0f} s |",
+            f"| {self.label}: from enqueuing to the first task starting | {latency} |",
+            f"| {self.label}: queue overhead, 1 - summed task time / (workers x wall) | {share:.1%} |",
+            f"| {self.label}: peak resident memory per worker since it started (MiB) | {peaks} |",
+        ]
+
+
+def _pool_pids(parent: int) -> list[int]:
+    """The prefork pool processes of a worker (its children), which run the tasks."""
+    try:
+        return [int(pid) for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _peak_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _evaluate_over(workers, ids: list[int], label: str) -> Pass:
+    """Queue the nightly's chunks of ``ids`` and wait until every agreement's mark is cleared."""
+    from django.utils import timezone
+
+    from benchmarks.database import QUEUE
+    from benchmarks.generate import AS_OF
+    from compliance.tasks import CHUNK_SIZE, evaluate_agreements
+    from covenants.models import Agreement
+
+    chunks = [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
+    workers.tasks.clear()
+    Agreement.objects.filter(pk__in=ids).update(evaluation_requested_at=timezone.now())
+    pending = Agreement.objects.filter(evaluation_requested_at__isnull=False)
+    enqueued_at, began = time.time(), time.perf_counter()
+    for chunk in chunks:
+        evaluate_agreements.apply_async(args=[chunk, AS_OF.isoformat()], queue=QUEUE)
+    while pending.exists():
+        if time.perf_counter() - began > TIMEOUT:
+            raise RuntimeError(f"{label}: the workers did not finish within {TIMEOUT} s:\n{workers.log_tail()}")
+        time.sleep(0.5)
+    wall = time.perf_counter() - began
+    settle = time.perf_counter() + 15  # the last task's events arrive just after its commit
+    while sum(1 for t in workers.tasks.values() if t.runtime is not None) < len(chunks):
+        if time.perf_counter() > settle:
+            break
+        time.sleep(0.1)
+    timings = [t for t in workers.tasks.values() if t.runtime is not None]
+    per_worker: dict[str, int] = {}
+    for timing in timings:
+        per_worker[timing.hostname] = per_worker.get(timing.hostname, 0) + 1
+    peaks = {f"{process.pid}/{pid}": _peak_mib(pid) for process in workers.processes for pid in _pool_pids(process.pid)}
+    starts = [t.started or t.succeeded for t in timings if (t.started or t.succeeded)]
+    log(f"{label}: {wall:,.1f} s, {len(timings)} of {len(chunks)} task events")
+    return Pass(
+        label=label,
+        wall=wall,
+        tasks=len(chunks),
+        task_seconds=[t.runtime for t in timings],
+        first_start_latency=max(0.0, min(starts) - enqueued_at) if starts else None,
+        per_worker=per_worker,
+        peak_mib=peaks,
+    )
+
+
+def _storage() -> list[tuple[str, int, int]]:
+    """Every table of the portal with its rows (estimated) and total size, largest first."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            """SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 3 DESC"""
+        )
+        return [(name, max(rows, 0), size) for name, rows, size in cursor.fetchall()]
+
+
+def _storage_lines(tables: list[tuple[str, int, int]], agreements: int) -> list[str]:
+    per = 10_000 / agreements
+    total = sum(size for _, _, size in tables)
+    lines = [
+        "| table | rows | total size (heap, indexes, TOAST) | per 10,000 agreements |",
+        "| --- | ---: | ---: | ---: |",
+        f"| **every table** | | {total / 2**20:,.0f} MiB | **{total * per / 2**20:,.0f} MiB** |",
+    ]
+    for name, rows, size in tables[:8]:
+        lines.append(f"| {name} | {rows:,} | {size / 2**20:,.0f} MiB | {size * per / 2**20:,.0f} MiB |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Generate a large portfolio and evaluate it over Celery workers.")
+    parser.add_argument("--agreements", type=int, default=DEFAULT_AGREEMENTS)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="(default: one per core)")
+    parser.add_argument("--output", default=str(database.ROOT / "docs" / "benchmarks-scale.md"))
+    args = parser.parse_args()
+    started = dt.datetime.now(dt.UTC)
+    database.check_services()
+    log(f"database {database.bench_database_url().split('@')[-1]}: dropping, recreating and migrating")
+    database.recreate_database()
+    database.configure_process()
+
+    from benchmarks.generate import NAME_PREFIX, portfolio_grow
+    from benchmarks.workers import Workers
+    from covenants.models import Agreement
+
+    log(f"generating {args.agreements:,} agreements")
+    generated = portfolio_grow(args.agreements, batch=5000, log=log)
+    ids = list(Agreement.objects.filter(name__startswith=NAME_PREFIX).order_by("pk").values_list("pk", flat=True))
+    log(f"{args.workers} Celery workers")
+    with Workers(count=args.workers, concurrency=1) as workers:
+        first = _evaluate_over(workers, ids, "first evaluation")
+        tables = _storage()
+        again = _evaluate_over(workers, ids, "re-evaluation, nothing changed")
+    text = _render(args, started, generated, first, again, tables)
+    Path(args.output).write_text(text)
+    print(text)
+    log(f"wrote {args.output}")
+
+
+def _render(args, started: dt.datetime, generated, first: Pass, again: Pass, tables) -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        "# Benchmarks at scale",
+        "",
+        "Generated by `make bench-scale` (`python -m benchmarks.scale`); do not edit by hand. How the work",
+        'spreads beyond one machine: docs/benchmarks.md, "Beyond one machine".',
+        "",
+        f"- **Date**: {started:%Y-%m-%d %H:%M} UTC; **agreements**: {args.agreements:,}; **workers**: "
+        f"{args.workers} (`celery worker --concurrency=1` each) on {os.cpu_count()} cores shared with "
+        f"PostgreSQL and Redis; load average at the end: {load}.",
+        f"- **Portfolio written** (COPY): {generated.summary()}.",
+        "",
+        "| measured | value |",
+        "| --- | ---: |",
+        *first.lines(args.agreements, args.workers),
+        *again.lines(args.agreements, args.workers),
+        "",
+        "Storage after the first evaluation (results, their events and alerts written; `VACUUM ANALYZE`d):",
+        "",
+        *_storage_lines(tables, args.agreements),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
