@@ -3,12 +3,15 @@ The execution pages' cases for the site's access matrix (tests/portal/test_page_
 on each agreement an amendment with a stored text, a condition precedent, a block nobody in the
 matrix signs and a block executed by a scanned counterpart. Whoever sees the agreement reads the
 page and the counterpart; only its Agents and administrators upload, revoke and record (the
-empty form comes back to the page); nobody there is a named signatory, so signing is refused
-(403) to those who see the block and 404 to everyone else.
+empty form comes back to the page); nobody there is a named signatory or a Responsible Officer,
+so signing a block or a certificate is refused (403) to those who see it and 404 to everyone
+else. A signed compliance certificate is read by every party; the Borrowers' users and the
+Agents prepare them, the Agents review them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +22,8 @@ from django.urls import reverse
 from covenants.choices import Role
 from covenants.models import Amendment, ConditionPrecedent
 from documents.models import Document
-from execution.choices import ExecutionMethod
-from execution.models import Execution
+from execution.choices import CertificateStatus, ExecutionMethod
+from execution.models import ComplianceCertificate, Execution
 from parties.models import SignatureBlock
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -36,6 +39,7 @@ class Pages:
     block: SignatureBlock
     execution: Execution
     condition: ConditionPrecedent
+    certificate: ComplianceCertificate
 
 
 def _block(amendment: Amendment, position: int, party: Any) -> SignatureBlock:
@@ -71,12 +75,21 @@ def pages_of(world: Any, agreement: str) -> Pages:
         counterpart_sha256=hashlib.sha256(PDF).hexdigest(),
     )  # fmt: skip
     condition = ConditionPrecedent.objects.create(amendment=amendment, description=CONDITION)
-    made[agreement] = Pages(amendment, _block(amendment, 1, lenders[0]), execution, condition)
+    certificate = ComplianceCertificate.objects.create(
+        agreement=deal, period_end=dt.date(2020, 6, 30), status=CertificateStatus.SIGNED,
+        content={"agreement": deal.name, "title": deal.title, "entries": [], "representation": "No Default."},
+        content_sha256="0" * 64, prepared_by=world.users["admin"],
+    )  # fmt: skip
+    made[agreement] = Pages(amendment, _block(amendment, 1, lenders[0]), execution, condition, certificate)
     return made[agreement]
 
 
 def _url(name: str, row: str):
     return lambda world, agreement: reverse(name, args=[getattr(pages_of(world, agreement), row).pk])
+
+
+def _agreement_url(name: str):
+    return lambda world, agreement: reverse(name, args=[world.agreements[agreement].pk])
 
 
 def _administers(world: Any, user: str, agreement: str | None) -> set[int]:
@@ -88,6 +101,13 @@ def _administers(world: Any, user: str, agreement: str | None) -> set[int]:
 
 def _signs(world: Any, user: str, agreement: str | None) -> set[int]:
     return {403} if world.role(user, agreement) else {404}
+
+
+def _prepares(world: Any, user: str, agreement: str | None) -> set[int]:
+    role = world.role(user, agreement)
+    if role is None:
+        return {404}
+    return {403} if role == "lender" else {302}
 
 
 def _reads(world: Any, user: str, agreement: str | None) -> set[int]:
@@ -103,4 +123,13 @@ def execution_cases(case: Any) -> dict[str, Any]:
         "execution:revoke": case(_url("execution:revoke", "execution"), _administers, method="post"),
         "execution:counterpart_download": case(_url("execution:counterpart_download", "execution"), _reads),
         "execution:record": case(_url("execution:record", "condition"), _administers, method="post"),
+        "execution:certificates": case(_agreement_url("execution:certificates"), _reads, shows_agreement=True),
+        "execution:certificate_prepare": case(
+            _agreement_url("execution:certificate_prepare"), _prepares, method="post"
+        ),
+        "execution:certificate": case(_url("execution:certificate", "certificate"), _reads, shows_agreement=True),
+        "execution:certificate_sign": case(_url("execution:certificate_sign", "certificate"), _signs, method="post"),
+        "execution:certificate_review": case(
+            _url("execution:certificate_review", "certificate"), _administers, method="post"
+        ),
     }

@@ -1,0 +1,74 @@
+"""
+The execution page as its users see it: the signatory signs their block with the password
+again, the Agent sees what is still missing and records Leasing II's paper original, and the
+page shows the amendment effective; a wrong password signs nothing. The certificate pages: the
+officer prepares and signs, the Agent accepts, the Lender reads it once signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from execution.choices import CertificateStatus
+from execution.models import ComplianceCertificate, Execution
+from parties.choices import MembershipRole
+from parties.models import Party
+from syndicate.models import AuthorisedSignatory
+from tests.factories import PASSWORD, member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_signatory_signs_on_the_page_and_the_agent_sees_what_is_missing(client, deal):
+    block = deal.block_of("CANADIAN IMPERIAL BANK OF COMMERCE")
+    page = reverse("execution:amendment", args=[deal.amendment.pk])
+    client.force_login(deal.signer_of(block))
+    shown = client.get(page).content.decode()
+    assert deal.document.sha256 in shown and f'action="{reverse("execution:sign", args=[block.pk])}"' in shown
+    sign = reverse("execution:sign", args=[block.pk])
+    wrong = client.post(sign, {"document_sha256": deal.document.sha256, "password": "nope"}, follow=True)
+    assert "The password is not correct" in wrong.content.decode()
+    assert not Execution.objects.exists()
+    client.post(sign, {"document_sha256": deal.document.sha256, "password": PASSWORD})
+    assert Execution.objects.get().block == block
+    # Another Lender's signatory may not sign CIBC's block.
+    client.force_login(deal.signer_of(deal.block_of("BANKBOSTON, N.A.")))
+    assert client.post(sign, {"document_sha256": deal.document.sha256, "password": PASSWORD}).status_code == 403
+
+    client.force_login(deal.agent)
+    shown = client.get(page).content.decode()
+    assert "KMC Telecom Leasing II LLC: no signature block in the document as printed" in shown
+    assert "Requisite Lenders: " in shown and "Record satisfied by other means" in shown
+
+
+def test_the_certificate_pages_from_preparation_to_acceptance(client, deal):
+    kmc = Party.objects.get(legal_name="KMC Telecom Inc.")
+    officer = member("kmc.officer", MembershipRole.BORROWER, kmc)
+    AuthorisedSignatory.objects.create(party=kmc, user=officer, title="Chief Financial Officer", authority="By-laws")
+    client.force_login(officer)
+    listing = reverse("execution:certificates", args=[deal.agreement.pk])
+    assert client.get(listing).status_code == 200
+    client.post(reverse("execution:certificate_prepare", args=[deal.agreement.pk]), {"period_end": "1999-12-31"})
+    certificate = ComplianceCertificate.objects.get()
+    detail = reverse("execution:certificate", args=[certificate.pk])
+    assert "Sign the certificate" in client.get(detail).content.decode()
+    lender = deal.signer_of(deal.block_of("CANADIAN IMPERIAL BANK OF COMMERCE"))
+    client.force_login(lender)
+    assert client.get(detail).status_code == 404  # not signed yet: the Borrowers' side and the Agents only
+    client.force_login(officer)
+    client.post(
+        reverse("execution:certificate_sign", args=[certificate.pk]),
+        {"content_sha256": certificate.content_sha256, "password": PASSWORD},
+    )
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.SIGNED and certificate.signed_at.date() <= dt.date.today()
+    client.force_login(deal.agent)
+    client.post(reverse("execution:certificate_review", args=[certificate.pk]), {"decision": "accept"})
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.ACCEPTED
+    client.force_login(lender)
+    shown = client.get(detail).content.decode()
+    assert "Accepted by the Agent" in shown and "Chief Financial Officer" in shown
