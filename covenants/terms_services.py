@@ -39,7 +39,9 @@ __all__ = [
     "ScheduleRowData",
     "agreement_role_add",
     "agreement_role_remove",
+    "amendment_create",
     "amendment_status_set",
+    "amendment_update",
     "covenant_create",
     "covenant_terms_create",
 ]
@@ -219,6 +221,39 @@ def effectiveness_refusal(amendment: Amendment, conditions: Sequence[ConditionPr
         f"{'is' if len(open_conditions) == 1 else 'are'} not satisfied ({listed}). "
         "Record the date each was satisfied first."
     )
+
+
+#: An amendment's particulars as recorded from its text; its status has its own service.
+AMENDMENT_FIELDS = ("number", "title", "defined_term", "contract_number", "dated_as_of", "effective_on")
+
+
+def _amendment_save(amendment: Amendment, fields: dict[str, Any]) -> Amendment:
+    unknown = set(fields) - set(AMENDMENT_FIELDS)
+    if unknown:
+        raise ValueError(f"Cannot set {', '.join(sorted(unknown))} of an amendment.")
+    for name, value in fields.items():
+        setattr(amendment, name, value.strip() if isinstance(value, str) else value)
+    amendment.full_clean()
+    # A new effective date moves the terms the amendment made, or is refused naming the terms
+    # that disagree (covenants.amendment_terms, on the save, as the admin's save does).
+    amendment.save()
+    return amendment
+
+
+@transaction.atomic
+def amendment_create(*, user: AbstractBaseUser, agreement: Agreement, **fields: Any) -> Amendment:
+    """Record an amendment of the agreement (its Agents and administrators); effective unless
+    conditions precedent recorded later hold it pending."""
+    _require_administrator(user, agreement)
+    return _amendment_save(Amendment(agreement=agreement), fields)
+
+
+@transaction.atomic
+def amendment_update(*, user: AbstractBaseUser, amendment: Amendment, **fields: Any) -> Amendment:
+    """Change an amendment's particulars. Its terms follow a new effective date, each move kept in
+    their history, or nothing is saved and the message names the terms whose schedule disagrees."""
+    _require_administrator(user, amendment.agreement)
+    return _amendment_save(amendment, fields)
 
 
 @transaction.atomic

@@ -46,8 +46,9 @@ from portal.api.covenants.serializers.agreements import (
     AgreementRoleSerializer,
     AgreementRoleWriteSerializer,
     AgreementSerializer,
+    AmendmentChangeSerializer,
     AmendmentSerializer,
-    AmendmentStatusSerializer,
+    AmendmentWriteSerializer,
 )
 from portal.api.covenants.serializers.onboarding import AgreementWriteSerializer, CovenantPatchSerializer
 from portal.api.covenants.serializers.results import (
@@ -171,7 +172,8 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
 
 
 class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
-    """Amendments with their conditions precedent. The Agents and administrators mark one effective."""
+    """Amendments with their conditions precedent. The Agents and administrators record them,
+    mark them effective and correct their dates."""
 
     model = Amendment
     serializer_class = AmendmentSerializer
@@ -183,16 +185,33 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalV
     def optimize(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("agreement").prefetch_related("conditions_precedent")
 
-    @extend_schema(request=AmendmentStatusSerializer, responses={200: AmendmentSerializer})
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        """Change the amendment's status (pending → effective once its conditions precedent are satisfied)."""
-        amendment = self.get_object()
-        serializer = AmendmentStatusSerializer(data=request.data)
+    def _respond(self, amendment: Amendment, status_code: int = status.HTTP_200_OK) -> Response:
+        amendment = self.get_queryset().get(pk=amendment.pk)
+        return Response(self.get_serializer(amendment).data, status=status_code)
+
+    @extend_schema(request=AmendmentWriteSerializer, responses={201: AmendmentSerializer})
+    def create(self, request: Request) -> Response:
+        """Record an amendment of an agreement (its Agents and administrators)."""
+        serializer = AmendmentWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        amendment = terms_services.amendment_status_set(
-            user=request.user, amendment=amendment, status=serializer.validated_data["status"]
-        )
-        return Response(AmendmentSerializer(amendment, context=self.get_serializer_context()).data)
+        amendment = terms_services.amendment_create(user=request.user, **serializer.validated_data)
+        return self._respond(amendment, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AmendmentChangeSerializer, responses={200: AmendmentSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change the amendment's status (pending → effective once its conditions precedent are
+        satisfied) or its particulars. A new effective date moves the terms it made, or is refused
+        with a message naming the terms whose schedule disagrees; nothing is saved then."""
+        amendment = self.get_object()
+        serializer = AmendmentChangeSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        new_status = changes.pop("status", None)
+        if changes:
+            amendment = terms_services.amendment_update(user=request.user, amendment=amendment, **changes)
+        if new_status is not None:
+            amendment = terms_services.amendment_status_set(user=request.user, amendment=amendment, status=new_status)
+        return self._respond(amendment)
 
 
 def _terms_prefetch() -> Prefetch:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from covenants.choices import AmendmentStatus, Role
 from covenants.models import Agreement, AgreementRole, Amendment, ConditionPrecedent
 from covenants.onboarding import AGREEMENT_FIELDS
+from covenants.terms_services import AMENDMENT_FIELDS
 from parties.models import Party
 from portal.api.base import ScopedPrimaryKeyRelatedField, parties_attachable_by
 from portal.api.covenants.serializers.references import CovenantRefSerializer
@@ -77,10 +78,29 @@ class AmendmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AmendmentStatusSerializer(serializers.Serializer):
-    """Mark an amendment effective, or pending again. Results under a pending amendment are provisional."""
+class AmendmentWriteSerializer(serializers.ModelSerializer):
+    """A new amendment of an agreement, as its text records it; the terms it makes follow at
+    ``covenants/{id}/terms/`` with ``amendment`` set."""
 
-    status = serializers.ChoiceField(choices=AmendmentStatus.choices)
+    agreement = ScopedPrimaryKeyRelatedField(Agreement)
+
+    class Meta:
+        model = Amendment
+        fields = ["agreement", *AMENDMENT_FIELDS]
+        validators: list = []  # the model's own checks run in the service, with the admin's messages
+
+
+class AmendmentChangeSerializer(serializers.ModelSerializer):
+    """Change an amendment: mark it effective or pending again (results under a pending amendment
+    are provisional), or correct its particulars. A new effective date moves the terms it made."""
+
+    status = serializers.ChoiceField(choices=AmendmentStatus.choices, required=False)
+
+    class Meta:
+        model = Amendment
+        fields = ["status", *AMENDMENT_FIELDS]
+        extra_kwargs = {name: {"required": False} for name in AMENDMENT_FIELDS}
+        validators: list = []
 
 
 class AgreementSerializer(serializers.ModelSerializer):
