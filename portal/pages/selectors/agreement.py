@@ -275,20 +275,15 @@ def _covenant_panel(covenant: Covenant, views: list[ResultView], *, today: dt.da
         is_ratio=bool(reference and reference.metric_kind == MetricKind.RATIO),
         each_borrower=bool(reference and reference.basis == "each_borrower"),
     )
-    notes = date_notes(versions)
     for view in views:
         view.is_ratio = panel.is_ratio
-        view.date_note = notes.get((view.result.terms_id, view.result.test_date), "")
+        view.date_note = date_note(view.result.inputs)
     return panel
 
 
-def date_notes(versions: list[CovenantTerms]) -> dict[tuple[int, dt.date], str]:
-    """Per (terms, test date), the flag of a schedule row whose date was read from what the
-    agreement prints: "date as printed: June, 2019 (no day printed: read as ...)" (no queries:
-    the schedules are loaded with the terms)."""
-    return {
-        (terms.pk, step.test_date): f"date as printed: {step.date_as_printed} ({step.date_reading})"
-        for terms in versions
-        for step in terms.schedule.all()
-        if step.date_reading
-    }
+def date_note(inputs: dict) -> str:
+    """The flag of the schedule row a result was tested against when its date was read from what
+    the agreement prints: "date as printed: June, 2019 (no day printed: read as ...)". Read from
+    the result's inputs, so a row that holds "thereafter" flags every later test it decides."""
+    reading = (inputs or {}).get("date_reading")
+    return f"date as printed: {inputs.get('date_as_printed', '')} ({reading})" if reading else ""
