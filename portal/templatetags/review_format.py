@@ -26,3 +26,12 @@ def plain(value: Any) -> str:
 @register.filter
 def field_name(name: str) -> str:
     return str(name).replace("_", " ")
+
+
+@register.filter
+def who(user: Any) -> str:
+    """A person by name (or username); a decision taken by no user, such as the seed documents'
+    stored decisions, is the system's."""
+    if user is None:
+        return "the system"
+    return user.get_full_name() or user.get_username()

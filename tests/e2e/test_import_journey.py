@@ -92,6 +92,7 @@ def test_an_agent_imports_an_amendment_corrects_a_value_and_sees_the_new_terms(p
         "() => (document.querySelector('#text-pane #passage') || {}).textContent?.includes('September 30, 2005')"
     )
     assert "(and thereafter)" in page.locator("#text-pane #passage").inner_text()
+    assert passage_in_view(page)
 
     # Accept everything but the signatures, a section at a time (htmx swaps each section).
     for section in ("instrument", "parties", "roles", "covenants", "conditions precedent"):
