@@ -2,21 +2,23 @@
 
 from django.db import models
 
+from syndicate import words as w
+
 
 class VoteNeeded(models.TextChoices):
     """The vote a decision of the Lenders needs, as loan agreements define them."""
 
-    REQUISITE = "requisite", "Requisite Lenders"
-    SUPERMAJORITY = "supermajority", "Supermajority Lenders"
-    ALL_LENDERS = "all_lenders", "All Lenders"
-    ALL_AFFECTED = "all_affected", "All affected Lenders"
+    REQUISITE = w.REQUISITE, w.VOTE_LABELS[w.REQUISITE]
+    SUPERMAJORITY = w.SUPERMAJORITY, w.VOTE_LABELS[w.SUPERMAJORITY]
+    ALL_LENDERS = w.ALL_LENDERS, w.VOTE_LABELS[w.ALL_LENDERS]
+    ALL_AFFECTED = w.ALL_AFFECTED, w.VOTE_LABELS[w.ALL_AFFECTED]
 
 
 class ShareBasis(models.TextChoices):
     """What a Lender's voting share is a share of."""
 
-    COMMITMENTS = "commitments", "aggregate Commitments"
-    LOANS_OUTSTANDING = "loans_outstanding", "Loans outstanding"
+    COMMITMENTS = w.COMMITMENTS, w.BASIS_LABELS[w.COMMITMENTS]
+    LOANS_OUTSTANDING = w.LOANS_OUTSTANDING, w.BASIS_LABELS[w.LOANS_OUTSTANDING]
 
 
 class Answer(models.TextChoices):
@@ -40,6 +42,6 @@ class RequestStatus(models.TextChoices):
 class Outcome(models.TextChoices):
     """Where a tally stands: reached, not reached, or unknown (the threshold is not set)."""
 
-    REACHED = "reached", "Threshold reached"
-    NOT_REACHED = "not_reached", "Threshold not reached"
-    UNKNOWN = "unknown", "Threshold unknown"
+    REACHED = w.REACHED, w.OUTCOME_LABELS[w.REACHED]
+    NOT_REACHED = w.NOT_REACHED, w.OUTCOME_LABELS[w.NOT_REACHED]
+    UNKNOWN = w.UNKNOWN, w.OUTCOME_LABELS[w.UNKNOWN]

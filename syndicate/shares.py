@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from compliance.formatting import percent as format_percent
-from syndicate.choices import Outcome, ShareBasis, VoteNeeded
+from syndicate import words as w
 
 __all__ = ["Share", "Threshold", "share_of"]
 
 ZERO = Decimal(0)
-PERCENT_VOTES = (VoteNeeded.REQUISITE, VoteNeeded.SUPERMAJORITY)
+PERCENT_VOTES = (w.REQUISITE, w.SUPERMAJORITY)
+ALL_VOTES = (w.ALL_LENDERS, w.ALL_AFFECTED)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Threshold:
     when the documents do not state it. All Lenders and all affected Lenders need no percent."""
 
     vote: str
-    basis: str = ShareBasis.COMMITMENTS
+    basis: str = w.COMMITMENTS
     percent: Decimal | None = None
     more_than: bool = True
     demo: bool = False
@@ -60,14 +61,14 @@ class Threshold:
 
     def wording(self) -> str:
         """ "more than 50% of aggregate Commitments", "every Lender", "not set"."""
-        if self.vote == VoteNeeded.ALL_LENDERS:
+        if self.vote == w.ALL_LENDERS:
             return "every Lender"
-        if self.vote == VoteNeeded.ALL_AFFECTED:
+        if self.vote == w.ALL_AFFECTED:
             return "every affected Lender"
         if self.percent is None:
             return "not set"
         comparison = "more than" if self.more_than else "at least"
-        return f"{comparison} {format_percent(self.percent, places=None)} of {ShareBasis(self.basis).label}"
+        return f"{comparison} {format_percent(self.percent, places=None)} of {w.BASIS_LABELS[self.basis]}"
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,17 @@ class Share:
     @property
     def outcome(self) -> str:
         if self.reached is None:
-            return Outcome.UNKNOWN
-        return Outcome.REACHED if self.reached else Outcome.NOT_REACHED
+            return w.UNKNOWN
+        return w.REACHED if self.reached else w.NOT_REACHED
 
     def describe(self) -> str:
         """One sentence: the vote, the share in favour, what is needed, and why it is unknown."""
-        label = VoteNeeded(self.vote).label
+        label = w.VOTE_LABELS[self.vote]
         shown = format_percent(self.percent, places=1) if self.percent is not None else "no share"
         needed = self.threshold.wording() if self.threshold else "not set"
-        text = f"{label}: {shown} of {ShareBasis(self.basis).label} in favour, {needed} needed"
+        text = f"{label}: {shown} of {w.BASIS_LABELS[self.basis]} in favour, {needed} needed"
         if self.vote in PERCENT_VOTES and (self.threshold is None or self.threshold.percent is None):
-            text = f"{label}: {shown} of {ShareBasis(self.basis).label} in favour; the threshold is not set"
+            text = f"{label}: {shown} of {w.BASIS_LABELS[self.basis]} in favour; the threshold is not set"
         return f"{text}. {self.reason}".strip() if self.reason else text
 
 
@@ -109,7 +110,7 @@ def _reached(vote: str, threshold: Threshold | None, held: Decimal, aggregate: D
              outstanding: frozenset[int], needed: frozenset[int]) -> tuple[bool | None, str]:  # fmt: skip
     if aggregate == ZERO:
         return None, "No commitments are recorded on this date."
-    if vote in (VoteNeeded.ALL_LENDERS, VoteNeeded.ALL_AFFECTED):
+    if vote in ALL_VOTES:
         if not needed:
             return None, "No Lender is named as affected."
         return not outstanding, ""
@@ -125,9 +126,9 @@ def share_of(
     in_favour: Iterable[int],
     *,
     defaulting: Iterable[int] = (),
-    vote: str = VoteNeeded.REQUISITE,
+    vote: str = w.REQUISITE,
     threshold: Threshold | None = None,
-    basis: str = ShareBasis.COMMITMENTS,
+    basis: str = w.COMMITMENTS,
     on: dt.date,
     affected: Iterable[int] | None = None,
 ) -> Share:
@@ -139,10 +140,10 @@ def share_of(
     aggregate = sum(counted.values(), ZERO)
     held = sum((counted[lender] for lender in favour), ZERO)
     # Who must be in favour for a vote of all (affected) Lenders: those holding something.
-    needed = frozenset(affected or ()) & counted.keys() if vote == VoteNeeded.ALL_AFFECTED else frozenset(counted)
-    outstanding = needed - favour if vote in (VoteNeeded.ALL_LENDERS, VoteNeeded.ALL_AFFECTED) else frozenset()
+    needed = frozenset(affected or ()) & counted.keys() if vote == w.ALL_AFFECTED else frozenset(counted)
+    outstanding = needed - favour if vote in ALL_VOTES else frozenset()
     reached, reason = _reached(vote, threshold, held, aggregate, outstanding, needed)
-    if vote == VoteNeeded.ALL_AFFECTED and affected is None and aggregate:
+    if vote == w.ALL_AFFECTED and affected is None and aggregate:
         reached, reason = None, "The Lenders affected are not named."
     return Share(
         vote=vote,
