@@ -76,46 +76,79 @@ tabled AS MATERIALIZED (
     LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = 'breach')
     WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM visible))
 ),
-listed AS (SELECT * FROM visible ORDER BY name, id LIMIT %(page)s),
--- Late financials: quarters some Borrower of an agreement has not filed (fewer current statements
--- than Borrowers, or none at all for a quarter a schedule tests) whose deadline has passed, then
--- the Borrowers without a current statement for them.
-filed AS MATERIALIZED (
-    SELECT s.agreement_id, s.period_end, COUNT(*) AS n FROM statements_financialstatement s
-    WHERE s.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND s.status = 'current'
-    GROUP BY s.agreement_id, s.period_end
+listed AS (SELECT * FROM visible ORDER BY name, id LIMIT %(page)s)
+"""
+
+# The late financials of the agreements of a CTE ``visible`` (id, name, reporting_deadline_days).
+_LATE = """
+-- Late financials, the rule of compliance.late_financials for these agreements' terms (one
+-- version of each covenant's terms, tested at calendar quarter ends), worked out once per shape
+-- of terms as the rule does (covenants drafted alike share one): every test date up to today
+-- (each schedule row's date, and each quarter end after a row applying thereafter until the next
+-- row, up to 40 of them), the quarters of each test's windows (both sides of a ratio, up to 12:
+-- constant bounds, so that the planner knows how many rows a series makes); then per agreement
+-- those past their deadline, the latest 8, and each Borrower holding the role on the quarter end
+-- without a current statement for it.
+terms_shape AS MATERIALIZED (
+    SELECT c.agreement_id, t.metric_kind || ':' || t.window_periods || ':'
+           || COALESCE(t.denominator_window_periods, t.window_periods) || ':'
+           || string_agg(st.test_date::text || CASE WHEN st.applies_thereafter THEN '+' ELSE '' END, ','
+                         ORDER BY st.test_date) AS shape
+    FROM covenants_covenantterms t JOIN covenants_covenant c ON c.id = t.covenant_id
+    JOIN covenants_thresholdstep st ON st.terms_id = t.id AND t.effective_from <= st.test_date
+    WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND t.action <> 'delete'
+    GROUP BY t.id, c.agreement_id
 ),
-borrowers AS MATERIALIZED (
-    SELECT r.agreement_id, r.party_id, r.holds_from, r.holds_to FROM covenants_agreementrole r
-    WHERE r.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND r.role = 'borrower'
+steps AS (
+    SELECT sh.shape, split_part(sh.shape, ':', 1) AS metric_kind, split_part(sh.shape, ':', 2)::int AS window_periods,
+           split_part(sh.shape, ':', 3)::int AS den, rtrim(e, '+')::date AS test_date, e LIKE '%%+' AS thereafter,
+           LEAD(rtrim(e, '+')::date) OVER (PARTITION BY sh.shape ORDER BY rtrim(e, '+')::date) AS next_date
+    FROM (SELECT DISTINCT shape FROM terms_shape) sh, unnest(string_to_array(split_part(sh.shape, ':', 4), ',')) AS e
 ),
-short AS (
-    SELECT f.agreement_id, f.period_end FROM filed f
-    JOIN (SELECT agreement_id, COUNT(*) AS n FROM borrowers GROUP BY agreement_id) b USING (agreement_id)
-    WHERE f.n < b.n
+tests AS (
+    SELECT shape, metric_kind, window_periods, den, test_date AS day FROM steps WHERE test_date <= %(today)s
     UNION
-    SELECT c.agreement_id, st.test_date FROM covenants_thresholdstep st
-    JOIN covenants_covenantterms t ON t.id = st.terms_id JOIN covenants_covenant c ON c.id = t.covenant_id
-    WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM visible))
-      AND NOT EXISTS (SELECT 1 FROM filed f WHERE f.agreement_id = c.agreement_id AND f.period_end = st.test_date)
+    SELECT s.shape, s.metric_kind, s.window_periods, s.den, q.day
+    FROM steps s, LATERAL (
+        SELECT (date_trunc('quarter', s.test_date) + make_interval(months => 3 * k + 3) - interval '1 day')::date AS day
+        FROM generate_series(1, 40) AS k
+    ) q
+    WHERE s.thereafter AND q.day <= LEAST(COALESCE(s.next_date - 1, %(today)s), %(today)s)
+),
+shape_needs AS MATERIALIZED (
+    SELECT DISTINCT t.shape, (date_trunc('quarter', t.day) - make_interval(months => 3 * k)
+           + interval '3 months' - interval '1 day')::date AS period_end
+    FROM tests t, generate_series(0, 11) AS k
+    WHERE k < GREATEST(t.window_periods, CASE WHEN t.metric_kind = 'ratio' THEN t.den ELSE 1 END)
+),
+needed AS (
+    SELECT DISTINCT ts.agreement_id, n.period_end FROM terms_shape ts JOIN shape_needs n ON n.shape = ts.shape
+),
+due AS (
+    SELECT agreement_id, agreement_name, period_end, due_on FROM (
+        SELECT n.agreement_id, v.name AS agreement_name, n.period_end,
+               n.period_end + v.reporting_deadline_days AS due_on,
+               ROW_NUMBER() OVER (PARTITION BY n.agreement_id ORDER BY n.period_end DESC) AS back
+        FROM needed n JOIN visible v ON v.id = n.agreement_id
+        WHERE n.period_end + v.reporting_deadline_days < %(today)s
+    ) ranked WHERE back <= %(lookback)s
 ),
 late AS (
-    SELECT v.id AS agreement_id, v.name AS agreement_name, q.period_end,
-           q.period_end + v.reporting_deadline_days AS due_on, p.legal_name
-    FROM short q
-    JOIN visible v ON v.id = q.agreement_id AND q.period_end + v.reporting_deadline_days < %(today)s
-    JOIN borrowers r ON r.agreement_id = q.agreement_id
+    SELECT d.agreement_id, d.agreement_name, d.period_end, d.due_on, p.legal_name
+    FROM due d JOIN covenants_agreementrole r ON r.agreement_id = d.agreement_id AND r.role = 'borrower'
     JOIN parties_party p ON p.id = r.party_id
-    WHERE (r.holds_from IS NULL OR r.holds_from <= q.period_end) AND (r.holds_to IS NULL OR q.period_end <= r.holds_to)
+    WHERE (r.holds_from IS NULL OR r.holds_from <= d.period_end) AND (r.holds_to IS NULL OR d.period_end <= r.holds_to)
       AND NOT EXISTS (
-        SELECT 1 FROM statements_financialstatement s WHERE s.agreement_id = q.agreement_id
-        AND s.borrower_id = r.party_id AND s.period_end = q.period_end AND s.status = 'current')
+        SELECT 1 FROM statements_financialstatement s WHERE s.agreement_id = d.agreement_id
+        AND s.borrower_id = r.party_id AND s.period_end = d.period_end AND s.status = 'current')
 )
 """
 
 DASHBOARD_SQL = (
     "WITH "
     + _TABLED
+    + ",\n"
+    + _LATE
     + "\nUNION ALL\n".join(
         [
             # The filter's choices: every agreement.
@@ -160,8 +193,8 @@ DASHBOARD_SQL = (
             ),
             _part(
                 "summary_late",
-                "FROM listed l JOIN late ON late.agreement_id = l.id GROUP BY l.id",
-                agreement_id="l.id",
+                "FROM late WHERE agreement_id = ANY(ARRAY(SELECT id FROM listed)) GROUP BY agreement_id",
+                agreement_id="agreement_id",
                 n="COUNT(*)",
             ),
             # The late financials: every one counted, the first page shown, grouped by quarter.
@@ -180,7 +213,8 @@ DASHBOARD_SQL = (
     )
 )
 
-AGREEMENT_SQL = """
+AGREEMENT_SQL = (
+    """
 WITH
 agreement AS MATERIALIZED (
     SELECT a.* FROM covenants_agreement a WHERE a.id = %(agreement)s AND a.id IN (
@@ -197,103 +231,95 @@ terms AS MATERIALIZED (
     WHERE c.agreement_id = (SELECT id FROM agreement) AND t.effective_from <= %(today)s
     ORDER BY t.covenant_id, t.effective_from DESC, t.id DESC
 ),
-quarters AS (
-    SELECT DISTINCT s.period_end FROM statements_financialstatement s WHERE s.agreement_id = (SELECT id FROM agreement)
-)
-""" + "\nUNION ALL\n".join(
-    [
-        _part(
-            "agreement",
-            "FROM agreement",
-            id="id",
-            name="name",
-            section="contract_number",
-            label="title || ' / ' || governing_law",
-            day="dated_as_of",
-            day2="effective_on",
-        ),
-        _part(
-            "role",
-            """FROM covenants_agreementrole r JOIN parties_party p ON p.id = r.party_id
+visible AS MATERIALIZED (SELECT id, name, reporting_deadline_days FROM agreement),
+"""
+    + _LATE
+    + "\n"
+    + "\nUNION ALL\n".join(
+        [
+            _part(
+                "agreement",
+                "FROM agreement",
+                id="id",
+                name="name",
+                section="contract_number",
+                label="title || ' / ' || governing_law",
+                day="dated_as_of",
+                day2="effective_on",
+            ),
+            _part(
+                "role",
+                """FROM covenants_agreementrole r JOIN parties_party p ON p.id = r.party_id
                 WHERE r.agreement_id = (SELECT id FROM agreement)""",
-            id="r.id",
-            name="p.legal_name",
-            status="r.role",
-            label="r.defined_term || ' / ' || r.capacity_as_printed",
-            day="r.holds_from",
-            day2="r.holds_to",
-        ),
-        _part(
-            "amendment",
-            """FROM covenants_amendment am
+                id="r.id",
+                name="p.legal_name",
+                status="r.role",
+                label="r.defined_term || ' / ' || r.capacity_as_printed",
+                day="r.holds_from",
+                day2="r.holds_to",
+            ),
+            _part(
+                "amendment",
+                """FROM covenants_amendment am
                 LEFT JOIN covenants_conditionprecedent cp ON cp.amendment_id = am.id
                 WHERE am.agreement_id = (SELECT id FROM agreement)""",
-            id="am.id",
-            name="am.title",
-            status="am.status",
-            label="cp.description",
-            day="am.dated_as_of",
-            day2="cp.deadline",
-        ),
-        _part(
-            "terms",
-            "FROM terms",
-            id="covenant_id",
-            section="section",
-            name="covenant_name || ' / ' || COALESCE(amendment_title, '')",
-            label="reading || ' / ' || text_as_printed",
-            status="direction || ' / ' || metric_kind || ' / ' || basis",
-            day="effective_from",
-        ),
-        _part(
-            "step",
-            "FROM covenants_thresholdstep st JOIN terms t ON t.id = st.terms_id",
-            id="t.covenant_id",
-            day="st.test_date",
-            flag="st.applies_thereafter",
-            threshold="st.threshold",
-            label="st.amount_as_printed",
-            status="st.threshold_state",
-        ),
-        _part(
-            "result",
-            """FROM compliance_covenanttestresult r JOIN covenants_covenant c ON c.id = r.covenant_id
+                id="am.id",
+                name="am.title",
+                status="am.status",
+                label="cp.description",
+                day="am.dated_as_of",
+                day2="cp.deadline",
+            ),
+            _part(
+                "terms",
+                "FROM terms",
+                id="covenant_id",
+                section="section",
+                name="covenant_name || ' / ' || COALESCE(amendment_title, '')",
+                label="reading || ' / ' || text_as_printed",
+                status="direction || ' / ' || metric_kind || ' / ' || basis",
+                day="effective_from",
+            ),
+            _part(
+                "step",
+                "FROM covenants_thresholdstep st JOIN terms t ON t.id = st.terms_id",
+                id="t.covenant_id",
+                day="st.test_date",
+                flag="st.applies_thereafter",
+                threshold="st.threshold",
+                label="st.amount_as_printed",
+                status="st.threshold_state",
+            ),
+            _part(
+                "result",
+                """FROM compliance_covenanttestresult r JOIN covenants_covenant c ON c.id = r.covenant_id
                 LEFT JOIN parties_party p ON p.id = r.borrower_id
                 WHERE r.agreement_id = (SELECT id FROM agreement) AND r.is_current""",
-            id="r.id",
-            agreement_id="r.covenant_id",
-            day="r.test_date",
-            name="p.legal_name",
-            label="r.explanation",
-            status=("CASE WHEN r.status = 'compliant' AND r.near_breach THEN %(near)s ELSE r.status END"),
-            value="r.value",
-            threshold="r.threshold",
-            headroom="r.headroom",
-            headroom_percent="r.headroom_percent",
-            flag="r.provisional",
-            doc="r.inputs",
-        ),
-        # The files the figures came from (every statement of the agreement).
-        _part(
-            "source",
-            """FROM statements_financialstatement s JOIN statements_statementupload u ON u.id = s.upload_id
+                id="r.id",
+                agreement_id="r.covenant_id",
+                day="r.test_date",
+                name="p.legal_name",
+                label="r.explanation",
+                status=("CASE WHEN r.status = 'compliant' AND r.near_breach THEN %(near)s ELSE r.status END"),
+                value="r.value",
+                threshold="r.threshold",
+                headroom="r.headroom",
+                headroom_percent="r.headroom_percent",
+                flag="r.provisional",
+                doc="r.inputs",
+            ),
+            # The files the figures came from (every statement of the agreement).
+            _part(
+                "source",
+                """FROM statements_financialstatement s JOIN statements_statementupload u ON u.id = s.upload_id
                 WHERE s.agreement_id = (SELECT id FROM agreement)""",
-            id="s.id",
-            name="u.filename",
-            day="s.submitted_at",
-        ),
-        _part(
-            "late",
-            """FROM quarters q CROSS JOIN agreement a
-                JOIN covenants_agreementrole r ON r.agreement_id = a.id AND r.role = 'borrower'
-                JOIN parties_party p ON p.id = r.party_id
-                WHERE q.period_end + a.reporting_deadline_days < %(today)s
-                  AND NOT EXISTS (SELECT 1 FROM statements_financialstatement s WHERE s.agreement_id = a.id
-                      AND s.borrower_id = r.party_id AND s.period_end = q.period_end AND s.status = 'current')""",
-            name="p.legal_name",
-            day="q.period_end",
-        ),
-    ]
+                id="s.id",
+                name="u.filename",
+                day="s.submitted_at",
+            ),
+            _part("late", "FROM late", name="legal_name", day="period_end", day2="due_on"),
+        ]
+    )
 )
 
 
@@ -311,9 +337,17 @@ def _fetch_json(sql: str, params: dict) -> tuple[list[tuple], str]:
 
 def dashboard_floor(user_id: int, *, today: dt.date) -> tuple[list[tuple], str]:
     """The dashboard's rows, fetched in one statement, and their JSON."""
-    return _fetch_json(DASHBOARD_SQL, {"user": user_id, "today": today, "near": NEAR_BREACH, "page": PAGE_SIZE})
+    params = {"user": user_id, "today": today, "near": NEAR_BREACH, "page": PAGE_SIZE, "lookback": _lookback()}
+    return _fetch_json(DASHBOARD_SQL, params)
 
 
 def agreement_floor(user_id: int, agreement_id: int, *, today: dt.date) -> tuple[list[tuple], str]:
     """The agreement page's rows, fetched in one statement, and their JSON."""
-    return _fetch_json(AGREEMENT_SQL, {"user": user_id, "agreement": agreement_id, "today": today, "near": NEAR_BREACH})
+    params = {"user": user_id, "agreement": agreement_id, "today": today, "near": NEAR_BREACH, "lookback": _lookback()}
+    return _fetch_json(AGREEMENT_SQL, params)
+
+
+def _lookback() -> int:
+    from django.conf import settings
+
+    return settings.ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS

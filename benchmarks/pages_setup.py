@@ -38,6 +38,9 @@ LONG_QUARTERS = 40
 SHORT_QUARTERS = 4
 LAST_QUARTER = dt.date(2024, 12, 31)
 QUARTERS_AGREEMENT_NAME = "Benchmark Quarters Agreement, {quarters} quarters"
+# The pages' "today": as on the real date, long after the evaluation date with no statement
+# since, so every Borrower owes the eight latest quarters the covenants need (the look-back).
+PAGES_TODAY = dt.date(2026, 12, 1)
 QUARTERS_SEED = 20250214
 
 

@@ -9,9 +9,11 @@ the request's transaction) and the templates. The floor of a page is one SQL sta
 fetches the rows the page shows, and ``json.dumps`` of them (benchmarks/pages_floor.py).
 Query counts are those of the whole request, at both sizes: they must be equal.
 
-"Today" is the portfolio's evaluation date (benchmarks.generate.AS_OF) while the pages are
-requested: the late financials and the terms in force are those of the date the results were
-computed for, so the figures do not drift with the calendar.
+"Today" is a fixed date (benchmarks.pages_setup.PAGES_TODAY) while the pages are requested,
+nearly two years after the portfolio's evaluation date, as on the real date: no statement has
+come since, so every Borrower of every agreement is late with the eight quarters the look-back
+keeps, and the pages and their floors find them all; fixed, so the figures do not drift with
+the calendar.
 """
 
 from __future__ import annotations
@@ -45,10 +47,16 @@ agreement (the filter lists them all), the counts by status, the first page of t
 table, the first page of the agreements with their counts and the late financials; for the
 agreement page, the agreement, its parties, amendments, terms in force and schedules, every
 result with its explanation and inputs, the files of the statements and the late financials.
-"Today" is the portfolio's evaluation date, 2025-02-14: the portfolio's missing statements are of
-its last quarter, due that day, so its late financials are none (the work of finding them is done
-all the same); each quarters agreement has one. Query counts are those of the whole request. Pages
-and floors are interleaved, each requested five times per run.
+"Today" is 2026-12-01, where late financials exist at portfolio scale: the results are those of the
+evaluation as of 2025-02-14, and no statement has come since, so every Borrower of every agreement
+owes the seven quarters since (the look-back's eight with the last quarter on file, whose few missing
+statements are late too): 35,023 late statements for the Lender in 1,000 agreements, 35 on the
+agreement of 40 quarters. Both floors compute the late
+financials by the rule (`compliance.late_financials`) in SQL: the test dates of the schedules
+(thereafter ones as generated quarter ends), the quarters of their windows, the deadline and the
+look-back, and the Borrowers without a current statement; the dashboard's floor counts them all and
+lists the first page of them grouped by quarter, as the page does. Query counts are those of the
+whole request. Pages and floors are interleaved, each requested five times per run.
 """
 
 FINDINGS = """
@@ -122,11 +130,11 @@ both the pages' and the requests' changes below; the tables above have this run'
 
 
 @contextmanager
-def as_of_portfolio_date() -> Iterator[None]:
-    """The pages' "today" is the portfolio's evaluation date while they are requested."""
-    from benchmarks.generate import AS_OF
+def as_of_pages_date() -> Iterator[None]:
+    """The pages' "today" is benchmarks.pages_setup.PAGES_TODAY while they are requested."""
+    from benchmarks.pages_setup import PAGES_TODAY
 
-    with mock.patch("django.utils.timezone.localdate", return_value=AS_OF):
+    with mock.patch("django.utils.timezone.localdate", return_value=PAGES_TODAY):
         yield
 
 
@@ -188,7 +196,7 @@ def run(ctx: Context) -> Section:
     from django.contrib.auth import get_user_model
 
     from benchmarks import pages_floor, pages_setup
-    from benchmarks.generate import AS_OF
+    from benchmarks.pages_setup import PAGES_TODAY as TODAY
     from portal.pages import selectors as page_selectors
 
     ctx.portfolio(AGREEMENTS)
@@ -210,7 +218,7 @@ def run(ctx: Context) -> Section:
     section = Section(3, title, summary=SUMMARY)
     long_url, short_url = f"/agreements/{long_id}/", f"/agreements/{short_id}/"
 
-    with warnings.catch_warnings(), as_of_portfolio_date():
+    with warnings.catch_warnings(), as_of_pages_date():
         # The static files are not collected here; the middleware says so once, harmlessly.
         warnings.filterwarnings("ignore", message="No directory at")
         clients = {
@@ -253,34 +261,39 @@ def run(ctx: Context) -> Section:
 
         # --- The floors fetch what the pages show. -------------------------------------------------
         floors: dict[str, Callable[[], tuple]] = {
-            big_label: lambda: pages_floor.dashboard_floor(users[big.username].pk, today=AS_OF),
-            small_label: lambda: pages_floor.dashboard_floor(users[small.username].pk, today=AS_OF),
-            long_label: lambda: pages_floor.agreement_floor(users[pages_user].pk, long_id, today=AS_OF),
-            short_label: lambda: pages_floor.agreement_floor(users[pages_user].pk, short_id, today=AS_OF),
+            big_label: lambda: pages_floor.dashboard_floor(users[big.username].pk, today=TODAY),
+            small_label: lambda: pages_floor.dashboard_floor(users[small.username].pk, today=TODAY),
+            long_label: lambda: pages_floor.agreement_floor(users[pages_user].pk, long_id, today=TODAY),
+            short_label: lambda: pages_floor.agreement_floor(users[pages_user].pk, short_id, today=TODAY),
         }
         for label in (big_label, small_label):
             rows, _ = floors[label]()
             username = big.username if label == big_label else small.username
-            board = page_selectors.portfolio_dashboard(users[username], today=AS_OF)
+            board = page_selectors.portfolio_dashboard(users[username], today=TODAY)
             on_page = [(r.covenant.pk, r.view.result.pk if r.view else None) for r in board.rows]
             in_floor = [(row[15]["covenant"], row[2]) for row in rows if row[0] == "row"]
             late = next((row[9] for row in rows if row[0] == "late"), 0)
             section.checks.append(
                 Check(
                     f"the floor fetches the rows the page shows ({label})",
-                    on_page == in_floor and late == len(board.late),
-                    f"the covenants table's {len(on_page)} rows in the same order, {len(board.late)} late financials",
+                    on_page == in_floor and late == board.late_count,
+                    f"the covenants table's {len(on_page)} rows in the same order, {board.late_count:,} late "
+                    f"financials (the floor: {late:,})",
                 )
             )
         for label in (long_label, short_label):
             rows, text = floors[label]()
             on_page = sorted(int(pk) for pk in re.findall(r'id="result-(\d+)"', shown[label]))
             in_floor = sorted(row[2] for row in rows if row[0] == "result")
+            agreement_id = long_id if label == long_label else short_id
+            late = len(page_selectors.agreement_page(users[pages_user], agreement_id, today=TODAY).late)
+            late_in_floor = sum(1 for row in rows if row[0] == "late")
             section.checks.append(
                 Check(
-                    f"the floor fetches the results the page shows ({label})",
-                    on_page == in_floor,
-                    f"{len(on_page)} results, {len(text) / 1024:,.0f} KB of JSON against "
+                    f"the floor fetches the results and late financials the page shows ({label})",
+                    on_page == in_floor and late == late_in_floor,
+                    f"{len(on_page)} results, {late} late financials (the floor: {late_in_floor}), "
+                    f"{len(text) / 1024:,.0f} KB of JSON against "
                     f"{len(shown[label]) / 1024:,.0f} KB of HTML",
                 )
             )
