@@ -28,6 +28,8 @@ from benchmarks.harness import Check, Context, Figure, Ratio, Sample, Section, T
 from benchmarks.workloads.evaluation import AGREEMENTS
 
 TARGET = Target(high=3)
+# The dashboard's, on a date where late financials exist at portfolio scale (issue 16).
+DASHBOARD_TARGET = Target(high=2)
 # A request takes a tenth of a second: each side-by-side run requests every page this many times,
 # which steadies the medians on a shared machine at little cost.
 REQUESTS_PER_RUN = 5
@@ -310,7 +312,8 @@ def run(ctx: Context) -> Section:
         page.note = f"{counts[label]} queries, {len(shown[label]) / 1024:,.0f} KB"
         section.figures += [page, floor]
         big_size = label in (big_label, long_label)
-        section.ratios.append(Ratio(f"{label} / its floor", page, floor, TARGET if big_size else None))
+        target = DASHBOARD_TARGET if label == big_label else TARGET
+        section.ratios.append(Ratio(f"{label} / its floor", page, floor, target if big_size else None))
     more_agreements = f"{len(big.agreement_ids) - len(small.agreement_ids):,} agreements"
     more_quarters = f"{pages_setup.LONG_QUARTERS - pages_setup.SHORT_QUARTERS} quarters"
     for larger, smaller, what in ((big_label, small_label, more_agreements), (long_label, short_label, more_quarters)):
