@@ -58,6 +58,16 @@ class VoteForm(forms.Form):
     def __init__(self, *args: object, lenders: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["lender"].choices = lenders
+        self.lenders = lenders
+        if len(lenders) == 1:  # a signatory of one Lender answers for it without choosing
+            self.fields["lender"].required = False
+            self.fields["lender"].initial = lenders[0][0]
+
+    def clean_lender(self) -> int:
+        lender = self.cleaned_data.get("lender")
+        if lender in (None, "") and len(self.lenders) == 1:
+            return self.lenders[0][0]
+        return lender
 
 
 def documents_for(agreement: Agreement) -> QuerySet[Document]:

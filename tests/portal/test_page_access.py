@@ -41,6 +41,7 @@ from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
 from tests.execution.page_cases import execution_cases
 from tests.factories import administrator, member, outsider, second_facility
 from tests.shared_deals import CIBC, FIRST_UNION, delta_deal, gamma_deal, revenue_rows
+from tests.syndicate.page_cases import syndicate_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -384,6 +385,9 @@ CASES |= {
 # Execution by counterparts: signature pages, signing, counterparts, revocations, conditions.
 CASES |= execution_cases(Case)
 
+# Consent requests: the request and its document, the live tally, opening, voting and closing.
+CASES |= syndicate_cases(Case)
+
 
 def test_every_page_of_the_site_has_a_case():
     routes = site_routes()
@@ -504,6 +508,8 @@ AGREEMENT_LOOKUPS = (
     "covenant__agreement",
     "terms__covenant__agreement",
     "amendment__agreement",
+    "facility__agreement",
+    "request__agreement",
     "statement__agreement",
     "alert__agreement",
     "delivery__alert__agreement",
