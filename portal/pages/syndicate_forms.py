@@ -8,8 +8,10 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from covenants.choices import Role
 from covenants.models import Agreement
 from documents.models import Document
+from parties.models import Party
 from syndicate.choices import Answer, RequestKind, VoteNeeded
 
 
@@ -32,10 +34,19 @@ class ConsentRequestForm(forms.Form):
     )
     consent_fee = forms.DecimalField(required=False, min_value=0, max_digits=20, decimal_places=2)
     consent_fee_terms = forms.CharField(required=False, max_length=255)
+    affected_lenders = forms.ModelMultipleChoiceField(
+        queryset=Party.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For a vote of all affected Lenders: the Lenders the amendment or waiver affects.",
+    )
 
-    def __init__(self, *args: object, documents: QuerySet[Document], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, documents: QuerySet[Document], lenders: QuerySet[Party], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["document"].queryset = documents
+        self.fields["affected_lenders"].queryset = lenders
 
     def clean_deadline(self) -> dt.datetime:
         deadline = self.cleaned_data["deadline"]
@@ -68,6 +79,11 @@ class VoteForm(forms.Form):
         if lender in (None, "") and len(self.lenders) == 1:
             return self.lenders[0][0]
         return lender
+
+
+def lenders_of(agreement: Agreement) -> QuerySet[Party]:
+    """The agreement's Lenders, for choosing those an amendment affects."""
+    return Party.objects.filter(agreement_roles__agreement=agreement, agreement_roles__role=Role.LENDER).distinct()
 
 
 def documents_for(agreement: Agreement) -> QuerySet[Document]:

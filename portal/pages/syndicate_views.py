@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from covenants.access import may, visible
 from covenants.models import Agreement
 from parties.models import Party
-from portal.pages.syndicate_forms import ConsentRequestForm, VoteForm, documents_for
+from portal.pages.syndicate_forms import ConsentRequestForm, VoteForm, documents_for, lenders_of
 from syndicate import consents
 from syndicate.models import ConsentRequest, Vote
 from syndicate.scopes import signatory_lenders
@@ -144,7 +144,7 @@ def request_open(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(visible(request.user, Agreement), pk=pk)
     if not may(request.user, "administer", agreement):
         raise PermissionDenied("Only the Agents of this agreement and administrators may open a consent request.")
-    form = ConsentRequestForm(request.POST or None, documents=documents_for(agreement))
+    form = ConsentRequestForm(request.POST or None, documents=documents_for(agreement), lenders=lenders_of(agreement))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -152,6 +152,7 @@ def request_open(request: HttpRequest, pk: int) -> HttpResponse:
                 agreement_id=agreement.pk, document_id=data["document"].pk, title=data["title"], kind=data["kind"],
                 vote_needed=data["vote_needed"], deadline=data["deadline"], record_date=data["record_date"],
                 consent_fee=data["consent_fee"], consent_fee_terms=data["consent_fee_terms"], opened_by=request.user,
+                affected_lender_ids=[party.pk for party in data["affected_lenders"]],
             )  # fmt: skip
         except SyndicateRefused as refusal:
             form.add_error(None, str(refusal))

@@ -151,3 +151,18 @@ def test_the_deadline_reminder_is_raised_once(syndicate):
     assert consent_deadlines_remind() == 0
     assert kinds().count(AlertKind.CONSENT_DEADLINE_APPROACHING) == 1
     assert Alert.objects.get(kind=AlertKind.CONSENT_DEADLINE_APPROACHING).link_path.endswith(f"/{request.pk}/")
+
+
+def test_each_alert_reaches_each_user_of_the_agreement_once(syndicate):
+    from alerts.choices import AlertChannel
+    from alerts.models import AlertDelivery
+    from syndicate.alerts import consent_alert_opened
+
+    request = open_request(syndicate)
+    assert consent_alert_opened(request) is None  # raised again: nothing new
+    alert = Alert.objects.get(kind=AlertKind.CONSENT_REQUESTED)
+    inbox = AlertDelivery.objects.filter(alert=alert, channel=AlertChannel.IN_APP)
+    users = set(inbox.values_list("user__username", flat=True))
+    assert {"vale.agent", "vale.lender", "vale.borrower", "vale.life.signer", "vale.mutual.signer"} <= users
+    assert inbox.count() == len(users)
+    assert AlertDelivery.objects.filter(alert=alert, channel=AlertChannel.EMAIL).count() == len(users)

@@ -76,3 +76,25 @@ def test_an_agent_of_another_agreement_sees_nothing(client, syndicate):
         assert client.get(reverse(name, args=[request.pk])).status_code == 404, name
     assert client.post(reverse("syndicate:close", args=[request.pk])).status_code == 404
     assert "Amendment No. 1" not in client.get(reverse("syndicate:inbox")).content.decode()
+
+
+def test_a_vote_of_all_affected_lenders_names_them_on_the_form(client, syndicate):
+    client.force_login(syndicate.deal.users["agent"])
+    deadline = timezone.localtime(timezone.now() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    form = {"document": syndicate.document.pk, "title": "Waiver No. 2", "kind": "waiver",
+            "vote_needed": "all_affected", "deadline": deadline}  # fmt: skip
+    refused = client.post(reverse("syndicate:request_open", args=[syndicate.agreement.pk]), form)
+    assert refused.status_code == 400
+    assert "must name the Lenders affected" in refused.content.decode()
+    affected = [syndicate.lenders["life"].pk, syndicate.lenders["mutual"].pk]
+    opened = client.post(
+        reverse("syndicate:request_open", args=[syndicate.agreement.pk]), {**form, "affected_lenders": affected}
+    )
+    assert opened.status_code == 302
+    request = ConsentRequest.objects.get()
+    assert sorted(request.affected_lenders.values_list("pk", flat=True)) == sorted(affected)
+    client.force_login(syndicate.signatories["life"])
+    client.post(reverse("syndicate:vote", args=[request.pk]), {"answer": "consent"})
+    client.force_login(syndicate.deal.users["agent"])
+    text = client.get(reverse("syndicate:request", args=[request.pk])).content.decode()
+    assert "All affected Lenders" in text and 'data-outcome="not_reached"' in text
