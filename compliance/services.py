@@ -24,7 +24,7 @@ from django.utils import timezone
 from compliance.models import ComplianceEvent, CovenantTestResult
 from covenants.models import Agreement
 
-from . import engine, selectors
+from . import engine, input_digests, selectors
 from .signals import events_recorded
 
 logger = logging.getLogger(__name__)
@@ -35,14 +35,17 @@ class EvaluationSummary:
     """Counts of what an evaluation wrote."""
 
     agreements: int = 0
+    skipped: int = 0  # agreements whose inputs had not changed since their last evaluation
     results: int = 0
     changed: int = 0
     events: list[ComplianceEvent] = field(default_factory=list)
 
 
-def agreement_evaluate(*, agreement_id: int, as_of: dt.date | None = None) -> EvaluationSummary:
+def agreement_evaluate(
+    *, agreement_id: int, as_of: dt.date | None = None, skip_unchanged: bool = True
+) -> EvaluationSummary:
     """Evaluate every covenant of one agreement and record what changed."""
-    return agreements_evaluate(agreement_ids=[agreement_id], as_of=as_of)
+    return agreements_evaluate(agreement_ids=[agreement_id], as_of=as_of, skip_unchanged=skip_unchanged)
 
 
 def agreement_evaluate_if_requested(*, agreement_id: int) -> EvaluationSummary | None:
@@ -74,13 +77,28 @@ _PK, _COVENANT, _TEST_DATE, _BORROWER, _STATUS, _NEAR_BREACH, _FINGERPRINT = ran
 _INSERT_BATCH = 2000
 
 
-def agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date | None = None) -> EvaluationSummary:
+def agreements_evaluate(
+    *, agreement_ids: Sequence[int], as_of: dt.date | None = None, skip_unchanged: bool = True
+) -> EvaluationSummary:
     """Evaluate a batch of agreements in a fixed number of queries and write results in bulk.
 
     A result that differs from the current one becomes the new current result; the old one
-    is kept, and a status change is recorded as a ComplianceEvent with both results."""
+    is kept, and a status change is recorded as a ComplianceEvent with both results.
+
+    An agreement whose inputs have not changed since its last evaluation (the digest of
+    everything the engine reads for it, the evaluation date's latest period end and the
+    engine's code: compliance.input_digests) is skipped, neither locked nor written: the same
+    inputs give the results already stored. ``skip_unchanged=False`` evaluates every one."""
+    day = as_of or timezone.localdate()
     with _garbage_collection_paused(), transaction.atomic():
-        return _agreements_evaluate(agreement_ids=agreement_ids, as_of=as_of or timezone.localdate())
+        chosen = input_digests.agreements_to_evaluate(agreement_ids, as_of=day, skip_unchanged=skip_unchanged)
+        summary = _agreements_evaluate(agreement_ids=chosen.ids, as_of=day) if chosen.ids else EvaluationSummary()
+        input_digests.inputs_digests_store(chosen.digests, as_of=day, now=timezone.now())
+        # Requests answered are cleared, and only where set: a run that changed nothing writes nothing.
+        if chosen.requested:
+            Agreement.objects.filter(pk__in=chosen.requested).update(evaluation_requested_at=None)
+        summary.agreements, summary.skipped = chosen.agreements, chosen.skipped
+        return summary
 
 
 @contextmanager
@@ -100,11 +118,10 @@ def _garbage_collection_paused() -> Iterator[None]:
 
 
 def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> EvaluationSummary:
-    # Lock the agreements: an evaluation never interleaves with a submission for them, so
-    # it always reads the latest committed figures and its writes are never lost.
-    ids = list(
-        Agreement.objects.select_for_update().filter(pk__in=agreement_ids).order_by("pk").values_list("pk", flat=True)
-    )
+    # The agreements come locked (input_digests.agreements_to_evaluate): an evaluation never
+    # interleaves with a submission for them, so it always reads the latest committed figures
+    # and its writes are never lost.
+    ids = list(agreement_ids)
     inputs = selectors.evaluation_inputs(ids, as_of=as_of)
     computed = [
         (agreement_id, result) for agreement_id in ids for result in engine.evaluate_agreement(inputs[agreement_id])
@@ -155,7 +172,6 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
     events = ComplianceEvent.objects.bulk_create(events, batch_size=_INSERT_BATCH)
     # Alerts are stored with the events that raise them: the receivers run in this transaction.
     events_recorded.send(sender=ComplianceEvent, events=events)
-    Agreement.objects.filter(pk__in=ids).update(evaluation_requested_at=None)
     return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
 
 
