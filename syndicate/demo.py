@@ -25,7 +25,7 @@ from django.db import transaction
 
 from covenants.choices import Role
 from covenants.models import Agreement, AgreementRole
-from covenants.seed_documents import (
+from documents.seed_names import (
     BANKBOSTON,
     CIBC,
     CSFB,

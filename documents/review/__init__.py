@@ -55,7 +55,14 @@ ValidationError naming the item and field for a value the models refuse; nothing
 - ``open_review(user, document, agreement=None) -> ImportReview``
 - ``decide(user, item, decision, value=None, note="") -> ReviewItem``
 - ``decide_section(user, review, section, decision, note="") -> int`` (items decided)
-- ``apply_review(user, review) -> Applied`` (rows created/updated, spans written)
+- ``apply_review(user, review) -> Applied`` (rows created/updated/removed, spans written). A
+  row the portal already holds is found by the row an earlier review of the same document
+  wrote for the key (so a party renamed since stays one party), else by its natural key; a
+  party found keeps the portal's name, and for agreements, amendments, parties and roles
+  what the value leaves blank is left as the portal holds it. New terms of a covenant go
+  through covenants.terms_services (the agreement is re-evaluated on commit); the terms a
+  document gives keep exactly its accepted schedule rows, and its signature pages exactly
+  its accepted blocks.
 - ``abandon_review(user, review) -> ImportReview``
 - ``add_item(user, review, *, key, section, label, value, note="") -> ReviewItem``: a fact the
   importer did not propose, added by the reviewer (an edit of an empty proposal, no span)

@@ -43,6 +43,21 @@ def record(item: ReviewItem, decision: str, value: Any, note: str, actor: Any) -
     return True
 
 
+def accept_pending(items: list[ReviewItem], actor: Any) -> int:
+    """Accept every pending item of a list at once (a command's review: the items its file
+    does not name), each decision kept as one at a time would be."""
+    pending = [item for item in items if item.decision == Decision.PENDING]
+    now = timezone.now()
+    by = actor if getattr(actor, "pk", None) else None
+    for item in pending:
+        item.decision, item.decided_by, item.decided_at = Decision.ACCEPTED, by, now
+    ReviewItem.objects.bulk_update(pending, ["decision", "decided_by", "decided_at"])
+    ItemDecision.objects.bulk_create(
+        ItemDecision(item=item, decision=Decision.ACCEPTED, decided_by=by) for item in pending
+    )
+    return len(pending)
+
+
 @transaction.atomic
 def decide(user: Any, item: ReviewItem, decision: str, value: Any = None, note: str = "") -> ReviewItem:
     """Accept, edit (``value``: the whole value as corrected), reject, or return an item to

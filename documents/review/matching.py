@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model
+from django.db.models import Model, Q
 
 from covenants.models import Agreement, Amendment, Reaffirmation
 from documents.importer.text import name_key
@@ -29,19 +29,18 @@ def written_before(document: Document, key: str, model: type[Model]) -> Any:
 
 
 def party_named(name: str) -> Party | None:
-    """A party by its legal name, a former name it had, or the same name in other capitals or
-    punctuation ("KMC TELECOM INC." is "KMC Telecom Inc.")."""
-    party = Party.objects.filter(legal_name=name).first()
-    if party is None:
-        party = Party.objects.filter(former_names__name=name).order_by("pk").first()
-    if party is None:
-        key = name_key(name)
-        for candidate in Party.objects.filter(legal_name__iexact=name) or Party.objects.filter(
-            legal_name__istartswith=name.split()[0] if name.split() else name
-        ):
-            if name_key(candidate.legal_name) == key:
-                return candidate
-    return party
+    """A party by its legal name, a former name it had, or the same name in other capitals
+    ("KMC TELECOM INC." is "KMC Telecom Inc."), in that order; one query."""
+    candidates = list(
+        Party.objects.filter(Q(legal_name__iexact=name) | Q(former_names__name=name)).distinct().order_by("pk")
+    )
+    exact = [party for party in candidates if party.legal_name == name]
+    if exact:
+        return exact[0]
+    former = [party for party in candidates if party.legal_name.casefold() != name.casefold()]
+    if former:
+        return former[0]
+    return next((party for party in candidates if name_key(party.legal_name) == name_key(name)), None)
 
 
 def agreement_named(name: str) -> Agreement | None:

@@ -26,18 +26,24 @@ class Applied:
 
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
     spans: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(sum(self.created.values()) + sum(self.updated.values()))
+        return bool(sum(self.created.values()) + sum(self.updated.values()) + sum(self.removed.values()))
 
 
 class Writer:
     """Applies one review's accepted items, keeping the row each item key became."""
 
-    def __init__(self, review: ImportReview, actor: Any) -> None:
+    def __init__(self, review: ImportReview, actor: Any, fresh: set[tuple[str, int]] | None = None) -> None:
         self.review, self.actor, self.document = review, actor, review.document
+        # Rows the caller created moments ago (an agreement the text is stored for): filling
+        # them in is part of their creation, not an update.
+        self.fresh = fresh or set()
+        self.new_rows: set[tuple[type[Model], int]] = set()
+        self.new_spans: list[SourceSpan] = []  # written at once when the review is applied
         self.items = {item.key: item for item in review.items.all()}
         self.rows: dict[str, Any] = {}
         self.applied = Applied()
@@ -88,10 +94,15 @@ class Writer:
 
     # --- saving -----------------------------------------------------------------------
 
-    def save(self, item: ReviewItem, model: type[Model], found: Any, lookup: dict, values: dict) -> Any:
-        """Create the row, or set the fields that differ on the row found; check it with the
-        models' own validation, naming the item and field of what they refuse."""
+    def save(
+        self, item: ReviewItem, model: type[Model], found: Any, lookup: dict, values: dict, fill_only: bool = False
+    ) -> Any:
+        """Create the row, or set the fields that differ on the row found (``fill_only``: only
+        those the item states; what the document leaves unsaid is left alone); check it with
+        the models' own validation, naming the item and field of what they refuse."""
         obj = found if found is not None else model(**lookup)
+        if fill_only and found is not None:
+            values = {name: value for name, value in values.items() if value not in (None, "")}
         changed = []
         for name, raw in {**lookup, **values}.items():
             model_field = model._meta.get_field(name)
@@ -105,8 +116,11 @@ class Writer:
                 changed.append(name)
         if obj.pk is not None and not changed:
             return obj
+        # Related rows were resolved here, not typed in: checking that they exist again would
+        # cost a query each; the natural key looked up above is what makes the row unique.
+        resolved = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name in lookup | values]
         try:
-            obj.full_clean()
+            obj.full_clean(exclude=resolved)
         except ValidationError as exc:
             raise ValidationError(
                 {"items": [f"{item.key}: {name}: {m}" for name, ms in exc.message_dict.items() for m in ms]}
@@ -115,11 +129,23 @@ class Writer:
         if obj.pk is None:
             obj.save()
             self.applied.created[label] += 1
+            self.new_rows.add((model, obj.pk))
         else:
             stamps = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
             obj.save(update_fields=[*changed, *stamps])
-            self.applied.updated[label] += 1
+            if (label, obj.pk) not in self.fresh:
+                self.applied.updated[label] += 1
         return obj
+
+    def write_spans(self) -> None:
+        SourceSpan.objects.bulk_create(self.new_spans)
+        self.new_spans = []
+
+    def prune(self, rows: Any) -> None:
+        """Delete rows of the document's own that it no longer gives (a schedule row, a block)."""
+        for row in rows:
+            row.delete()
+            self.applied.removed[str(row._meta.verbose_name_plural)] += 1
 
     def convert(self, item: ReviewItem, model: type[Model], name: str, raw: Any) -> Any:
         try:
@@ -131,27 +157,30 @@ class Writer:
         """Record where the value was read; an item added by a reviewer has no span."""
         if item.span_start is None or item.span_end is None:
             return
-        spans = SourceSpan.objects.filter(
-            document=self.document,
-            content_type=ContentType.objects.get_for_model(obj),
-            object_id=obj.pk,
-            field=field_name,
-        )
         wanted = {
             "label": (label or item.label)[:255],
             "start": item.span_start,
             "end": item.span_end,
             "item_key": item.key,
         }
-        current = spans.first()
-        if current is None:
-            SourceSpan.objects.create(
+        current = None
+        if (type(obj), obj.pk) not in self.new_rows:  # a row created just now has no span yet
+            current = SourceSpan.objects.filter(
                 document=self.document,
                 content_type=ContentType.objects.get_for_model(obj),
                 object_id=obj.pk,
                 field=field_name,
-                item=item,
-                **wanted,
+            ).first()
+        if current is None:
+            self.new_spans.append(
+                SourceSpan(
+                    document=self.document,
+                    content_type=ContentType.objects.get_for_model(obj),
+                    object_id=obj.pk,
+                    field=field_name,
+                    item=item,
+                    **wanted,
+                )
             )
             self.applied.spans += 1
         elif any(getattr(current, k) != v for k, v in wanted.items()):

@@ -23,7 +23,7 @@ def write_agreement(w: Writer, item: ReviewItem) -> Agreement:
     values = {name: value.get(name) or "" for name in AGREEMENT_FIELDS}
     values["dated_as_of"], values["effective_on"] = value.get("dated_as_of"), value.get("effective_on")
     values["guaranteed_agreement"] = w.resolve(item, value.get("guaranteed_agreement"), "guaranteed_agreement")
-    agreement = w.save(item, Agreement, found, {} if found else {"name": value["name"]}, values)
+    agreement = w.save(item, Agreement, found, {} if found else {"name": value["name"]}, values, fill_only=True)
     wanted = set()
     for line in value.get("required_line_items") or []:
         found_item = LineItem.objects.filter(code=line["code"]).first()
@@ -44,7 +44,8 @@ def write_amendment(w: Writer, item: ReviewItem) -> Amendment:
     values = {
         name: value.get(name) if name in ("dated_as_of", "effective_on") else value.get(name) or "" for name in fields
     }
-    amendment = w.save(item, Amendment, found, {"agreement": agreement, "number": value.get("number")}, values)
+    lookup = {"agreement": agreement, "number": value.get("number")}
+    amendment = w.save(item, Amendment, found, lookup, values, fill_only=True)
     w.span(item, amendment)
     return amendment
 
@@ -108,7 +109,7 @@ def write_role(w: Writer, item: ReviewItem) -> AgreementRole:
         "holds_to": value.get("holds_to"),
         "added_by": w.resolve(item, value.get("added_by"), "added_by"),
     }
-    role = w.save(item, AgreementRole, AgreementRole.objects.filter(**lookup).first(), lookup, values)
+    role = w.save(item, AgreementRole, AgreementRole.objects.filter(**lookup).first(), lookup, values, fill_only=True)
     w.span(item, role)
     return role
 
@@ -158,7 +159,21 @@ def write_signature(w: Writer, item: ReviewItem) -> SignatureBlock:
         }
         found = Signature.objects.filter(block=block, position=position).first()
         w.save(item, Signature, found, {"block": block, "position": position}, line_values)
-    for extra in block.signatures.filter(position__gt=len(lines)):
-        extra.delete()
+    w.prune(block.signatures.filter(position__gt=len(lines)))
     w.span(item, block)
     return block
+
+
+def prune_signature_pages(w: Writer) -> None:
+    """A document's signature pages are the blocks applied from it: a block at a position the
+    accepted items no longer give is removed (its lines with it)."""
+    written: dict[tuple[int, int], set[int]] = {}
+    for key, block in w.rows.items():
+        if key.startswith("signature:"):
+            written.setdefault((block.document_type_id, block.document_id), set()).add(block.position)
+    for (type_id, document_id), positions in written.items():
+        w.prune(
+            SignatureBlock.objects.filter(document_type_id=type_id, document_id=document_id).exclude(
+                position__in=positions
+            )
+        )

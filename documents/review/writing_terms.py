@@ -84,6 +84,9 @@ def write_covenant(w: Writer, item: ReviewItem) -> CovenantTerms:
             found = terms.schedule.filter(test_date=data.test_date).first()
             fields = {name: getattr(data, name) for name in ROW_FIELDS}
             w.save(row, ThresholdStep, found, {"terms": terms, "test_date": data.test_date}, fields)
+        if terms.amendment_id is not None and terms.amendment == values["amendment"]:
+            # The document's own terms: their schedule is the rows accepted from it.
+            w.prune(terms.schedule.exclude(test_date__in=[data.test_date for data in schedule]))
     w.span(item, covenant)
     w.span(item, terms)
     for row, data in zip(rows, schedule, strict=True):
@@ -109,6 +112,7 @@ def _new_terms(
             {"items": [f"{item.key}: {name}: {m}" for name, ms in exc.message_dict.items() for m in ms]}
         ) from exc
     w.applied.created[str(CovenantTerms._meta.verbose_name_plural)] += 1
+    w.applied.created[str(ThresholdStep._meta.verbose_name_plural)] += len(schedule)
     return terms
 
 

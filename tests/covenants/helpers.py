@@ -24,7 +24,7 @@ class SeedLoan:
 
 def seed_loan() -> SeedLoan:
     """Load the seed documents and return the Loan and Security Agreement's handles."""
-    from covenants.seed_documents import load_seed_documents
+    from documents.seeds import load_seed_documents
 
     load_seed_documents()
     agreement = Agreement.objects.get(kind="loan_and_security_agreement")

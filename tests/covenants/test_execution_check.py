@@ -11,7 +11,7 @@ import pytest
 
 from covenants.execution import check_execution, document_label, execution_findings_for_all
 from covenants.models import Agreement, AgreementRole, Amendment, Reaffirmation
-from covenants.seed_documents import load_seed_documents
+from documents.seeds import load_seed_documents
 from parties.models import Party, Signature, SignatureBlock
 
 from .test_seed_documents import LENDERS

@@ -1,6 +1,7 @@
 """
-The seed loader: every fact of both seed documents lands in the models exactly, the traps
-are kept as printed, and a second load changes nothing.
+The seed loader (the seed texts through the importer and their recorded review): every fact
+of both seed documents lands in the models exactly, the traps are kept as printed, and a
+second load changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import models
 
-from covenants import seed_documents
 from covenants.models import (
     Agreement,
     AgreementRole,
@@ -27,7 +27,9 @@ from covenants.models import (
     ThresholdStep,
 )
 from covenants.party_services import party_update
-from covenants.seed_documents import load_seed_documents
+from documents.models import Document, ImportReview
+from documents.review import applying
+from documents.seeds import load_seed_documents
 from parties.models import Party, Signature, SignatureBlock
 from tests.factories import administrator
 
@@ -779,15 +781,17 @@ def test_a_second_load_restores_an_edited_figure_and_removes_a_row_the_document_
 
 
 def test_a_failed_load_writes_nothing(monkeypatch):
-    def fail(self):
+    def fail(writer, item):
         raise RuntimeError("signature pages could not be read")
 
-    monkeypatch.setattr(seed_documents._Loader, "load_signature_pages", fail)
+    order = tuple((kind, fail if kind == "signature" else write) for kind, write in applying.ORDER)
+    monkeypatch.setattr(applying, "ORDER", order)
     with pytest.raises(RuntimeError):
         load_seed_documents()
     assert not Party.objects.exists()
     assert not Agreement.objects.exists()
     assert not CovenantTerms.objects.exists()
+    assert not Document.objects.exists() and not ImportReview.objects.exists()
 
 
 def test_the_command_loads_and_then_reports_nothing_changed():

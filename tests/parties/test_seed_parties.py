@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from covenants.models import Amendment, Reaffirmation
-from covenants.seed_documents import load_seed_documents
+from documents.seeds import load_seed_documents
 from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from covenants.seed_documents import load_seed_documents
+from documents.seeds import load_seed_documents
 from parties.models import Membership, Party
 from portal.management.commands.create_demo_accounts import DEMO_PASSWORD
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from alerts.choices import AlertKind
 from alerts.models import Alert
 from covenants.models import Amendment
-from covenants.seed_documents import (
+from documents.seed_names import (
     CIBC,
     DRESDNER,
     FIRST_UNION,

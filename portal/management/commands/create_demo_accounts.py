@@ -18,7 +18,7 @@ from django.db import transaction
 
 from covenants.choices import Role
 from covenants.models import AgreementRole
-from covenants.seed_documents import CIBC, FIRST_UNION, HOLDINGS, LOAN_AGREEMENT, NEWCOURT
+from documents.seed_names import CIBC, FIRST_UNION, HOLDINGS, LOAN_AGREEMENT, NEWCOURT
 from parties.choices import MembershipRole
 from parties.models import Membership, Party
 

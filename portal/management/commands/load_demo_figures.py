@@ -31,7 +31,7 @@ from django.core.management.base import BaseCommand, CommandError
 from compliance.services import agreement_evaluate
 from covenants.choices import Role
 from covenants.models import Agreement
-from covenants.seed_documents import KMC, KMC_II, KMC_VIRGINIA, LEASING_I, LEASING_II, LOAN_AGREEMENT
+from documents.seed_names import KMC, KMC_II, KMC_VIRGINIA, LEASING_I, LEASING_II, LOAN_AGREEMENT
 from statements.models import StatementUpload
 from statements.services import statement_file_submit
 

@@ -1,4 +1,5 @@
-"""Load the two seed documents (the Loan Agreement's Amendment No. 4, the Lucent Amendment Four)."""
+"""Load the two seed documents (the Loan Agreement's Amendment No. 4, the Lucent Amendment Four)
+through the importer, with the review decisions recorded in documents/seed_decisions.json."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from covenants.seed_documents import load_seed_documents
+from documents.seeds import load_seed_documents
 
 
 class Command(BaseCommand):
-    """Writes the seed documents' parties, agreements, covenants and signature pages; safe to run again."""
+    """Stores the seed texts, reviews and applies them; safe to run again."""
 
-    help = "Load the seed documents into the database. Running it again changes nothing."
+    help = "Load the seed documents through the importer and their recorded review. Running it again changes nothing."
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = load_seed_documents()

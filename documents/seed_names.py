@@ -1,0 +1,41 @@
+"""The names the seed documents give their agreements, parties and signers, as the portal
+lists them once loaded (``documents/seeds.py``): commands and tests that work on the seed
+find its rows by these."""
+
+from __future__ import annotations
+
+LOAN_AGREEMENT = "KMC Telecom Loan and Security Agreement"
+GENERAL_AGREEMENT = "KMC Telecom–Lucent General Agreement"
+GUARANTY = "KMC Telecom Holdings Guaranty"
+
+KMC = "KMC Telecom Inc."
+KMC_II = "KMC Telecom II, Inc."
+KMC_III = "KMC Telecom III, Inc."
+KMC_IV = "KMC Telecom IV, Inc."
+KMC_VIRGINIA = "KMC Telecom of Virginia, Inc."
+LEASING_I = "KMC Telecom Leasing I LLC"
+LEASING_II = "KMC Telecom Leasing II LLC"
+LEASING_III = "KMC Telecom Leasing III LLC"
+LEASING_IV = "KMC Telecom Leasing IV LLC"
+KMC_SERVICES = "KMC III Services LLC"
+HOLDINGS = "KMC Telecom Holdings, Inc."
+LUCENT = "Lucent Technologies Inc."
+GSPG = "Global Service Providers Group"
+FIRST_UNION = "First Union National Bank"
+NEWCOURT = "Newcourt Commercial Finance Corporation"
+CIT = "The CIT Group, Inc."
+CIBC = "Canadian Imperial Bank of Commerce"
+CIBC_WM = "CIBC World Markets Corp."
+GE_CAPITAL = "General Electric Capital Corporation"
+BANKBOSTON = "BankBoston, N.A."
+CSFB = "Credit Suisse First Boston"
+DRESDNER = "Dresdner Bank AG New York and Grand Cayman Branches"
+MS_SENIOR_FUNDING = "Morgan Stanley Senior Funding, Inc."
+MSDW_TRUST = "Morgan Stanley Dean Witter Prime Income Trust"
+UNION_BANK = "Union Bank of California, N.A."
+KEYPORT = "Keyport Life Insurance Company"
+STEIN_ROE_FR = "Stein Roe Floating Rate Limited Liability Company"
+STEIN_ROE_FARNHAM = "Stein Roe & Farnham Incorporated"
+
+GRENFELL = "James D. Grenfell"
+BRIAN_GOOD = "Brian W. Good"
