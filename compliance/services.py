@@ -15,16 +15,14 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance.models import ComplianceEvent, CovenantTestResult
 from covenants.models import Agreement
 
-from . import engine, input_digests, selectors
+from . import engine, input_digests, selectors, writing
 from .signals import events_recorded
 
 logger = logging.getLogger(__name__)
@@ -149,29 +147,21 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
     replaced = [c.previous[_PK] for c in changed if c.previous is not None]
     # Results for tests that no longer exist (a test date dropped by new terms) stop being current.
     replaced += [row[_PK] for key, row in current.items() if key not in seen]
-    if replaced:
-        CovenantTestResult.objects.filter(pk__in=replaced).update(is_current=False, superseded_at=now)
-    created = _results_insert(changed, now)
-    events = []
-    for row, entry in zip(created, changed, strict=True):
-        previous = _replaced_result(entry.previous) if entry.previous is not None else None
-        # Moving into the warning band (or out of it) is an event though the status stays compliant.
-        if previous is None or previous.status != row.status or previous.near_breach != row.near_breach:
-            events.append(
-                ComplianceEvent(
-                    agreement_id=row.agreement_id,
-                    covenant_id=row.covenant_id,
-                    test_date=row.test_date,
-                    borrower_id=row.borrower_id,
-                    previous_result=previous,
-                    result=row,
-                    from_status=previous.status if previous else "",
-                    to_status=row.status,
-                )
+    writing.results_supersede(replaced, now=now)
+    created, events = writing.outcomes_write(
+        [
+            writing.Outcome(
+                c.agreement_id,
+                c.result,
+                c.fingerprint,
+                _replaced_result(c.previous) if c.previous is not None else None,
             )
-    events = ComplianceEvent.objects.bulk_create(events, batch_size=_INSERT_BATCH)
+            for c in changed
+        ],
+        now=now,
+    )
     # Alerts are stored with the events that raise them: the receivers run in this transaction.
-    events_recorded.send(sender=ComplianceEvent, events=events)
+    events_recorded.send(sender=ComplianceEvent, events=events, as_of=as_of)
     return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
 
 
@@ -211,85 +201,6 @@ def _replaced_result(row: tuple) -> CovenantTestResult:
     """The result being replaced, as the instance its event cites, from the columns read
     (the others are deferred: loaded if asked for, which events and alerts never do)."""
     return CovenantTestResult.from_db(connection.alias, _CURRENT_COLUMNS, row)
-
-
-def _results_insert(changed: list[_Changed], now: dt.datetime) -> list[CovenantTestResult]:
-    """Insert the changed results as current, in order, and return them as saved instances.
-
-    On PostgreSQL one statement per batch reads them from one JSON document
-    (``jsonb_to_recordset``): ``bulk_create`` sends each column as an array, and psycopg
-    escapes every quote of every element in Python, four times slower on results' inputs."""
-    instances = [
-        CovenantTestResult(
-            agreement_id=c.agreement_id,
-            covenant_id=c.result.covenant_id,
-            terms_id=c.result.terms_id,
-            test_date=c.result.test_date,
-            borrower_id=c.result.party_id,
-            status=c.result.status,
-            value=c.result.value,
-            threshold=c.result.threshold,
-            headroom=c.result.headroom,
-            headroom_percent=c.result.headroom_percent,
-            provisional=c.result.provisional,
-            near_breach=c.result.near_breach,
-            explanation=c.result.explanation,
-            inputs=c.result.inputs,
-            evaluated_at=now,
-            fingerprint=c.fingerprint,
-        )
-        for c in changed
-    ]
-    if connection.vendor != "postgresql":
-        return CovenantTestResult.objects.bulk_create(instances, batch_size=_INSERT_BATCH)
-    sql = _INSERT_SQL.format(table=CovenantTestResult._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(instances), _INSERT_BATCH):
-            batch = instances[start : start + _INSERT_BATCH]
-            document = orjson.dumps([_insert_record(r) for r in batch], default=str).decode()
-            cursor.execute(sql, [now, document])
-            ids = {(c, d, b): pk for pk, c, d, b in cursor.fetchall()}
-            for row in batch:
-                row.pk = ids[(row.covenant_id, row.test_date, row.borrower_id)]
-                row._state.adding = False
-                row._state.db = connection.alias
-    return instances
-
-
-_INSERT_SQL = """
-INSERT INTO {table} (agreement_id, covenant_id, terms_id, test_date, borrower_id, status, value, threshold,
-                     headroom, headroom_percent, provisional, near_breach, explanation, inputs, fingerprint,
-                     is_current, evaluated_at)
-SELECT agreement_id, covenant_id, terms_id, test_date, borrower_id, status, value, threshold,
-       headroom, headroom_percent, provisional, near_breach, explanation, inputs, fingerprint, TRUE, %s
-FROM jsonb_to_recordset(%s::jsonb) AS r(agreement_id bigint, covenant_id bigint, terms_id bigint, test_date date,
-     borrower_id bigint, status text, value numeric, threshold numeric, headroom numeric, headroom_percent numeric,
-     provisional boolean, near_breach boolean, explanation text, inputs jsonb, fingerprint text)
-RETURNING id, covenant_id, test_date, borrower_id
-"""
-
-
-def _insert_record(result: CovenantTestResult) -> dict:
-    def exact(amount: Decimal | None) -> str | None:
-        return None if amount is None else str(amount)  # numeric reads the text exactly
-
-    return {
-        "agreement_id": result.agreement_id,
-        "covenant_id": result.covenant_id,
-        "terms_id": result.terms_id,
-        "test_date": result.test_date.isoformat(),
-        "borrower_id": result.borrower_id,
-        "status": result.status,
-        "value": exact(result.value),
-        "threshold": exact(result.threshold),
-        "headroom": exact(result.headroom),
-        "headroom_percent": exact(result.headroom_percent),
-        "provisional": result.provisional,
-        "near_breach": result.near_breach,
-        "explanation": result.explanation,
-        "inputs": result.inputs,
-        "fingerprint": result.fingerprint,
-    }
 
 
 def agreements_needing_evaluation(*, older_than: dt.timedelta) -> list[int]:

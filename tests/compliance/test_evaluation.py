@@ -227,16 +227,19 @@ def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_quer
     covenants, terms, schedules, Borrowers, figures, waivers, current results, results,
     events, the alerts raised for them (a fixed six), request mark, release; and one more to
     retire replaced results. Before the lock, the digests of the inputs (one query on PostgreSQL,
-    two elsewhere: compliance.input_digests); after the results, the new digest stored."""
+    two elsewhere: compliance.input_digests); after the results, the new digest stored. On
+    PostgreSQL results and events go in with COPY, their ids taken from the sequences first: one
+    query more."""
+    ids_taken = 1 if connection.vendor == "postgresql" else 0
     digests = (1 if connection.vendor == "postgresql" else 2) + 1
     chosen = sorted(EXACT_EBITDA)[-quarters:]
     rows = [r for r in exact_rows(loan) if dt.date.fromisoformat(r[1]) in chosen]
     submit(loan, rows)
-    with django_assert_num_queries(20 + digests):
+    with django_assert_num_queries(20 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
     last = chosen[-1]
     submit(loan, combined_rows(loan, last, revenues=1, ebitda=EXACT_EBITDA[last]))
-    with django_assert_num_queries(21 + digests):
+    with django_assert_num_queries(21 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
 
 
