@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -417,3 +419,55 @@ def test_applied_values_link_to_their_passages_on_the_agreement_page(client, har
     assert "December 31, 2004" in text.split('<mark id="passage"', 1)[1].split("</mark>", 1)[0]
     # The condition precedent and the roles link to theirs too.
     assert page.count('class="source-link"') >= 10
+
+
+PASTED = """                     FIFTH AMENDMENT TO CREDIT AGREEMENT
+
+     This FIFTH AMENDMENT TO CREDIT AGREEMENT (this "Amendment") is dated as of
+January 10, 2022, between WILLOWBROOK FARMS, INC., a Delaware corporation (the
+"Borrower"), and GRANITE STATE BANK, as lender (the "Lender").
+
+     1. Section 6.8 of the Credit Agreement is hereby amended and restated to read:
+          "6.8 Minimum EBITDA. The Borrower shall not permit EBITDA for the four fiscal
+     quarters then ending to be less than the amount set forth below for such date:
+
+          March 31, 2022                            $2,000,000
+          June 30, 2022                             see Schedule 6.8"
+"""
+
+
+def test_a_pasted_text_opens_a_review_that_lists_what_was_not_read(client, harborline):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    response = client.post(reverse("covenants:review_list", args=[agreement.pk]), {"text": PASTED})
+    assert response.status_code == 302
+    review = the_review(agreement)
+    assert review.document.filename == "pasted text" and review.document.text == PASTED
+    page = client.get(response["Location"]).content.decode()
+    not_read = page.split('id="unread-heading"', 1)[1].split("</section>", 1)[0]
+    assert "schedule line without a level" in not_read
+    assert "see Schedule 6.8" in not_read
+    start = PASTED.index("June 30, 2022")
+    assert f"?span={start}-" in not_read
+    # The queue lists it, open, with its items still to decide.
+    queue = client.get(reverse("covenants:review_list", args=[agreement.pk])).content.decode()
+    assert "FIFTH AMENDMENT TO CREDIT AGREEMENT" in queue and "Open" in queue
+
+
+def test_the_review_page_reads_in_as_many_queries_whatever_its_items(client, harborline, loan, agent, amendment_text):
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    open_by_upload(client, agreement)
+    small = the_review(agreement)
+    large = open_review(agent, amendment_text, agreement=loan.agreement)
+    assert large.items.count() > 3 * small.items.count()
+    admin = administrator()
+    client.force_login(admin)
+    counts = []
+    for review in (small, large):
+        url = reverse("covenants:review_detail", args=[review.document.agreement_id, review.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
