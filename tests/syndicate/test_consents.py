@@ -166,3 +166,26 @@ def test_each_alert_reaches_each_user_of_the_agreement_once(syndicate):
     assert {"vale.agent", "vale.lender", "vale.borrower", "vale.life.signer", "vale.mutual.signer"} <= users
     assert inbox.count() == len(users)
     assert AlertDelivery.objects.filter(alert=alert, channel=AlertChannel.EMAIL).count() == len(users)
+
+
+def test_borrowers_are_told_of_the_opening_and_the_outcome_not_the_live_vote(syndicate):
+    from alerts.models import AlertDelivery
+
+    request = open_request(syndicate, deadline=timezone.now() + dt.timedelta(hours=30))
+    for lender in ("life", "mutual"):
+        vote_cast(
+            request_id=request.pk, lender_id=syndicate.lenders[lender].pk, answer=Answer.CONSENT,
+            cast_by=syndicate.signatories[lender],
+        )  # fmt: skip
+    consent_deadlines_remind()
+    consent_request_close(request_id=request.pk, closed_by=syndicate.deal.users["agent"])
+
+    def told(username):
+        rows = AlertDelivery.objects.filter(user__username=username, channel="in_app")
+        return sorted(rows.values_list("alert__kind", flat=True))
+
+    assert told("vale.borrower") == [AlertKind.CONSENT_CLOSED, AlertKind.CONSENT_REQUESTED]
+    assert told("vale.lender") == sorted(
+        [AlertKind.CONSENT_CLOSED, AlertKind.CONSENT_DEADLINE_APPROACHING, AlertKind.CONSENT_REQUESTED,
+         AlertKind.CONSENT_THRESHOLD_REACHED]
+    )  # fmt: skip
