@@ -2,7 +2,8 @@
 Agreements' texts through the API: ``POST /api/v1/documents/`` reads a text (a file as filed,
 or pasted ``text``) and answers the importer's proposal as JSON; with ``agreement`` the text
 is also stored for that deal (its Agents and administrators), once. Stored documents are
-listed and read by whoever sees their agreement.
+listed and read by whoever sees their agreement. A stored text's proposal is reviewed and
+applied through ``/api/v1/documents/<id>/review/`` (portal.api.document_reviews).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from documents.importer import MAX_CHARS, DocumentRefused
 from documents.models import Document
 from documents.services import document_propose, document_store
 from portal.api.base import PortalViewSet, ScopedPrimaryKeyRelatedField
+from portal.api.document_reviews import DocumentReviewActions
 
 PROPOSE_REFUSED = "Reading agreements' texts is for Agents and administrators."
 
@@ -55,8 +57,9 @@ READ_RESPONSE = inline_serializer(
 )
 
 
-class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
-    """Agreements' stored texts, and the importer's proposal of any text."""
+class DocumentViewSet(DocumentReviewActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+    """Agreements' stored texts, the importer's proposal of any text, and the review of a
+    stored text's proposal (portal.api.document_reviews)."""
 
     model = Document
     serializer_class = DocumentSerializer

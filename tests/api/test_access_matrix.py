@@ -55,7 +55,8 @@ from covenants.models import (
     Waiver,
 )
 from covenants.services import waiver_record
-from documents.models import Document
+from documents.models import Document, ImportReview, ReviewItem
+from documents.review.opening import open_review_as
 from parties.models import Party, PartyRelationship, Person
 from statements.models import FinancialStatement
 from statements.services import statement_records_submit
@@ -201,13 +202,16 @@ def add_documents(world: World) -> None:
         *(d.agreement for d in world.cache["deals"].values()),
     ):
         text = f"AMENDMENT NO. 1 TO {agreement.title.upper()}"
-        Document.objects.create(
+        document = Document.objects.create(
             agreement=agreement,
             filename="a1.txt",
             original=text.encode(),
             sha256=sha256(text.encode()).hexdigest(),
             text=text,
         )
+        # Its review, with the agreement's item accepted, for the review routes.
+        review = open_review_as(None, document)
+        review.items.filter(key__startswith="agreement:").update(decision="accepted")
 
 
 @pytest.fixture
@@ -299,6 +303,14 @@ def _objects(world: World, which: str) -> dict[str, Any]:
             "metric": DefinedMetric.objects.get(agreement=objects_agreement(world, which), name="net_revenues"),
             "line_item": LineItem.objects.get(code="revenues"),
             "document": Document.objects.get(agreement=objects_agreement(world, which), filename="a1.txt"),
+            "review": ImportReview.objects.get(
+                document__agreement=objects_agreement(world, which), document__filename="a1.txt"
+            ),
+            "review_item": ReviewItem.objects.get(
+                review__document__agreement=objects_agreement(world, which),
+                review__document__filename="a1.txt",
+                key__startswith="agreement:",
+            ),
         }
         | syndicate_objects(objects_agreement(world, which))
     )
@@ -674,6 +686,42 @@ CASES: dict[tuple[str, str], Case] = {
         allowed=in_facility(AGENTS),
         success=201,
         count=Document,
+    ),
+    # A stored text's review: its agreement's Agents and administrators; whoever else sees the
+    # document does not see that it has a review (404), and may not open one (403).
+    ("document-review", "GET"): Case(
+        "write", kwargs=lambda o: {"pk": o["document"].pk}, allowed=in_facility(AGENTS), refused=frozenset({404})
+    ),
+    ("document-review", "POST"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["document"].pk},
+        payload=lambda o: {},
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=ImportReview,
+    ),
+    ("document-review-decision", "POST"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["document"].pk, "key": o["review_item"].key},
+        payload=lambda o: {"decision": "rejected", "note": "not in this deal"},
+        allowed=in_facility(AGENTS),
+        refused=frozenset({404}),
+        state=row_state(ReviewItem, "review_item"),
+    ),
+    ("document-review-section", "POST"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["document"].pk, "section": "instrument"},
+        payload=lambda o: {"decision": "rejected"},
+        allowed=in_facility(AGENTS),
+        refused=frozenset({404}),
+        state=row_state(ReviewItem, "review_item"),
+    ),
+    ("document-review-apply", "POST"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["document"].pk},
+        allowed=in_facility(AGENTS),
+        refused=frozenset({404}),
+        state=row_state(ImportReview, "review"),
     ),
     ("waiver-list", "POST"): Case(
         "create",
