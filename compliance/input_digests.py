@@ -9,7 +9,8 @@ stored column, so a column the engine comes to read later is covered already): i
 and reporting frequency, covenants, every version of their terms, schedule rows, amendments
 (their status makes terms provisional), defined terms, waivers, roles with their parties'
 names (Borrowers and their dates of holding), the parties consolidated terms cite, the
-current statements' figures, and the line items' codes and names. Then what depends on the
+current statements (standing for their figures, which are never changed in place), and the
+line items' codes and names. Then what depends on the
 date: the evaluation date is reduced to the latest period end on or before it, on the
 agreement's calendar, since a test is due only on a period end (compliance.engine.schedules),
 so the digest changes exactly when a period end passes. And the code: the engine's and its
@@ -51,7 +52,7 @@ from covenants.period_kinds import MONTH, QUARTER, YEAR
 from covenants.periods import calendar_of
 from parties.models import Party
 from statements.choices import StatementStatus
-from statements.models import FinancialStatement, StatementLine
+from statements.models import FinancialStatement
 
 # The modules whose code decides a result from the inputs: a change to any re-evaluates all.
 _CODE = (
@@ -120,12 +121,15 @@ def _kinds() -> tuple[_Rows, ...]:
             f"{_table(AgreementRole)} r JOIN {_table(Party)} p ON p.id = r.party_id",
             (*_all_columns("r", AgreementRole), "p.legal_name"),
         ),
-        # The figures: the current statements' lines, as the selectors read them.
+        # The figures: the current statements. A statement's lines are records of fact, written
+        # with it and never changed (statements.services is their one writer; the admin shows
+        # them read-only): a figure restated is a new statement, and a statement's id stands for
+        # its lines. Reading the lines too would cost what reading every figure costs.
         _Rows(
             9,
             "f.agreement_id",
-            f"{_table(FinancialStatement)} f JOIN {_table(StatementLine)} l ON l.statement_id = f.id",
-            ("f.id", "f.borrower_id", "f.period_end", "f.version", "l.id", "l.line_item_id", "l.amount"),
+            f"{_table(FinancialStatement)} f",
+            ("f.id", "f.borrower_id", "f.period_end", "f.version", "f.currency"),
             f"f.status = '{StatementStatus.CURRENT}'",
         ),
     )

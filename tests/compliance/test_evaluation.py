@@ -225,7 +225,8 @@ def test_re_evaluating_unchanged_figures_writes_nothing_new(loan):
 def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_queries, quarters):
     """The same queries whatever the number of quarters of figures: savepoint, lock, agreements,
     covenants, terms, schedules, Borrowers, figures, waivers, current results, results,
-    events, the alerts raised for them (a fixed six), request mark, release; and one more to
+    events, the alerts raised for them (a fixed six), the compliance certificates the results may
+    supersede (one: execution.certificates), request mark, release; and one more to
     retire replaced results. Before the lock, the digests of the inputs (one query on PostgreSQL,
     two elsewhere: compliance.input_digests); after the results, the new digest stored. On
     PostgreSQL results and events go in with COPY, their ids taken from the sequences first: one
@@ -235,11 +236,11 @@ def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_quer
     chosen = sorted(EXACT_EBITDA)[-quarters:]
     rows = [r for r in exact_rows(loan) if dt.date.fromisoformat(r[1]) in chosen]
     submit(loan, rows)
-    with django_assert_num_queries(20 + ids_taken + digests):
+    with django_assert_num_queries(21 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
     last = chosen[-1]
     submit(loan, combined_rows(loan, last, revenues=1, ebitda=EXACT_EBITDA[last]))
-    with django_assert_num_queries(21 + ids_taken + digests):
+    with django_assert_num_queries(22 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
 
 
@@ -259,12 +260,13 @@ def test_a_re_evaluation_where_nothing_changed_reads_and_writes_no_more_than_it_
     """Evaluated although its inputs are unchanged (``skip_unchanged=False``; skipping them is
     tests/compliance/test_skip_unchanged.py's): savepoint, the digests (one query on PostgreSQL,
     two elsewhere), lock, agreements, covenants, terms, schedules, Borrowers, figures, waivers,
-    current results (their fingerprints), release: no result, event, alert or digest written,
+    current results (their fingerprints), certificates (one), release: no result, event, alert
+    or digest written,
     and no request mark cleared, none being set."""
     submit(loan, exact_rows(loan))
     agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
     digests = 1 if connection.vendor == "postgresql" else 2
-    with django_assert_num_queries(11 + digests):
+    with django_assert_num_queries(12 + digests):
         again = agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF, skip_unchanged=False)
     assert again.changed == 0 and again.events == []
 
