@@ -10,20 +10,15 @@ A filing with scripts in it is shown as text and runs nothing in the reviewer's 
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
 
-from covenants.choices import AgreementKind, Role
-from covenants.models import Agreement, AgreementRole, Covenant
-from parties.choices import MembershipRole
-from parties.models import Party
-from tests.factories import PASSWORD, member
+from covenants.models import Agreement, Covenant
+from tests.factories import PASSWORD
+from tests.portal.harborline import SECOND_AMENDMENT, harborline_agreement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AMENDMENT = Path(__file__).resolve().parents[1] / "documents" / "fixtures" / "ratio_table_grouped.txt"
+AMENDMENT = SECOND_AMENDMENT
 THEREAFTER_ROW = "7.11(a) maximum for September 30, 2005"
 HOSTILE = (
     "<html><head><script>window.stolen = 'head script ran'</script></head><body>"
@@ -34,23 +29,7 @@ HOSTILE = (
 
 
 def harborline() -> Agreement:
-    """The credit agreement the Second Amendment amends: its Borrower and Administrative Agent
-    (whose user reviews), no covenant yet."""
-    agreement = Agreement.objects.create(
-        kind=AgreementKind.CREDIT_AGREEMENT,
-        title="Credit Agreement",
-        name="Harborline Logistics Credit Agreement",
-        defined_term="Credit Agreement",
-        dated_as_of=dt.date(2002, 6, 30),
-        governing_law="New York",
-    )
-    borrower = Party.objects.create(
-        legal_name="Harborline Logistics, Inc.", kind="corporation", jurisdiction="Delaware"
-    )
-    agent = Party.objects.create(legal_name="Meridian Trust Bank, N.A.", kind="national_bank")
-    AgreementRole.objects.create(agreement=agreement, party=borrower, role=Role.BORROWER, defined_term="Borrower")
-    AgreementRole.objects.create(agreement=agreement, party=agent, role=Role.AGENT, defined_term="Administrative Agent")
-    member("meridian.agent", MembershipRole.AGENT, agent)
+    agreement, _ = harborline_agreement()
     return agreement
 
 

@@ -18,17 +18,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from covenants.choices import AgreementKind, Role
-from covenants.models import Agreement, AgreementRole, Covenant, ThresholdStep
+from covenants.choices import Role
+from covenants.models import Covenant, ThresholdStep
 from documents.models import Document, ImportReview, ReviewItem, SourceSpan
 from documents.review import open_review
 from documents.services import document_store
 from parties.choices import MembershipRole
-from parties.models import Party
 from portal.pages.review_forms import MAX_UPLOAD_BYTES
 from portal.templatetags.review_format import plain
 from tests.covenants.helpers import seed_loan
 from tests.factories import administrator, member, second_facility
+from tests.portal.harborline import SECOND_AMENDMENT, harborline_agreement
 
 ROOT = Path(__file__).resolve().parents[2]
 AMENDMENT_NO_4 = ROOT / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
@@ -152,32 +152,12 @@ def test_a_text_is_reached_only_through_its_own_agreement(client, loan, amendmen
 
 # --- The review queue ----------------------------------------------------------------------------
 
-HARBORLINE = FIXTURES / "ratio_table_grouped.txt"
+HARBORLINE = SECOND_AMENDMENT
 
 
 @pytest.fixture
 def harborline():
-    """A credit agreement the grouped-ratio amendment (fixtures/ratio_table_grouped.txt) amends:
-    its Borrower and Administrative Agent, and no covenant yet."""
-    agreement = Agreement.objects.create(
-        kind=AgreementKind.CREDIT_AGREEMENT,
-        title="Credit Agreement",
-        name="Harborline Logistics Credit Agreement",
-        defined_term="Credit Agreement",
-        dated_as_of=dt.date(2002, 6, 30),
-        governing_law="New York",
-    )
-    borrower = Party.objects.create(
-        legal_name="Harborline Logistics, Inc.", kind="corporation", jurisdiction="Delaware"
-    )
-    agent = Party.objects.create(legal_name="Meridian Trust Bank, N.A.", kind="national_bank")
-    AgreementRole.objects.create(agreement=agreement, party=borrower, role=Role.BORROWER, defined_term="Borrower")
-    AgreementRole.objects.create(agreement=agreement, party=agent, role=Role.AGENT, defined_term="Administrative Agent")
-    users = {
-        "agent": member("meridian.agent", MembershipRole.AGENT, agent),
-        "borrower": member("harborline.cfo", MembershipRole.BORROWER, borrower),
-    }
-    return agreement, users
+    return harborline_agreement()
 
 
 def open_by_upload(client, agreement, path: Path = HARBORLINE):
