@@ -17,7 +17,9 @@ from functools import partial
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Model
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from alerts.choices import AlertChannel, DeliveryStatus
@@ -36,23 +38,22 @@ DELIVER_ALERT_TASK = "covenants.tasks.deliver_alert"
 
 
 def alerts_store(candidates: Sequence[Alert]) -> list[Alert]:
-    """Store the alerts whose key is new, with their deliveries, and queue those on commit."""
+    """Store the alerts whose key is new, with their deliveries, and queue those on commit.
+
+    One set-based insert per batch that skips a key already stored (``ON CONFLICT DO
+    NOTHING``) and returns the rows it wrote: a second raise of the same event, or a
+    concurrent one (whose insert waits for the first transaction, then finds the key), writes
+    no alert and no delivery, and never fails the transaction."""
     unique: dict[str, Alert] = {}
     for alert in candidates:
         unique.setdefault(alert.key, alert)
     if not unique:
         return []
-    taken = set(Alert.objects.filter(key__in=list(unique)).values_list("key", flat=True))
-    fresh = [alert for key, alert in unique.items() if key not in taken]
-    if not fresh:
-        return []
-    # A concurrent raise of the same key is skipped here rather than failing the transaction.
-    Alert.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
-    stored = {a.key: a.pk for a in Alert.objects.filter(key__in=[a.key for a in fresh]).only("pk", "key")}
+    stored = dict(_insert_new(Alert, list(unique.values()), ("key", "id")))
     created = []
-    for alert in fresh:
-        alert.pk = stored.get(alert.key)
-        if alert.pk is not None:
+    for key, alert in unique.items():
+        if key in stored:
+            alert.pk = stored[key]
             alert._state.adding = False
             alert._state.db = "default"
             created.append(alert)
@@ -61,9 +62,32 @@ def alerts_store(candidates: Sequence[Alert]) -> list[Alert]:
     return created
 
 
+def _insert_new(model: type[Model], instances: list[Model], returning: Sequence[str]) -> list[tuple]:
+    """Insert the instances in batches, skipping any that conflict with a row already stored
+    (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), and return the named columns of the rows
+    written. Django's ``bulk_create(ignore_conflicts=True)`` returns nothing of what it wrote;
+    its insert query (``QuerySet._insert``, what ``bulk_create`` runs) does, given the columns."""
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+    returning_fields = [opts.get_field(name) for name in returning]
+    batch = max(1, connection.ops.bulk_batch_size(fields, instances))
+    rows: list[tuple] = []
+    for start in range(0, len(instances), batch):
+        written = model._base_manager._insert(
+            instances[start : start + batch],
+            fields=fields,
+            returning_fields=returning_fields,
+            on_conflict=OnConflict.IGNORE,
+        )
+        rows += [row for row in written if row]  # a lone row that conflicted comes back empty
+    return rows
+
+
 def _deliveries_create(alerts: Sequence[Alert]) -> None:
     """One delivery per recipient and channel they chose, and per webhook subscription; the
-    inbox entry is delivered at once, the others are queued once the transaction commits."""
+    inbox entry is delivered at once, the others are queued once the transaction commits.
+    The alerts are new in this transaction, so their deliveries are too: inserted in bulk,
+    each (alert, user, channel) and (alert, subscription) once, their pending ids returned."""
     if not alerts:
         return
     now = timezone.now()
@@ -90,8 +114,11 @@ def _deliveries_create(alerts: Sequence[Alert]) -> None:
                 )
     if not rows:
         return
-    AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    _queue_pending_on_commit(alerts)
+    pending = sorted(
+        pk for pk, status in _insert_new(AlertDelivery, rows, ("id", "status")) if status == DeliveryStatus.PENDING
+    )
+    if pending:
+        transaction.on_commit(partial(queue_deliveries, pending), robust=True)
 
 
 def _user_deliveries(
@@ -121,17 +148,6 @@ def _user_deliveries(
             )
         )
     return rows
-
-
-def _queue_pending_on_commit(alerts: Sequence[Alert]) -> None:
-    """The alerts' deliveries still pending (all but the inbox's) are queued once the transaction commits."""
-    pending = list(
-        AlertDelivery.objects.filter(alert_id__in=[a.pk for a in alerts], status=DeliveryStatus.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if pending:
-        transaction.on_commit(partial(queue_deliveries, pending), robust=True)
 
 
 def queue_deliveries(delivery_ids: Sequence[int], *, countdown: float | None = None) -> int:

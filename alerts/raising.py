@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts import history
 from alerts.choices import AlertKind, DeliveryStatus
 from alerts.fanout import alerts_store
 from alerts.models import Alert, AlertDelivery
@@ -75,53 +76,75 @@ def _status_words(status: str) -> str:
 # --- Raising: breaches, cures and near breaches --------------------------------------
 
 
-def alerts_raise_for_recorded_events(sender: object, *, events: Sequence[ComplianceEvent], **kwargs: object) -> None:
-    """The receiver of ``compliance.signals.events_recorded`` (connected in CovenantsConfig.ready):
-    the alerts for the events an evaluation has just recorded, in its transaction."""
-    alerts_raise_for_events(events)
+def alerts_raise_for_recorded_events(
+    sender: object, *, events: Sequence[ComplianceEvent], as_of: dt.date | None = None, **kwargs: object
+) -> None:
+    """The receiver of ``compliance.signals.events_recorded`` (connected in AlertsConfig.ready):
+    the alerts for the events an evaluation has just recorded, as of its date, in its transaction."""
+    alerts_raise_for_events(events, as_of=as_of)
 
 
-def alerts_raise_for_events(events: Sequence[ComplianceEvent]) -> list[Alert]:
+def alerts_raise_for_events(events: Sequence[ComplianceEvent], *, as_of: dt.date | None = None) -> list[Alert]:
     """Raise the alerts for the evaluation's status changes, in the caller's transaction.
 
     A result turning to breach raises a breach; a breach turning compliant, a cure; a result
-    turning compliant with headroom under the warning band, a near breach. A waived result
-    never alerts, and a breach that becomes waived stops the deliveries not yet sent. Returns
-    the alerts created (an event raised before creates nothing). A fixed number of queries,
+    turning compliant with headroom under the warning band, a near breach. A change that is
+    history (``alerts.history``: onboarding, quarters long past; as of ``as_of``, the
+    evaluation's date, today if not given) is recorded, not alerted. A waived result never
+    alerts, and a breach that becomes waived stops the deliveries not yet sent. Returns the
+    alerts created (an event raised before creates nothing). A fixed number of queries,
     whatever the number of events; none without events."""
     if not events:
         return []
+    on = as_of or timezone.localdate()
     _ensure_results_loaded(events)
-    covenants = Covenant.objects.select_related("agreement").in_bulk({e.covenant_id for e in events})
-    borrower_ids = {e.borrower_id for e in events if e.borrower_id}
-    borrowers = Party.objects.in_bulk(borrower_ids) if borrower_ids else {}
-
-    candidates: list[Alert] = []
+    raising: list[tuple[str, ComplianceEvent]] = []
     waived: list[ComplianceEvent] = []
     for event in events:
-        result = event.result
-        covenant = covenants[event.covenant_id]
         if event.to_status == ResultStatus.WAIVED:
             waived.append(event)
-            continue
-        if event.to_status == ResultStatus.BREACH:
-            kind = AlertKind.BREACH
-        elif event.to_status == ResultStatus.COMPLIANT and event.from_status == ResultStatus.BREACH:
-            kind = AlertKind.CURE
-        elif (
-            # Near breach as the engine decided it and the evaluation stored it (engine.is_near_breach).
-            event.to_status == ResultStatus.COMPLIANT
-            and result.near_breach
-            and not (event.previous_result is not None and event.previous_result.near_breach)
-        ):
-            kind = AlertKind.NEAR_BREACH
-        else:
-            continue
-        candidates.append(_covenant_alert(kind, event, result, covenant, borrowers.get(event.borrower_id)))
-
+        elif kind := _kind(event):
+            raising.append((kind, event))
     if waived:
         _stop_waived_breaches(waived)
-    return alerts_store(candidates)
+    if not raising:
+        return []
+    covenants = Covenant.objects.select_related("agreement").in_bulk({e.covenant_id for _, e in raising})
+    latest = history.latest_tests([e for _, e in raising], on=on)
+    news = [
+        (kind, event)
+        for kind, event in raising
+        if not history.is_history(
+            event,
+            latest.get((event.covenant_id, event.borrower_id)),
+            reporting_deadline_days=covenants[event.covenant_id].agreement.reporting_deadline_days,
+            on=on,
+        )
+    ]
+    borrower_ids = {e.borrower_id for _, e in news if e.borrower_id}
+    borrowers = Party.objects.in_bulk(borrower_ids) if borrower_ids else {}
+    return alerts_store(
+        [
+            _covenant_alert(kind, event, event.result, covenants[event.covenant_id], borrowers.get(event.borrower_id))
+            for kind, event in news
+        ]
+    )
+
+
+def _kind(event: ComplianceEvent) -> str | None:
+    """The kind of alert a status change raises, if any (waivers aside)."""
+    if event.to_status == ResultStatus.BREACH:
+        return AlertKind.BREACH
+    if event.to_status == ResultStatus.COMPLIANT and event.from_status == ResultStatus.BREACH:
+        return AlertKind.CURE
+    if (
+        # Near breach as the engine decided it and the evaluation stored it (engine.is_near_breach).
+        event.to_status == ResultStatus.COMPLIANT
+        and event.result.near_breach
+        and not (event.previous_result is not None and event.previous_result.near_breach)
+    ):
+        return AlertKind.NEAR_BREACH
+    return None
 
 
 def _ensure_results_loaded(events: Sequence[ComplianceEvent]) -> None:
