@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 from portal.api import base as api
 from portal.api.covenants.urls import router as covenants_router
 from portal.api.documents import DocumentViewSet
+from portal.api.execution.urls import router as execution_router
 from portal.api.parties.urls import router as parties_router
 from portal.api.syndicate.urls import router as syndicate_router
 
@@ -26,7 +27,7 @@ class V1Router(DefaultRouter):
 
 
 router = V1Router()
-for app_router in (parties_router, covenants_router, syndicate_router):
+for app_router in (parties_router, covenants_router, syndicate_router, execution_router):
     router.registry.extend(app_router.registry)
 router.register("documents", DocumentViewSet, basename="document")
 

@@ -75,6 +75,7 @@ from tests.shared_deals import (
 )
 
 from .conftest import AS_OF, HARBOR, SEED, World, build_world, harbor_records, seed_records
+from .execution_world import add_executions, execution_cases, execution_objects, execution_rows
 from .syndicate_world import LENDER_SIDE, VOTERS, add_syndicates, syndicate_objects, syndicate_rows
 
 pytestmark = pytest.mark.django_db
@@ -221,6 +222,9 @@ def world(db) -> World:
     add_defined_metrics(world)
     add_documents(world)
     add_syndicates(world, {HARBOR: world.harbor, **world.cache["deals"]})
+    add_executions(
+        world, [world.seed.agreement, world.harbor.agreement, *(d.agreement for d in world.cache["deals"].values())]
+    )
     return world
 
 
@@ -272,6 +276,8 @@ def _rows(world: World, which: str, route: str) -> set[int]:
         return {a.pk for a in agreements}
     if (syndicate := syndicate_rows(route, agreements)) is not None:
         return syndicate
+    if (executed := execution_rows(route, agreements)) is not None:
+        return executed
     if route in by_agreement:
         return set(by_agreement[route].objects.filter(agreement__in=agreements).values_list("pk", flat=True))
     if route == "party-list":
@@ -313,6 +319,7 @@ def _objects(world: World, which: str) -> dict[str, Any]:
             ),
         }
         | syndicate_objects(objects_agreement(world, which))
+        | execution_objects(objects_agreement(world, which))
     )
 
 
@@ -404,6 +411,8 @@ LISTED = {
     "assignment-list": "assignment",
     "consentrequest-list": "consent",
     "vote-list": "vote",
+    "execution-list": "execution",
+    "compliancecertificate-list": "certificate",
 }
 
 
@@ -795,6 +804,12 @@ CASES |= {
         state=row_state(Vote, "vote"),
     ),
 }
+# Execution by counterparts and compliance certificates: read by whoever sees the agreement; a
+# block signed only by its named signatory; revocations, recorded satisfaction and reviews by the
+# Agents; certificates prepared by the Borrowers' users and the Agents (tests/api/execution_world.py).
+CASES |= execution_cases(
+    Case, detail, in_facility, row_state, {"AGENTS": AGENTS, "SUBMITTERS": SUBMITTERS, "VOTERS": VOTERS}
+)
 CASES |= {route: OWN for route in api_routes() if route[0].startswith("webhook-")}
 
 
