@@ -10,13 +10,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from execution.choices import CertificateStatus
 from execution.models import ComplianceCertificate, Execution
+from execution.services import block_execute
 from parties.choices import MembershipRole
 from parties.models import Party
 from syndicate.models import AuthorisedSignatory
+from tests.execution.conftest import reauthentication
 from tests.factories import PASSWORD, member
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +76,21 @@ def test_the_certificate_pages_from_preparation_to_acceptance(client, deal):
     client.force_login(lender)
     shown = client.get(detail).content.decode()
     assert "Accepted by the Agent" in shown and "Chief Financial Officer" in shown
+
+
+def test_the_execution_page_reads_in_the_same_number_of_queries_however_many_blocks_are_executed(client, deal):
+    page = reverse("execution:amendment", args=[deal.amendment.pk])
+    client.force_login(deal.agent)
+    client.get(page)  # caches warmed (content types, the session)
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(page).status_code == 200
+    for block in deal.blocks[:8]:
+        block_execute(
+            user=deal.signer_of(block),
+            block=block,
+            reauthentication=reauthentication(),
+            document_sha256=deal.document.sha256,
+        )
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(page).status_code == 200
+    assert len(after) == len(before), (len(before), len(after))
