@@ -71,8 +71,9 @@ than calendar months, monthly terms, each-Borrower and consolidated tests.
   waivers by a correlated lookup. The same answers, with more work per test than the floor.
 - **The re-evaluation where nothing changed** does less than either floor: one query per chunk
   of 500 (`compliance/input_digests.py`) hashes, in PostgreSQL, every row the evaluation would
-  read for each agreement (the same lines the floor sums, and the terms, schedules, amendments,
-  defined terms, waivers, roles and calendars), XORs them per agreement, and compares the digest,
+  read for each agreement (its current statements, which stand for their lines since lines are
+  never changed in place, and the terms, schedules, amendments, defined terms, waivers, roles and
+  calendars), XORs them per agreement, and compares the digest,
   with the evaluation date's latest period end and the engine's code, to the one stored at the
   last evaluation. Nothing is computed, locked or written for an agreement found unchanged. It is
   not a shortcut of the floor's computation: an agreement whose digest changed is evaluated in
