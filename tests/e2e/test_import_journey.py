@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 
 from covenants.models import Agreement, Covenant
+from documents.review import open_review
+from documents.services import document_store
 from tests.factories import PASSWORD
 from tests.portal.harborline import SECOND_AMENDMENT, harborline_agreement
 
@@ -132,3 +134,31 @@ def test_a_filing_with_scripts_runs_nothing_in_the_reviewers_browser(page, live_
     assert page.evaluate("() => window.stolen") is None
     assert page.locator("pre.document-text script, pre.document-text img").count() == 0
     assert not dialogs
+
+
+def test_the_import_pages_fit_a_phone(chromium, live_server):
+    agreement, users = harborline_agreement()
+    stored = document_store(
+        user=users["agent"], agreement=agreement, content=AMENDMENT.read_bytes(), filename=AMENDMENT.name
+    )
+    review = open_review(users["agent"], stored.document, agreement=agreement)
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "meridian.agent")
+        too_wide = {}
+        for path in (
+            f"/agreements/{agreement.pk}/",
+            f"/agreements/{agreement.pk}/reviews/",
+            f"/agreements/{agreement.pk}/reviews/{review.pk}/",
+            f"/agreements/{agreement.pk}/documents/{stored.document.pk}/?span=1931-2035",
+        ):
+            assert page.goto(live_server.url + path).status == 200, path
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if wider > 0:
+                too_wide[path] = wider
+        assert too_wide == {}, f"pages wider than a 390 px phone (px too wide): {too_wide}"
+    finally:
+        context.close()
