@@ -73,10 +73,15 @@ def evaluate_agreement(agreement_id: int) -> dict:
 
 @shared_task(name="covenants.tasks.evaluate_agreements", **DATABASE_RETRY)
 def evaluate_agreements(agreement_ids: list[int], as_of: str | None = None) -> dict:
-    """Re-evaluate a chunk of agreements in one batch."""
+    """Re-evaluate a chunk of agreements in one batch (those whose inputs have not changed are skipped)."""
     day = dt.date.fromisoformat(as_of) if as_of else None
     summary = services.agreements_evaluate(agreement_ids=agreement_ids, as_of=day)
-    return {"agreements": summary.agreements, "results": summary.results, "changed": summary.changed}
+    return {
+        "agreements": summary.agreements,
+        "skipped": summary.skipped,
+        "results": summary.results,
+        "changed": summary.changed,
+    }
 
 
 @shared_task(name="covenants.tasks.reevaluate_all_agreements")

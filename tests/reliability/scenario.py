@@ -284,7 +284,8 @@ def check(*names: str) -> dict:
                 wanted, stored = str(getattr(want, field)), str(getattr(have, field))
                 mismatches.append({"test": str(key), "field": field, "expected": wanted, "stored": stored})
     with transaction.atomic():
-        summary = agreements_evaluate(agreement_ids=ids, as_of=today)
+        # Every agreement evaluated, none skipped as unchanged: the stored results are checked.
+        summary = agreements_evaluate(agreement_ids=ids, as_of=today, skip_unchanged=False)
         transaction.set_rollback(True)
     return {
         "agreements": len(ids),
