@@ -671,6 +671,19 @@ CASES: dict[tuple[str, str], Case] = {
         success=201,
         count=DefinedMetric,
     ),
+    ("amendment-list", "POST"): Case(
+        "create",
+        payload=lambda o: {
+            "agreement": o["agreement"].pk,
+            "number": 99,
+            "title": "Amendment No. 99",
+            "dated_as_of": "2026-01-15",
+            "effective_on": "2026-01-31",
+        },
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=Amendment,
+    ),
     ("covenant-list", "POST"): Case(
         "create",
         payload=lambda o: {"agreement": o["agreement"].pk, "section": "9.99", "name": "Minimum liquidity"},
