@@ -55,7 +55,9 @@ def consent_inbox(request: HttpRequest) -> HttpResponse:
     following = (
         visible(request.user, ConsentRequest).exclude(pk__in=[r.pk for r in to_answer]).select_related("agreement")
     )
-    return render(request, "syndicate/inbox.html", {"rows": rows, "following": following[:100]})
+    administered = visible(request.user, Agreement, "administer").order_by("name")[:100]
+    context = {"rows": rows, "following": following[:100], "administered": administered}
+    return render(request, "syndicate/inbox.html", context)
 
 
 def _detail_context(request: HttpRequest, consent: ConsentRequest, form: VoteForm | None = None) -> dict:

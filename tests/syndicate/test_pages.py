@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 def open_on_the_page(client, syndicate) -> ConsentRequest:
     client.force_login(syndicate.deal.users["agent"])
+    opening = reverse("syndicate:request_open", args=[syndicate.agreement.pk])
+    assert opening in client.get(reverse("syndicate:inbox")).content.decode()
     deadline = timezone.localtime(timezone.now() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         reverse("syndicate:request_open", args=[syndicate.agreement.pk]),
