@@ -64,7 +64,7 @@ class Tally:
 
 
 def tally_of(request: ConsentRequest) -> Tally:
-    """Count ``request`` afresh from its votes: seven queries whatever the number of Lenders."""
+    """Count ``request`` afresh from its votes: nine queries whatever the number of Lenders."""
     on = request.record_date
     threshold = threshold_of(request.agreement_id, request.vote_needed)
     holdings = holdings_on(request.agreement_id, on, threshold.basis)
