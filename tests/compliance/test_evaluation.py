@@ -225,7 +225,8 @@ def test_re_evaluating_unchanged_figures_writes_nothing_new(loan):
 def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_queries, quarters):
     """The same queries whatever the number of quarters of figures: savepoint, lock, agreements,
     covenants, terms, schedules, Borrowers, figures, waivers, current results, results,
-    events, the alerts raised for them (a fixed six), the compliance certificates the results may
+    events, the alerts raised for them (a fixed five: covenants, their latest tests, alerts
+    inserted with their ids returned, recipients, subscriptions), the compliance certificates the results may
     supersede (one: execution.certificates), request mark, release; and one more to
     retire replaced results. Before the lock, the digests of the inputs (one query on PostgreSQL,
     two elsewhere: compliance.input_digests); after the results, the new digest stored. On
@@ -236,11 +237,11 @@ def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_quer
     chosen = sorted(EXACT_EBITDA)[-quarters:]
     rows = [r for r in exact_rows(loan) if dt.date.fromisoformat(r[1]) in chosen]
     submit(loan, rows)
-    with django_assert_num_queries(21 + ids_taken + digests):
+    with django_assert_num_queries(20 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
     last = chosen[-1]
     submit(loan, combined_rows(loan, last, revenues=1, ebitda=EXACT_EBITDA[last]))
-    with django_assert_num_queries(22 + ids_taken + digests):
+    with django_assert_num_queries(21 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
 
 
