@@ -46,7 +46,7 @@ class Alert(models.Model):
     result = models.ForeignKey(CovenantTestResult, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     transition = models.CharField(max_length=100, help_text='What changed: "compliant → breach", "statement missing".')
     value = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
-    threshold = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
+    threshold = models.DecimalField(max_digits=26, decimal_places=6, null=True, blank=True)
     headroom = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
     headroom_percent = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
     warning_band_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)

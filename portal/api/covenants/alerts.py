@@ -46,7 +46,7 @@ class AlertSerializer(serializers.ModelSerializer):
         source="alert.value", max_digits=28, decimal_places=6, read_only=True, allow_null=True
     )
     threshold = serializers.DecimalField(
-        source="alert.threshold", max_digits=24, decimal_places=4, read_only=True, allow_null=True
+        source="alert.threshold", max_digits=26, decimal_places=6, read_only=True, allow_null=True
     )
     link = serializers.CharField(source="alert.link_path", read_only=True)
     raised_at = serializers.DateTimeField(source="alert.created_at", read_only=True)
