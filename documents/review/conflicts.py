@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import documents.review.matching as matching
 from covenants.models import AgreementRole, Amendment, Covenant, CovenantTerms
 from documents.models import Document
-from documents.review import matching
 
 Conflict = dict[str, dict[str, Any]]
 

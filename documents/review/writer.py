@@ -12,9 +12,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
+import documents.review.matching as matching
 from covenants.models import Agreement, Amendment, Reaffirmation
 from documents.models import ImportReview, ReviewItem, SourceSpan
-from documents.review import matching
 from parties.models import Party
 
 APPLIED = (ReviewItem.Decision.ACCEPTED, ReviewItem.Decision.EDITED)

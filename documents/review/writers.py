@@ -6,9 +6,9 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 
+import documents.review.matching as matching
 from covenants.models import Agreement, AgreementRole, Amendment, ConditionPrecedent, LineItem, Reaffirmation
 from documents.models import ReviewItem
-from documents.review import matching
 from documents.review.writer import Writer
 from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature, SignatureBlock
 
