@@ -3,6 +3,8 @@ the agreement's Agents and administrators review; others see no review at all.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -18,10 +20,11 @@ from documents.review import (
     review_items,
     reviews_visible,
 )
+from documents.services import document_store
 from parties.choices import MembershipRole
 from parties.models import Party
 from tests.covenants.helpers import seed_loan
-from tests.documents.review_helpers import LOAN, opened, stored
+from tests.documents.review_helpers import LOAN, empty_deal, opened, stored
 from tests.factories import administrator, member, outsider
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +138,21 @@ def test_only_the_agreements_agents_and_administrators_review_its_documents():
     assert review in reviews_visible(agent)
     assert item_by_key(agent, review, ROW).key == ROW
     decide(agent, item_by_key(agent, review, ROW), "accepted")
+
+
+def test_a_listed_row_printed_with_and_thereafter_is_proposed_open_ended():
+    """ "September 30, 2005 (and thereafter)": that row reaches every later test date; the rows
+    before it, and each earlier date of a grouped row, do not."""
+    admin = administrator()
+    fixture = Path(__file__).resolve().parent / "fixtures" / "ratio_table_grouped.txt"
+    document = document_store(
+        user=admin, agreement=empty_deal(), content=fixture.read_bytes(), filename=fixture.name
+    ).document
+    review = open_review(admin, document)
+    rows = {
+        item.key.rsplit(":", 1)[1]: item.proposed["applies_thereafter"]
+        for item in review.items.filter(key__contains=":row:")
+    }
+    assert rows["2005-09-30"] is True
+    assert rows["2005-03-31"] is False and rows["2005-06-30"] is False
+    assert sum(rows.values()) == 1

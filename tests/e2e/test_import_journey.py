@@ -84,18 +84,18 @@ def test_an_agent_imports_an_amendment_corrects_a_value_and_sees_the_new_terms(p
             arg=section.title() if section != "conditions precedent" else "Conditions precedent",
         )
 
-    # The importer missed "(and thereafter)": the reviewer corrects that one value.
+    # The importer read "(and thereafter)"; the reviewer corrects that row's level, once refused.
     row = page.locator("article.review-item", has_text=THEREAFTER_ROW)
     row.get_by_role("link", name="Edit").click()
-    row.get_by_label("applies thereafter").fill("maybe")
+    row.get_by_label("threshold", exact=True).fill("three point eight")
     row.get_by_role("button", name="Save the edit").click()
-    assert "applies thereafter: Enter true or false." in row.locator(".field-error").inner_text()
-    row.get_by_label("applies thereafter").fill("true")
-    row.get_by_label("Why (kept with the decision)").fill("the table prints (and thereafter)")
+    assert "threshold:" in row.locator(".field-error").inner_text()
+    row.get_by_label("threshold", exact=True).fill("3.80")
+    row.get_by_label("Why (kept with the decision)").fill("as the executed copy prints it")
     row.get_by_role("button", name="Save the edit").click()
     row = page.locator("article.review-item", has_text=THEREAFTER_ROW)
     row.locator(".decision-edited").first.wait_for()
-    assert "the table prints (and thereafter)" in row.inner_text()
+    assert "as the executed copy prints it" in row.inner_text()
 
     page.get_by_role("button", name="Apply the accepted items").click()
     page.wait_for_url(f"{live_server.url}/agreements/{agreement.pk}/")
@@ -108,7 +108,8 @@ def test_an_agent_imports_an_amendment_corrects_a_value_and_sees_the_new_terms(p
     assert "4.75 to 1.00" in schedule.inner_text()
     last = schedule.locator("tr", has_text="2005-09-30")
     assert "each fiscal quarter thereafter" in last.inner_text()
-    assert "3.75 to 1.00" in last.inner_text()
+    # The level as printed stays beside the level the reviewer set.
+    assert "3.75 to 1.00" in last.inner_text() and "3.80" in last.inner_text()
     last.get_by_role("link", name="source").click()
     page.wait_for_url("**/documents/*/?span=*")
     assert "September 30, 2005 (and thereafter)" in page.locator("#passage").inner_text()

@@ -82,10 +82,13 @@ def _rows(covenant: Covenant, section: str, row: ScheduleRow) -> list[ItemData]:
     if threshold.to_be_set:
         state = ThresholdState.TO_BE_SET
     items = []
-    thereafter = row.kind in ("thereafter", "after", "flat")
-    for printed in row.dates[:1] if thereafter else row.dates:
+    reaching_on = row.kind in ("thereafter", "after", "flat")
+    dates = row.dates[:1] if reaching_on else row.dates
+    for printed in dates:
         if printed.value is None:
             continue
+        # "September 30, 2005 (and thereafter)": a listed row's last date is open-ended too.
+        thereafter = reaching_on or (row.open_ended and printed is dates[-1])
         value: dict[str, Any] = {
             "test_date": printed.value.isoformat(),
             "threshold": str(threshold.value) if threshold.value is not None else None,
