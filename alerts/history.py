@@ -15,7 +15,8 @@ test earlier than its covenant's latest test is **history**, recorded and not al
 Tests are counted per covenant, and per Borrower for each-Borrower tests. So an evaluation
 of years of figures alerts, for each covenant, about its latest test alone; a test whose
 figures arrive now, in their time, still alerts, as does any change to a covenant's latest
-test, however old it is.
+test, however old it is. The latest *decided* test counts as latest too: quarters after it
+that only wait for figures (a facility whose figures stop years ago) hide nothing.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def is_history(
     """Whether the status change is history, recorded and not alerted (the module's rule)."""
     if latest is None or event.test_date >= latest.test_date:
         return False  # the covenant's latest test always alerts
+    if event.to_status in DECIDED and latest.decided is not None and event.test_date >= latest.decided:
+        return False  # so does its latest decided test: later tests only wait for figures
     if is_long_past(event.test_date, reporting_deadline_days=reporting_deadline_days, on=on):
         return True
     first_result = not event.from_status

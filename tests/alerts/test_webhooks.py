@@ -76,7 +76,7 @@ def test_a_breach_is_posted_as_signed_json(harbor, subscription, webhook_server,
     assert sent["covenant"]["section"] == "6.1"
     assert sent["test_date"] == "2019-09-30"
     assert sent["borrower"] is None
-    assert sent["value"] == "900000.000000" and sent["threshold"] == "1000000.0000"
+    assert sent["value"] == "900000.000000" and sent["threshold"] == "1000000.000000"
     assert sent["headroom"] == "-100000.000000"
     assert sent["title"] == alert.title and sent["message"] == alert.message
     assert sent["url"].endswith(f"/agreements/{harbor.agreement.pk}/")
