@@ -94,7 +94,7 @@ def test_each_borrower_nulls_and_replaced_results_come_out_as_the_serializer_giv
     assert each["borrower"] == {"id": each["borrower"]["id"], "legal_name": each["borrower"]["legal_name"]}
     assert (each["value"], each["threshold"], each["headroom"], each["headroom_percent"]) == (
         "-0.500000",
-        "12.3456",
+        "12.345600",
         "0.000000",
         None,
     )
