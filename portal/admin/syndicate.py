@@ -12,6 +12,7 @@ a correction is another assignment. Thresholds are set by administrators only (t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -46,8 +47,8 @@ class _AddedByServiceAdmin(ScopedModelAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def refusal(self, data: dict) -> str:
-        raise NotImplementedError
+    #: Each admin names its service's refusal of the form's data ("" when the service accepts it).
+    refusal: Callable[[dict], str]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
