@@ -26,6 +26,8 @@ class ExecutionSerializer(serializers.ModelSerializer):
     signed_by = serializers.CharField(source="signed_by.username")
     revocation = serializers.SerializerMethodField()
     has_counterpart = serializers.SerializerMethodField()
+    # Declared: a record of fact, and its schema the same on every database.
+    sequence = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Execution
@@ -81,6 +83,7 @@ class CertificateSerializer(serializers.ModelSerializer):
     officer_party = serializers.CharField(source="officer_party.legal_name", allow_null=True, default=None)
     signed_by = serializers.CharField(source="signed_by.username", allow_null=True, default=None)
     reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
+    version = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = ComplianceCertificate

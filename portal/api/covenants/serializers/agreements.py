@@ -83,6 +83,8 @@ class AmendmentWriteSerializer(serializers.ModelSerializer):
     ``covenants/{id}/terms/`` with ``amendment`` set."""
 
     agreement = ScopedPrimaryKeyRelatedField(Agreement)
+    # Declared, so the schema's bounds are the model's on every database (not the backend's).
+    number = serializers.IntegerField(min_value=0, max_value=32767)
 
     class Meta:
         model = Amendment
@@ -95,6 +97,7 @@ class AmendmentChangeSerializer(serializers.ModelSerializer):
     are provisional), or correct its particulars. A new effective date moves the terms it made."""
 
     status = serializers.ChoiceField(choices=AmendmentStatus.choices, required=False)
+    number = serializers.IntegerField(min_value=0, max_value=32767, required=False)
 
     class Meta:
         model = Amendment
