@@ -13,35 +13,14 @@ from django.db import models
 
 from covenants.models import (
     Agreement,
-    AgreementRole,
     Amendment,
-    ConditionPrecedent,
     Covenant,
     CovenantTerms,
     LineItem,
     Reaffirmation,
-    ThresholdStep,
 )
-from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature, SignatureBlock
-
-SEEDED_MODELS: tuple[type[models.Model], ...] = (
-    Party,
-    FormerName,
-    Address,
-    PartyRelationship,
-    Person,
-    LineItem,
-    Agreement,
-    Amendment,
-    AgreementRole,
-    ConditionPrecedent,
-    Reaffirmation,
-    Covenant,
-    CovenantTerms,
-    ThresholdStep,
-    SignatureBlock,
-    Signature,
-)
+from documents.seeds import SEEDED_MODELS
+from parties.models import Party, Person, SignatureBlock
 
 SKIPPED = {"id", "created_at", "updated_at", "evaluation_requested_at"}
 
