@@ -8,6 +8,10 @@ agreement gets a 404); writes through :mod:`execution.services`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -63,6 +67,30 @@ def _refused(request: HttpRequest, error: ValidationError | PermissionDenied) ->
         messages.error(request, str(error) or "You may not do this.")
 
 
+def _confirmed(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    act: Callable[[dict[str, Any]], object],
+    done: str,
+    incomplete: str,
+    amendment_pk: int,
+) -> HttpResponse:
+    """The one shape of every confirmation on these pages: a valid form calls the service once,
+    its refusal (or the form's gap) is said in a message, and the user is back on the amendment's
+    page, where the blocks and conditions as they now stand are shown."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            _refused(request, error)
+        else:
+            messages.success(request, done)
+    else:
+        messages.error(request, incomplete)
+    return redirect("execution:amendment", pk=amendment_pk)
+
+
 def _document_pk(block: object) -> int:
     document = block.document
     if not isinstance(document, Amendment):
@@ -78,22 +106,19 @@ def block_sign(request: HttpRequest, pk: int) -> HttpResponse:
     amendment_pk = _document_pk(block)
     if not may(request.user, "execute", block):
         raise PermissionDenied("Only a signatory named on this block signs it.")
-    form = SignForm(request.POST)
-    if form.is_valid():
-        try:
-            services.block_execute(
-                user=request.user,
-                block=block,
-                reauthentication=_reauthentication(request, form.cleaned_data),
-                document_sha256=form.cleaned_data["document_sha256"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            _refused(request, error)
-        else:
-            messages.success(request, f"You have executed the block of {block.party_name_as_printed}.")
-    else:
-        messages.error(request, "Enter your password to sign.")
-    return redirect("execution:amendment", pk=amendment_pk)
+    return _confirmed(
+        request,
+        form=SignForm(request.POST),
+        act=lambda data: services.block_execute(
+            user=request.user,
+            block=block,
+            reauthentication=_reauthentication(request, data),
+            document_sha256=data["document_sha256"],
+        ),
+        done=f"You have executed the block of {block.party_name_as_printed}.",
+        incomplete="Enter your password to sign.",
+        amendment_pk=amendment_pk,
+    )
 
 
 @login_required
@@ -104,25 +129,21 @@ def counterpart_upload(request: HttpRequest, pk: int) -> HttpResponse:
     amendment_pk = _document_pk(block)
     if not may(request.user, "upload_counterpart", block):
         raise PermissionDenied("Only the block's signatory or the agreement's Agents upload its counterpart.")
-    form = CounterpartForm(request.POST, request.FILES)
-    if form.is_valid():
-        upload = form.cleaned_data["counterpart"]
-        try:
-            services.counterpart_upload(
-                user=request.user,
-                block=block,
-                reauthentication=_reauthentication(request, form.cleaned_data),
-                document_sha256=form.cleaned_data["document_sha256"],
-                content=upload.read(COUNTERPART_MAX_BYTES + 1),
-                filename=upload.name,
-            )
-        except (ValidationError, PermissionDenied) as error:
-            _refused(request, error)
-        else:
-            messages.success(request, f"The counterpart of {block.party_name_as_printed} is on file.")
-    else:
-        messages.error(request, "Choose the scanned page and enter your password.")
-    return redirect("execution:amendment", pk=amendment_pk)
+    return _confirmed(
+        request,
+        form=CounterpartForm(request.POST, request.FILES),
+        act=lambda data: services.counterpart_upload(
+            user=request.user,
+            block=block,
+            reauthentication=_reauthentication(request, data),
+            document_sha256=data["document_sha256"],
+            content=data["counterpart"].read(COUNTERPART_MAX_BYTES + 1),
+            filename=data["counterpart"].name,
+        ),
+        done=f"The counterpart of {block.party_name_as_printed} is on file.",
+        incomplete="Choose the scanned page and enter your password.",
+        amendment_pk=amendment_pk,
+    )
 
 
 @login_required
@@ -133,22 +154,19 @@ def execution_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     amendment_pk = _document_pk(execution.block)
     if not may(request.user, "revoke", execution):
         raise PermissionDenied("Only the person who signed or the agreement's Agents revoke an execution.")
-    form = RevokeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.execution_revoke(
-                user=request.user,
-                execution=execution,
-                reason=form.cleaned_data["reason"],
-                reauthentication=_reauthentication(request, form.cleaned_data),
-            )
-        except (ValidationError, PermissionDenied) as error:
-            _refused(request, error)
-        else:
-            messages.success(request, "The execution is revoked; it stays in the history with the reason.")
-    else:
-        messages.error(request, "Say why, and enter your password.")
-    return redirect("execution:amendment", pk=amendment_pk)
+    return _confirmed(
+        request,
+        form=RevokeForm(request.POST),
+        act=lambda data: services.execution_revoke(
+            user=request.user,
+            execution=execution,
+            reason=data["reason"],
+            reauthentication=_reauthentication(request, data),
+        ),
+        done="The execution is revoked; it stays in the history with the reason.",
+        incomplete="Say why, and enter your password.",
+        amendment_pk=amendment_pk,
+    )
 
 
 @login_required
@@ -176,21 +194,17 @@ def satisfaction_record(request: HttpRequest, pk: int) -> HttpResponse:
     amendment = condition.amendment
     if not may(request.user, "administer", amendment.agreement):
         raise PermissionDenied("Only the agreement's Agents and administrators record a condition satisfied.")
-    form = RecordForm(request.POST, parties=_parties(amendment))
-    if form.is_valid():
-        party_id = form.cleaned_data["party"]
-        try:
-            services.satisfaction_record(
-                user=request.user,
-                condition=condition,
-                party=Party.objects.get(pk=party_id) if party_id else None,
-                reason=form.cleaned_data["reason"],
-                satisfied_on=form.cleaned_data["satisfied_on"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            _refused(request, error)
-        else:
-            messages.success(request, "Recorded, with the reason; it is shown with the condition.")
-    else:
-        messages.error(request, "Say how the condition was satisfied, and on which date.")
-    return redirect("execution:amendment", pk=amendment.pk)
+    return _confirmed(
+        request,
+        form=RecordForm(request.POST, parties=_parties(amendment)),
+        act=lambda data: services.satisfaction_record(
+            user=request.user,
+            condition=condition,
+            party=Party.objects.get(pk=data["party"]) if data["party"] else None,
+            reason=data["reason"],
+            satisfied_on=data["satisfied_on"],
+        ),
+        done="Recorded, with the reason; it is shown with the condition.",
+        incomplete="Say how the condition was satisfied, and on which date.",
+        amendment_pk=amendment.pk,
+    )
