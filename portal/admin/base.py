@@ -189,6 +189,12 @@ class ScopedInlineMixin(ScopedAdminMixin):
     """Mixed into every inline: its rows and choices scoped; adding, changing or deleting one
     needs ``change`` on the row the page edits."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Tabular rows without the whitespace between their tags (see the template).
+        if self.template == "admin/edit_inline/tabular.html":
+            self.template = "admin/edit_inline/tabular_compact.html"
+
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # No "delete the chosen row" link on each inline row where the row holds its choice on
         # PROTECT (a party, a person, an amendment): the deletion would be refused, and the
