@@ -27,13 +27,14 @@ def commitments_on(
     """``{lender party id: commitment}`` on ``on``: allotted commitments in force, plus
     assignments taken, less assignments made, each from its effective date. Three queries."""
     agreement_id = agreement if isinstance(agreement, int) else agreement.pk
-    where = {"facility__agreement_id": agreement_id, "effective_on__lte": on}
+    where: dict[str, int] = {"facility__agreement_id": agreement_id}
     if facility is not None:
         where["facility_id"] = facility if isinstance(facility, int) else facility.pk
     held: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for row in Commitment.objects.filter(**where).values("lender_id").annotate(total=Sum("amount")).order_by():
+    allotted = Commitment.objects.in_force_on(on).filter(**where)
+    for row in allotted.values("lender_id").annotate(total=Sum("amount")).order_by():
         held[row["lender_id"]] += row["total"]
-    moves = Assignment.objects.filter(**where).order_by()
+    moves = Assignment.objects.filter(effective_on__lte=on, **where).order_by()
     for row in moves.values("assignee_id").annotate(total=Sum("amount")):
         held[row["assignee_id"]] += row["total"]
     for row in moves.values("assignor_id").annotate(total=Sum("amount")):
@@ -43,16 +44,11 @@ def commitments_on(
 
 def loans_outstanding_on(agreement: Agreement | int, on: dt.date) -> dict[int, Decimal]:
     """``{lender party id: loans outstanding}`` on ``on``: per facility, each Lender's latest
-    record on or before the date. One query."""
+    record on or before the date (:meth:`HoldingQuerySet.in_force_on`), added up. One query."""
     agreement_id = agreement if isinstance(agreement, int) else agreement.pk
-    latest: dict[tuple[int, int], Decimal] = {}
-    rows = LoansOutstanding.objects.filter(facility__agreement_id=agreement_id, as_of__lte=on).order_by("as_of")
-    for facility_id, lender_id, amount in rows.values_list("facility_id", "lender_id", "amount"):
-        latest[(facility_id, lender_id)] = amount  # later dates overwrite earlier ones
-    held: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for (_, lender_id), amount in latest.items():
-        held[lender_id] += amount
-    return dict(held)
+    rows = LoansOutstanding.objects.in_force_on(on).filter(facility__agreement_id=agreement_id)
+    totals = rows.values("lender_id").annotate(total=Sum("amount")).order_by()
+    return {row["lender_id"]: row["total"] for row in totals}
 
 
 def holdings_on(agreement: Agreement | int, on: dt.date, basis: str = ShareBasis.COMMITMENTS) -> dict[int, Decimal]:

@@ -11,12 +11,15 @@ for the demonstration and labelled as such wherever they show.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from covenants.models import Agreement
+from covenants.choices import Role
+from covenants.models import Agreement, AgreementRole
 from parties.models import Party, Person, Signature
 from syndicate.choices import ShareBasis, VoteNeeded
 
@@ -47,18 +50,77 @@ class Facility(models.Model):
         return f"{self.name} ({self.agreement.name}){' [demo]' if self.demo else ''}"
 
 
-class Commitment(models.Model):
-    """A Lender's commitment allotted under a facility, in force from ``effective_on``."""
+class HoldingQuerySet(models.QuerySet):
+    """Rows of an effective-dated holding (:class:`FacilityHolding`)."""
+
+    def in_force_on(self, day: dt.date) -> HoldingQuerySet:
+        """The rows that count on ``day``: every row dated on or before it where the rows add up
+        (allotted commitments), else each Lender's latest per facility (loans outstanding)."""
+        dated_by = self.model.dated_by
+        rows = self.filter(**{f"{dated_by}__lte": day})
+        if self.model.cumulative:
+            return rows
+        later = self.model._default_manager.filter(
+            facility=OuterRef("facility"),
+            lender=OuterRef("lender"),
+            **{f"{dated_by}__gt": OuterRef(dated_by), f"{dated_by}__lte": day},
+        )
+        return rows.filter(~Exists(later))
+
+
+class FacilityHolding(models.Model):
+    """
+    What a Lender holds under a facility from a date: an amount, the date it counts from (the
+    field ``dated_by`` names), and whether it is demonstration data. Each concrete model
+    declares its facility and lender (with its own reverse name), its date, and its constraints
+    (named per table); the shape, the rule for which rows are in force and the validation are here.
+    """
+
+    dated_by: ClassVar[str]
+    cumulative: ClassVar[bool]
+    """True: every row up to a date adds up; False: the latest row per facility and Lender replaces the earlier."""
+    amount_may_be_zero: ClassVar[bool] = False
+
+    facility: models.ForeignKey[Facility, Facility]
+    lender: models.ForeignKey[Party, Party]
+    amount = models.DecimalField(**MONEY)
+    demo = models.BooleanField(default=False, help_text="Not stated in the documents: demonstration data.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HoldingQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        """Refuse, naming the field, what the constraints and the agreement forbid: an amount of
+        the wrong sign, a party that is not a Lender under the facility's agreement."""
+        errors: dict[str, str] = {}
+        if self.amount is not None and (self.amount < 0 or (self.amount == 0 and not self.amount_may_be_zero)):
+            errors["amount"] = f"The amount must be {'zero or more' if self.amount_may_be_zero else 'positive'}."
+        if self.facility_id is not None and self.lender_id is not None:
+            lender = AgreementRole.objects.filter(
+                agreement_id=self.facility.agreement_id, party_id=self.lender_id, role=Role.LENDER
+            )
+            if not lender.exists():
+                errors["lender"] = f"This party is not a Lender under {self.facility.agreement.name}."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Commitment(FacilityHolding):
+    """A Lender's commitment allotted under a facility, in force from ``effective_on``; a Lender's
+    allotments add up (assignments move them, :class:`Assignment`)."""
+
+    dated_by = "effective_on"
+    cumulative = True
 
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="commitments")
     lender = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="commitments")
-    amount = models.DecimalField(**MONEY)
     effective_on = models.DateField()
-    demo = models.BooleanField(default=False, help_text="Not stated in the documents: demonstration data.")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["facility", "effective_on", "lender__legal_name"]
@@ -112,15 +174,16 @@ class Assignment(models.Model):
         return f"{self.assignor} to {self.assignee}: {self.amount:,} of {self.facility.name} on {self.effective_on}"
 
 
-class LoansOutstanding(models.Model):
+class LoansOutstanding(FacilityHolding):
     """A Lender's loans outstanding under a facility as of a date (the latest on or before a date counts)."""
+
+    dated_by = "as_of"
+    cumulative = False
+    amount_may_be_zero = True
 
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="loans_outstanding")
     lender = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="loans_outstanding")
-    amount = models.DecimalField(**MONEY)
     as_of = models.DateField()
-    demo = models.BooleanField(default=False, help_text="Not stated in the documents: demonstration data.")
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["facility", "as_of", "lender__legal_name"]
