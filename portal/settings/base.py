@@ -107,6 +107,12 @@ DATABASES = {
 }
 # Every request is one transaction: a failed upload leaves nothing half-saved.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# A served process keeps its connection for a minute rather than opening one per request (a
+# PostgreSQL backend started, authenticated and set up each time: measured in docs/benchmarks.md,
+# workload 6); checked before reuse, so a restarted server costs one failed request nothing.
+# Off under DEBUG (the development server and the tests), where a connection per request is simplest.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and sessions ------------------------------------------------------------
