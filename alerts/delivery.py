@@ -227,7 +227,7 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> str
             subscription = WebhookSubscription.objects.get(pk=delivery.subscription_id)
             if not subscription.receives_alerts:
                 return "held: subscription paused"
-            if not subscription_receives(subscription, alert.agreement_id):
+            if not subscription_receives(subscription, alert.agreement_id, kind=alert.kind):
                 delivery.status = DeliveryStatus.CANCELLED
                 delivery.last_error = "The subscription no longer receives this agreement's alerts."
                 delivery.save(update_fields=["status", "last_error", "updated_at"])

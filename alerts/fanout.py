@@ -86,6 +86,7 @@ def _insert_new(model: type[Model], instances: list[Model], returning: Sequence[
 def _deliveries_create(alerts: Sequence[Alert]) -> None:
     """One delivery per recipient and channel they chose, and per webhook subscription; the
     inbox entry is delivered at once, the others are queued once the transaction commits.
+    Each goes to its kind's audience alone (``alerts.recipients``), never made and then withdrawn.
     The alerts are new in this transaction, so their deliveries are too: inserted in bulk,
     each (alert, user, channel) and (alert, subscription) once, their pending ids returned."""
     if not alerts:
@@ -99,16 +100,17 @@ def _deliveries_create(alerts: Sequence[Alert]) -> None:
     rows: list[AlertDelivery] = []
     for alert in alerts:
         for recipient in recipients.get(alert.agreement_id, {}).values():
-            channels = preferences.get((recipient.user_id, alert.kind), DEFAULT_CHANNELS)
-            rows += _user_deliveries(alert, recipient, channels, now)
-        for subscription_id, (url, kinds) in subscriptions.get(alert.agreement_id, {}).items():
-            if alert.kind in kinds:
+            if recipient.told_of(alert.kind):
+                channels = preferences.get((recipient.user_id, alert.kind), DEFAULT_CHANNELS)
+                rows += _user_deliveries(alert, recipient, channels, now)
+        for subscription_id, subscribed in subscriptions.get(alert.agreement_id, {}).items():
+            if subscribed.told_of(alert.kind):
                 rows.append(
                     AlertDelivery(
                         alert=alert,
                         channel=AlertChannel.WEBHOOK,
                         subscription_id=subscription_id,
-                        address=url,
+                        address=subscribed.url,
                         due_at=now,
                     )
                 )

@@ -7,23 +7,21 @@ Each is keyed by the request and what happened, so each is raised once per reque
 its vote reached (the first tally that reaches it), its deadline approaching, closed. Their
 wording names no Lender's vote. The Borrowers of the agreement are told of the opening and the
 closing (the outcome) only: the vote reached while the request is open, and the reminder to
-answer, are the live tally's news, so their deliveries go to the lender side alone.
+answer, are the live tally's news, told to the lender side alone. Who hears which kind is the
+alerts app's one recipient rule (``alerts.recipients.audience``), so the fan-out makes no
+delivery to a Borrower's users or webhooks for those two kinds.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from alerts.choices import AlertKind
 from alerts.fanout import alerts_store
-from alerts.models import Alert, AlertDelivery
+from alerts.models import Alert
 from alerts.raising import agreement_words, alert_key
 from compliance.formatting import long_date, money
-from covenants.access import LENDER_SIDE_ROLES
-from covenants.models import AgreementRole
-from parties.models import Membership
 from syndicate.choices import Outcome
 from syndicate.models import ConsentRequest
 from syndicate.shares import Share
@@ -31,20 +29,7 @@ from syndicate.shares import Share
 __all__ = ["consent_alert_closed", "consent_alert_deadline", "consent_alert_opened", "consent_alert_reached"]
 
 
-def _lender_side_only(alert: Alert) -> None:
-    """Withdraw, in the raising transaction, the deliveries the fan-out made to anyone not on the
-    agreement's lender side (its Borrowers' users and their parties' webhooks): the fan-out tells
-    every party to the agreement, and a queued delivery that is gone is skipped by its task."""
-    lender_side = AgreementRole.objects.filter(agreement_id=alert.agreement_id, role__in=LENDER_SIDE_ROLES)
-    parties = lender_side.values("party_id")
-    users = Membership.objects.filter(party_id__in=parties).values("user_id")
-    AlertDelivery.objects.filter(alert=alert).exclude(
-        Q(user_id__in=users) | Q(subscription__party_id__in=parties)
-    ).delete()
-
-
-def _alert(request: ConsentRequest, kind: str, step: str, title: str, message: str,
-           lender_side_only: bool = False) -> Alert | None:  # fmt: skip
+def _alert(request: ConsentRequest, kind: str, step: str, title: str, message: str) -> Alert | None:
     agreement = request.agreement
     alert = Alert(
         kind=kind,
@@ -58,8 +43,6 @@ def _alert(request: ConsentRequest, kind: str, step: str, title: str, message: s
         link_path=reverse("syndicate:request", args=[request.pk]),
     )
     stored = alerts_store([alert])
-    if stored and lender_side_only:
-        _lender_side_only(stored[0])
     return stored[0] if stored else None
 
 
@@ -93,7 +76,6 @@ def consent_alert_reached(request: ConsentRequest, share: Share) -> Alert | None
         f"The consents received on {request.title} under {agreement_words(request.agreement)} reach the vote of "
         f"the {request.get_vote_needed_display()} ({share.threshold.wording() if share.threshold else ''}). "
         "Lenders may still change their answers until the request closes.",
-        lender_side_only=True,
     )
 
 
@@ -106,7 +88,6 @@ def consent_alert_deadline(request: ConsentRequest) -> Alert | None:
         f"Answers due {_deadline_words(request)}: {request.title}",
         f"The consent request on {request.title} under {agreement_words(request.agreement)} closes for votes on "
         f"{_deadline_words(request)}. A Lender that has not answered by then is counted as not consenting.",
-        lender_side_only=True,
     )
 
 
