@@ -100,3 +100,13 @@ def test_a_vote_of_all_affected_lenders_names_them_on_the_form(client, syndicate
     client.force_login(syndicate.deal.users["agent"])
     text = client.get(reverse("syndicate:request", args=[request.pk])).content.decode()
     assert "All affected Lenders" in text and 'data-outcome="not_reached"' in text
+
+
+def test_the_inbox_offers_an_agent_each_agreement_to_ask_under_once_and_keeps_its_title(client, syndicate):
+    client.force_login(syndicate.deal.users["agent"])
+    shown = client.get(reverse("syndicate:inbox")).content.decode()
+    title = shown.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title == "Consent requests · Lender portal"
+    assert shown.count(reverse("syndicate:request_open", args=[syndicate.agreement.pk])) == 1
+    client.force_login(syndicate.signatories["mutual"])  # a Lender's signatory opens no request
+    assert 'class="open-request"' not in client.get(reverse("syndicate:inbox")).content.decode()
