@@ -42,6 +42,11 @@ QUARTERLY_RE = re.compile(r"\bfiscal quarter\b", re.I)
 ANNUAL_RE = re.compile(r"\b(?:each fiscal year|fiscal year ending)\b", re.I)
 AFTER_RE = re.compile(r"\b(?:beginning|ending|commencing|occurring) (?:on or )?after ", re.I)
 AS_OF_ONE_RE = re.compile(r"\b(?:fiscal quarter|month|fiscal year) ending ", re.I)
+RATIO_UNDEFINED = (
+    "its numerator and denominator are defined in the credit agreement, not in this text: "
+    "give them (or a defined term) before applying"
+)
+RATIO_NAME_RE = re.compile(r"\bRatio\b")
 NUMBERS = {"two": 2, "three": 3, "four": 4, "six": 6, "nine": 9, "twelve": 12}
 
 
@@ -63,10 +68,13 @@ def read_covenant(flat: Flat, clause: Clause) -> tuple[Covenant | None, list[Unr
         rows, how = _single(flat, clause, body), "single level"
     name, name_reason = _name(clause, body, header, direction_found, metric)
     direction, direction_reason = direction_found or (_direction_from_name(name), "read from the covenant's name")
-    flags = _flags(rows, direction)
+    kind = _kind(name, metric, rows, swap[0] if swap else None)
+    flags = _flags(rows, direction, kind)
     if not rows:
         unread.append(Unread(span, "covenant found but its levels could not be read", squash(body[:200])))
     reason = f"section {clause.section}; {name_reason}; {direction_reason}; levels from a {how}"
+    if kind == "ratio":
+        reason += f"; a ratio: {RATIO_UNDEFINED}"
     if not metric:
         metric = name.split(" ", 1)[1] if _direction_from_name(name) and " " in name else name
     covenant = Covenant(
@@ -85,13 +93,27 @@ def read_covenant(flat: Flat, clause: Clause) -> tuple[Covenant | None, list[Unr
         swap[0] if swap else None,
         _reading(metric, direction, rows),
         flags,
+        kind,
     )
     return covenant, unread
 
 
-def _flags(rows: list[ScheduleRow], direction: str | None) -> tuple[str, ...]:
-    """What a person must look at: no levels, no direction, levels redacted or to be set, a dayless date."""
+def _kind(name: str, metric: str, rows: list[ScheduleRow], replaced: Threshold | None) -> str:
+    """A ratio when a level is printed as one ("4.00 to 1.00", "3.75x") or the covenant is named one."""
+    levels = [r.threshold for r in rows] + ([replaced] if replaced else [])
+    if any(level.unit == "ratio" for level in levels) or RATIO_NAME_RE.search(f"{name} {metric}"):
+        return "ratio"
+    return "amount"
+
+
+def _flags(rows: list[ScheduleRow], direction: str | None, kind: str = "amount") -> tuple[str, ...]:
+    """What a person must look at: no levels, no direction, levels redacted or to be set, a dayless
+    date, a ratio whose numerator and denominator the text does not define."""
     flags = []
+    if kind == "ratio":
+        # An amendment names the ratio; its terms are defined in the credit agreement, which
+        # the importer does not have: a person says what the ratio divides by what.
+        flags.append("ratio_undefined")
     if not rows:
         flags.append("levels_unread")
     if direction is None:

@@ -188,6 +188,9 @@ class Covenant:
     replaces: Threshold | None = None
     reading: str = ""
     flags: tuple[str, ...] = ()
+    # "ratio" when the covenant tests a ratio ("4.00 to 1.00", a name ending in "Ratio"), else
+    # "amount": a ratio's levels are never money, and its window sums both sides, not the ratio.
+    kind: str = "amount"
 
 
 @dataclass(frozen=True)

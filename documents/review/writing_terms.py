@@ -10,7 +10,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from covenants.models import Covenant, CovenantTerms, LineItem, ThresholdStep
+from covenants.choices import MetricKind
+from covenants.formula_syntax import BinaryOp
+from covenants.formulas import FormulaError, parse
+from covenants.models import Covenant, CovenantTerms, DefinedMetric, LineItem, ThresholdStep
 from covenants.terms_services import ScheduleRowData, covenant_terms_create
 from documents.models import ReviewItem
 from documents.review.writer import APPLIED, Writer
@@ -53,15 +56,77 @@ def _row(w: Writer, row: ReviewItem) -> ScheduleRowData:
     )
 
 
-def _terms_values(w: Writer, item: ReviewItem) -> dict[str, Any]:
+def _line_item(w: Writer, item: ReviewItem, name: str) -> LineItem | None:
+    code = item.value.get(name)
+    found = LineItem.objects.filter(code=code).first() if code else None
+    if code and found is None:
+        raise w.refuse(item, f"the portal has no line item {code!r}; accept the agreement that lists it.", name)
+    return found
+
+
+def _terms_values(w: Writer, item: ReviewItem, covenant: Covenant) -> dict[str, Any]:
     value = item.value
     values = {name: value.get(name) for name in TERMS_FIELDS if value.get(name) is not None}
     values["amendment"] = w.resolve(item, value.get("amendment"), "amendment")
-    code = value.get("line_item")
-    values["line_item"] = LineItem.objects.filter(code=code).first() if code else None
-    if code and values["line_item"] is None:
-        raise w.refuse(item, f"the portal has no line item {code!r}; accept the agreement that lists it.", "line_item")
+    if value.get("metric_kind") == MetricKind.RATIO:
+        values.update(_ratio_values(w, item, covenant, values))
+    else:
+        values["line_item"] = _line_item(w, item, "line_item")
     return values
+
+
+def _ratio_values(w: Writer, item: ReviewItem, covenant: Covenant, values: dict[str, Any]) -> dict[str, Any]:
+    """A ratio is held as the portal holds one: the ratio of two line items' window sums, or a
+    defined term whose formula is the quotient. Never as one line item summed, and never
+    created before the reviewer has said what it divides by what."""
+    value = item.value
+    if value.get("metric"):
+        metric = DefinedMetric.objects.filter(agreement=covenant.agreement, name=value["metric"]).first()
+        if metric is None:
+            raise w.refuse(item, f"{covenant.agreement} has no defined term {value['metric']!r}.", "metric")
+        if not _is_quotient(metric.formula):
+            raise w.refuse(
+                item,
+                f"the defined term {metric.name} ({metric.formula}) is not a ratio: a ratio's formula divides "
+                "one figure by another.",
+                "metric",
+            )
+        # The defined term is the quotient itself: the engine divides its parts' window sums.
+        return {"metric": metric, "metric_kind": MetricKind.SUM, "line_item": None}
+    numerator = _ratio_side(w, item, "line_item")
+    denominator = _ratio_side(w, item, "denominator_line_item")
+    if numerator is None or denominator is None:
+        raise w.refuse(
+            item,
+            f"{value.get('section')} {value.get('name')} is a ratio the text names but does not define: give its "
+            "numerator (line_item) and denominator (denominator_line_item) with their windows, or a defined "
+            "term (metric), before applying.",
+            "line_item" if numerator is None else "denominator_line_item",
+        )
+    # The statements must carry both sides for the ratio to be tested.
+    covenant.agreement.required_line_items.add(numerator, denominator)
+    periods = value.get("denominator_window_periods") or values.get("window_periods") or 1
+    return {"line_item": numerator, "denominator_line_item": denominator, "denominator_window_periods": periods}
+
+
+def _is_quotient(formula: str) -> bool:
+    """A defined term the engine reads as a ratio: a quotient at the top of its formula."""
+    try:
+        root = parse(formula).root
+    except FormulaError:
+        return False
+    return isinstance(root, BinaryOp) and root.operator == "/"
+
+
+def _ratio_side(w: Writer, item: ReviewItem, name: str) -> LineItem | None:
+    """A line item the reviewer names as a side of a ratio: the portal's, or a new one of that
+    code (the credit agreement defines it; no other item of the text lists it)."""
+    code = item.value.get(name)
+    if not code:
+        return None
+    found = LineItem.objects.filter(code=code).first()
+    label = str(code).replace("_", " ")
+    return w.save(item, LineItem, found, {"code": code}, {} if found else {"name": label[:1].upper() + label[1:]})
 
 
 def write_covenant(w: Writer, item: ReviewItem) -> CovenantTerms:
@@ -74,7 +139,7 @@ def write_covenant(w: Writer, item: ReviewItem) -> CovenantTerms:
         raise w.refuse(item, "give the date the terms take effect.", "effective_from")
     rows = rows_of(w, item)
     schedule = [_row(w, row) for row in rows]
-    values = _terms_values(w, item)
+    values = _terms_values(w, item, covenant)
     terms = CovenantTerms.objects.filter(covenant=covenant, effective_from=effective_from).first()
     if terms is None:
         terms = _new_terms(w, item, covenant, effective_from, values, schedule)

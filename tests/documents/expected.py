@@ -83,6 +83,7 @@ def covenant(
     replaces: str | None = None,
     flags: tuple[str, ...] = (),
     without_day: dict[int, tuple[str, ...]] | None = None,
+    kind: str = "amount",
 ) -> Facts:
     k = f"covenant[{section}]"
     out: Facts = {
@@ -96,6 +97,7 @@ def covenant(
         f"{k}.window": window,
         f"{k}.replaces": replaces,
         f"{k}.flags": tuple(sorted(flags)) or None,
+        f"{k}.kind": kind,
     }
     for n, r in enumerate(rows):
         out[f"{k}.row[{n}]"] = r

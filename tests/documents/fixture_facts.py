@@ -24,6 +24,8 @@ RATIO_TABLE_GROUPED = merge(
     party("Meridian Trust Bank, N.A.", roles=("Administrative Agent", "Lender"), kind="national banking association"),
     covenant(
         "7.11(a)",
+        kind="ratio",
+        flags=("ratio_undefined",),
         name="Maximum Total Leverage Ratio",
         metric="Total Leverage Ratio",
         action="replace",
@@ -62,6 +64,8 @@ XY_REPLACEMENT = merge(
     party("Northwind Bank", roles=("Agent", "Lender")),
     covenant(
         "6.13",
+        kind="ratio",
+        flags=("ratio_undefined",),
         name="Minimum Interest Coverage Ratio",
         metric="Interest Coverage Ratio",
         action="replace",
@@ -92,6 +96,8 @@ ONE_NUMBER_REPLACEMENT = merge(
     party("Pinehurst National Bank", roles=("Lender",), kind="national banking association"),
     covenant(
         "5.2(b)",
+        kind="ratio",
+        flags=("ratio_undefined",),
         name="Maximum Senior Leverage Ratio",
         metric="Senior Leverage Ratio",
         action="amend",

@@ -98,6 +98,7 @@ def _covenants(p: Proposal, f: dict[str, object]) -> None:
                 f"{k}.window": (c.window.months, c.window.quarters) if c.window else None,
                 f"{k}.replaces": level(c.replaces) if c.replaces else None,
                 f"{k}.flags": tuple(sorted(c.flags)) or None,
+                f"{k}.kind": c.kind,
             }
         )
         for n, r in enumerate(c.rows):

@@ -29,7 +29,9 @@ def test_ratio_table_with_grouped_quarters_and_thereafter() -> None:
     s, p = check("ratio_table_grouped.txt", facts.RATIO_TABLE_GROUPED)
     (cov,) = p.covenants
     assert [r.threshold.unit for r in cov.rows] == ["ratio"] * 4
-    assert s.flagged == 0
+    assert cov.kind == "ratio" and cov.flags == ("ratio_undefined",)
+    assert "defined in the credit agreement" in cov.reason
+    assert s.flagged == 1  # the ratio's definition, which the amendment does not print
 
 
 def test_x_y_thereafter_replacement() -> None:
@@ -38,7 +40,8 @@ def test_x_y_thereafter_replacement() -> None:
     s, p = check("xy_replacement.txt", facts.XY_REPLACEMENT)
     up_to, after = p.covenants[0].rows
     assert up_to.dates[0].as_printed == "June 30, 2003" and after.open_ended
-    assert s.flagged == 0
+    assert p.covenants[0].kind == "ratio" and [r.threshold.unit for r in (up_to, after)] == ["ratio"] * 2
+    assert s.flagged == 1  # the ratio's definition
 
 
 def test_one_number_replacement() -> None:
@@ -48,7 +51,8 @@ def test_one_number_replacement() -> None:
     (cov,) = p.covenants
     assert p.text[cov.replaces.span[0] : cov.replaces.span[1]] == "4.00 to 1.00"
     assert p.text[cov.rows[0].threshold.span[0] : cov.rows[0].threshold.span[1]] == "3.50 to 1.00"
-    assert s.flagged == 0
+    assert cov.kind == "ratio" and cov.replaces.unit == "ratio"
+    assert s.flagged == 1  # the ratio's definition
 
 
 def test_six_month_negative_minimum_with_a_dayless_date() -> None:

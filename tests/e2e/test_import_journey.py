@@ -2,8 +2,10 @@
 Importing an amendment, in a real Chromium against a live server: the Agent uploads the text
 of a Second Amendment (tests/documents/fixtures/ratio_table_grouped.txt, in the layout of a
 credit agreement amendment filed as an SEC exhibit), reviews the proposal beside the text,
-corrects one value the importer read wrong, accepts, applies, and finds the new terms on the
-agreement page with a link back to the words each row was read from.
+corrects one value the importer read wrong, defines the ratio the amendment names (its
+numerator and denominator are in the credit agreement, which applying asks for), accepts,
+applies, and finds the new terms on the agreement page, printed as ratios, with a link back to
+the words each row was read from.
 
 A filing with scripts in it is shown as text and runs nothing in the reviewer's browser.
 """
@@ -97,6 +99,28 @@ def test_an_agent_imports_an_amendment_corrects_a_value_and_sees_the_new_terms(p
     row.locator(".decision-edited").first.wait_for()
     assert "as the executed copy prints it" in row.inner_text()
 
+    # The amendment names the Total Leverage Ratio but the Credit Agreement defines it: applying
+    # is refused, naming the item, until the reviewer says what it divides by what.
+    page.get_by_role("button", name="Apply the accepted items").click()
+    page.wait_for_url("**/reviews/*/#apply")
+    refused = page.locator(".messages").inner_text()
+    assert "Nothing was applied: covenant:7.11(a): line_item:" in refused and "is a ratio" in refused
+    ratio = page.locator("article.review-item", has_text="7.11(a) Maximum Total Leverage Ratio")
+    assert "ratio_undefined" in ratio.inner_text()
+    ratio.get_by_role("link", name="Edit").click()
+    for label, value in (
+        ("line item", "total_debt"),
+        ("window periods", "1"),
+        ("denominator line item", "ebitda"),
+        ("denominator window periods", "4"),
+    ):
+        ratio.get_by_label(label, exact=True).fill(value)
+    ratio.get_by_label("Why (kept with the decision)").fill("as the Credit Agreement defines it")
+    ratio.get_by_role("button", name="Save the edit").click()
+    page.locator("article.review-item", has_text="7.11(a) Maximum Total Leverage Ratio").locator(
+        ".decision-edited"
+    ).first.wait_for()
+
     page.get_by_role("button", name="Apply the accepted items").click()
     page.wait_for_url(f"{live_server.url}/agreements/{agreement.pk}/")
     assert "Applied:" in page.locator(".messages").inner_text()
@@ -109,7 +133,8 @@ def test_an_agent_imports_an_amendment_corrects_a_value_and_sees_the_new_terms(p
     last = schedule.locator("tr", has_text="2005-09-30")
     assert "each fiscal quarter thereafter" in last.inner_text()
     # The level as printed stays beside the level the reviewer set.
-    assert "3.75 to 1.00" in last.inner_text() and "3.80" in last.inner_text()
+    assert "3.75 to 1.00" in last.inner_text() and "at most 3.80 to 1.00" in last.inner_text()
+    assert "$" not in schedule.inner_text()  # a ratio's levels are never money
     last.get_by_role("link", name="source").click()
     page.wait_for_url("**/documents/*/?span=*")
     assert "September 30, 2005 (and thereafter)" in page.locator("#passage").inner_text()

@@ -9,11 +9,27 @@ from pathlib import Path
 
 from covenants.choices import AgreementKind, Role
 from covenants.models import Agreement, AgreementRole
+from documents.review import decide
 from parties.choices import MembershipRole
 from parties.models import Party
 from tests.factories import member
 
 SECOND_AMENDMENT = Path(__file__).resolve().parents[1] / "documents" / "fixtures" / "ratio_table_grouped.txt"
+LEVERAGE = "covenant:7.11(a)"
+#: What the Second Amendment names and the Credit Agreement defines: the Total Leverage Ratio is
+#: total debt at the quarter's end over EBITDA for the four quarters then ended.
+LEVERAGE_DEFINED = {
+    "line_item": "total_debt",
+    "window_periods": 1,
+    "denominator_line_item": "ebitda",
+    "denominator_window_periods": 4,
+}
+
+
+def define_leverage(user, review) -> None:
+    """The reviewer's definition of the ratio the amendment names, as an edit of its item."""
+    item = review.items.get(key=LEVERAGE)
+    decide(user, item, "edited", {**item.value, **LEVERAGE_DEFINED})
 
 
 def harborline_agreement() -> tuple[Agreement, dict[str, object]]:

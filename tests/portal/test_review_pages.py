@@ -28,7 +28,7 @@ from portal.pages.review_forms import MAX_UPLOAD_BYTES
 from portal.templatetags.review_format import plain
 from tests.covenants.helpers import seed_loan
 from tests.factories import administrator, member, second_facility
-from tests.portal.harborline import SECOND_AMENDMENT, harborline_agreement
+from tests.portal.harborline import SECOND_AMENDMENT, define_leverage, harborline_agreement
 
 ROOT = Path(__file__).resolve().parents[2]
 AMENDMENT_NO_4 = ROOT / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
@@ -245,6 +245,13 @@ def test_decisions_per_item_and_section_without_script_then_apply(client, harbor
     assert december.decision == ReviewItem.Decision.REJECTED and december.decided_by == users["agent"]
     # Still nothing in the portal: applying is a step of its own.
     assert not Covenant.objects.filter(agreement=agreement).exists()
+    # The ratio the amendment names but does not define is refused until the reviewer defines it.
+    response = client.post(reverse("covenants:review_apply", args=[agreement.pk, review.pk]), follow=True)
+    assert "Nothing was applied: covenant:7.11(a): line_item: 7.11(a) Maximum Total Leverage Ratio is a ratio" in (
+        response.content.decode()
+    )
+    assert not Covenant.objects.filter(agreement=agreement).exists()
+    define_leverage(users["agent"], review)
     response = client.post(reverse("covenants:review_apply", args=[agreement.pk, review.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("covenants:agreement_detail", args=[agreement.pk])
@@ -382,6 +389,7 @@ def test_applied_values_link_to_their_passages_on_the_agreement_page(client, har
         client.post(
             reverse("covenants:section_decide", args=[agreement.pk, review.pk, section]), {"decision": "accepted"}
         )
+    define_leverage(users["agent"], review)
     client.post(reverse("covenants:review_apply", args=[agreement.pk, review.pk]))
     url = reverse("covenants:agreement_detail", args=[agreement.pk])
     client.get(url)

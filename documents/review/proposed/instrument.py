@@ -43,7 +43,10 @@ def _agreement(context: Context, ref: InstrumentRef | None) -> ItemData:
     proposal, instrument = context.proposal, context.proposal.instrument
     title = ref.name if ref else (instrument.amends or instrument.title if instrument else context.agreement_name)
     law = instrument.governing_law if instrument else None
-    codes = {line_item_code(c.metric): line_item(c.metric) for c in proposal.covenants if c.metric}
+    # A ratio is no line item: its numerator and denominator are, and the reviewer names them.
+    codes = {
+        line_item_code(c.metric): line_item(c.metric) for c in proposal.covenants if c.metric and c.kind != "ratio"
+    }
     value = {
         "name": context.agreement_name,
         "kind": agreement_kind(title),

@@ -12,6 +12,7 @@ from documents.review.proposed.context import Context, ItemData
 from documents.review.proposed.instrument import line_item_code
 
 COVENANTS, CONDITIONS = "covenants", "conditions"
+RATIO_UNDEFINED_FLAG = "ratio_undefined"
 
 ACTIONS = {
     "add": TermsAction.ADD,
@@ -72,8 +73,25 @@ def _covenant(context: Context, covenant: Covenant, section: str) -> ItemData:
         "basis": covenant.basis if covenant.basis in Basis.values else Basis.COMBINED,
         "frequency": FREQUENCIES.get(covenant.frequency or "", "quarter"),
     }
+    if covenant.kind == "ratio":
+        value.update(ratio_fields(value["window_periods"]))
     label = f"{section} {covenant.name}"
     return ItemData(f"covenant:{section}", COVENANTS, label, value, covenant.span, covenant.confidence, covenant.reason)
+
+
+def ratio_fields(window_periods: int) -> dict[str, Any]:
+    """A ratio's terms as proposed: the ratio of two windowed sums, whose line items the reviewer
+    gives (``line_item`` the numerator, ``denominator_line_item`` the denominator), or a defined
+    term (``metric``) whose formula divides one by the other. The importer proposes neither: an
+    amendment names the ratio and the credit agreement defines it; the flag says so."""
+    return {
+        "metric_kind": MetricKind.RATIO,
+        "line_item": None,
+        "denominator_line_item": None,
+        "denominator_window_periods": window_periods,
+        "metric": None,
+        "flags": [RATIO_UNDEFINED_FLAG],
+    }
 
 
 def _rows(covenant: Covenant, section: str, row: ScheduleRow) -> list[ItemData]:
