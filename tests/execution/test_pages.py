@@ -8,6 +8,7 @@ officer prepares and signs, the Agent accepts, the Lender reads it once signed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -76,6 +77,10 @@ def test_the_certificate_pages_from_preparation_to_acceptance(client, deal):
     client.force_login(lender)
     shown = client.get(detail).content.decode()
     assert "Accepted by the Agent" in shown and "Chief Financial Officer" in shown
+    # The review says who reviewed it for the Agent, and what they decided, once.
+    reviewer = deal.agent.get_full_name() or deal.agent.username
+    assert f"Reviewed by {reviewer} for the Agent, " in shown and "Accepted by the Agent by" not in shown
+    assert re.search(r'<p class="review">Reviewed by [^<]*: accepted\.</p>', shown)
 
 
 def test_the_execution_page_reads_in_the_same_number_of_queries_however_many_blocks_are_executed(client, deal):
@@ -94,3 +99,27 @@ def test_the_execution_page_reads_in_the_same_number_of_queries_however_many_blo
     with CaptureQueriesContext(connection) as after:
         assert client.get(page).status_code == 200
     assert len(after) == len(before), (len(before), len(after))
+
+
+def test_each_form_repeated_on_the_page_has_ids_of_its_own_so_its_labels_name_its_fields(client, deal):
+    """The Agent's page repeats forms: a counterpart upload per block not yet executed, a revocation
+    per execution, the record of satisfaction. Were an id shared, a label (and a screen reader, and a
+    click on it) would reach the first field of that id on the page, in another block's form."""
+    signed = deal.block_of("CANADIAN IMPERIAL BANK OF COMMERCE")
+    block_execute(
+        user=deal.signer_of(signed),
+        block=signed,
+        reauthentication=reauthentication(),
+        document_sha256=deal.document.sha256,
+    )
+    client.force_login(deal.agent)
+    shown = client.get(reverse("execution:amendment", args=[deal.amendment.pk])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', shown)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    forms = re.findall(r'<form [^>]*action="/execution/.*?</form>', shown, re.S)
+    assert len(forms) == len(deal.blocks) - 1 + 1 + 1  # counterparts of the unexecuted, one revocation, the record
+    for form in forms:
+        for target in re.findall(r'<label for="([^"]+)"', form):
+            assert f'id="{target}"' in form, target
+    # The names, and so what each form posts, are the form's own.
+    assert shown.count('name="password"') == len(deal.blocks) - 1 + 1
