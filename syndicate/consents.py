@@ -32,6 +32,7 @@ __all__ = [
     "consent_request_close",
     "consent_request_open",
     "consent_requests_close_due",
+    "consent_requests_retally",
     "vote_cast",
 ]
 
@@ -105,6 +106,21 @@ def _note_reached(request: ConsentRequest, tally: Tally) -> None:
         request.threshold_reached_at = timezone.now()
         request.save(update_fields=["threshold_reached_at"])
         alerts.consent_alert_reached(request, tally.share)
+
+
+def consent_requests_retally(*, agreement_id: int) -> list[Tally]:
+    """Count every open request of the agreement afresh after what weighs its votes changed (a
+    threshold, a Defaulting Lender): each row locked first as a vote locks it, so the tally
+    taken is a fresh recount, and a request the change carries over its threshold is stamped
+    and alerted once, as a vote would. Runs inside the caller's transaction."""
+    open_ids = ConsentRequest.objects.filter(agreement_id=agreement_id, status=RequestStatus.OPEN).order_by("pk")
+    tallies = []
+    for request_id in list(open_ids.values_list("pk", flat=True)):
+        request = _locked(request_id)
+        tally = tally_of(request)
+        _note_reached(request, tally)
+        tallies.append(tally)
+    return tallies
 
 
 @transaction.atomic

@@ -5,7 +5,8 @@ Who sees and does what in the syndicate, registered with the one access rule
 - commitments, assignments, loans outstanding, Defaulting Lenders and the live tally of a
   consent request: the Agents and Lenders of the agreement (the lender side) and administrators;
   Borrowers see a request and its outcome, never the tally or another Lender's vote;
-- voting thresholds: whoever sees the agreement (they are its definitions); set by administrators;
+- voting thresholds: whoever sees the agreement (they are its definitions); set by the Agents of
+  the agreement and administrators (Defaulting Lenders likewise, seen by the lender side only);
 - opening and closing a consent request, recording commitments and assignments: the Agents of
   the agreement and administrators;
 - a vote: a Lender's own authorised signatories, for that Lender only;
@@ -122,9 +123,9 @@ register(VotingThreshold, scope=_by_agreement(VotingThreshold, "agreement", lamb
 register(
     VotingThreshold,
     "change",
-    scope=lambda user: VotingThreshold.objects.all() if is_administrator(user) else VotingThreshold.objects.none(),
-    check=lambda user, obj: is_administrator(user),
-    anywhere=is_administrator,
+    scope=_by_agreement(VotingThreshold, "agreement", agreements_administered_by),
+    check=_administers("agreement"),
+    anywhere=_agents_of_their_deals,
 )
 
 register(

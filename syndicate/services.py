@@ -4,7 +4,8 @@ requests and votes. Each service is keyword-only, runs in one transaction, check
 through the one access rule (refused access is ``PermissionDenied``) and refuses bad input with
 :class:`SyndicateRefused`, a sentence naming what is wrong; nothing is half-saved.
 
-Consent requests and votes are in :mod:`syndicate.consents`. Race-safety: every vote and every
+Consent requests and votes are in :mod:`syndicate.consents`; voting thresholds and Defaulting
+Lenders (which re-tally the open requests) in :mod:`syndicate.definitions`. Race-safety: every vote and every
 closing of a request first locks the request's row (``select_for_update``), so votes on one
 request are counted one after another: two signatories of one Lender voting at once leave one
 vote (the second changes it), and the tally each takes afterwards is a fresh recount.
@@ -21,12 +22,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from compliance.formatting import long_date, money
-from covenants.access import is_administrator, may_administer
+from covenants.access import may_administer
 from covenants.choices import Role
 from covenants.models import Agreement, AgreementRole
-from syndicate.choices import ShareBasis, VoteNeeded
 from syndicate.holdings import commitments_on
-from syndicate.models import Assignment, Commitment, DefaultingLender, Facility, VotingThreshold
+from syndicate.models import Assignment, Commitment, Facility
 
 __all__ = [
     "SyndicateRefused",
@@ -34,13 +34,16 @@ __all__ = [
     "assignment_refusal",
     "commitment_record",
     "commitment_refusal",
-    "defaulting_lender_record",
-    "threshold_set",
 ]
 
 
 class SyndicateRefused(Exception):
-    """A write the syndicate refuses, with a sentence saying why."""
+    """A write the syndicate refuses, with a sentence saying why (and, where one input is at
+    fault, the ``field`` it came in, so a form or the API can put the sentence beside it)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _administers(user: AbstractBaseUser, agreement: Agreement, what: str) -> None:
@@ -171,60 +174,3 @@ def assignment_record(
         recorded_by=recorded_by,
         demo=demo,
     )
-
-
-@transaction.atomic
-def defaulting_lender_record(
-    *,
-    agreement_id: int,
-    lender_id: int,
-    from_date: dt.date,
-    recorded_by: AbstractBaseUser,
-    to_date: dt.date | None = None,
-    reason: str = "",
-    demo: bool = False,
-) -> DefaultingLender:
-    """Record a Lender as a Defaulting Lender from ``from_date`` (to ``to_date``)."""
-    agreement = Agreement.objects.get(pk=agreement_id)
-    _administers(recorded_by, agreement, "record a Defaulting Lender")
-    if not _is_lender(agreement, lender_id):
-        raise SyndicateRefused(f"The party given is not a Lender under {agreement.name}.")
-    if to_date is not None and to_date < from_date:
-        raise SyndicateRefused("A Lender cannot stop defaulting before it starts: the end date is before the start.")
-    return DefaultingLender.objects.create(
-        agreement=agreement, lender_id=lender_id, from_date=from_date, to_date=to_date, reason=reason, demo=demo
-    )
-
-
-@transaction.atomic
-def threshold_set(
-    *,
-    agreement_id: int,
-    vote: str,
-    percent: Decimal | None,
-    set_by: AbstractBaseUser,
-    basis: str = ShareBasis.COMMITMENTS,
-    more_than: bool = True,
-    as_printed: str = "",
-    demo: bool = False,
-) -> VotingThreshold:
-    """Set (or clear, with ``percent`` None) how the agreement defines ``vote``: administrators only."""
-    if not is_administrator(set_by):
-        raise PermissionDenied("Only administrators may set an agreement's voting thresholds.")
-    if vote not in VoteNeeded.values or basis not in ShareBasis.values:
-        raise SyndicateRefused(f"Unknown vote or basis: {vote!r}, {basis!r}.")
-    if percent is not None and not (0 < percent <= 100):
-        raise SyndicateRefused(f"A voting threshold is a percent above 0 and at most 100; {percent} was given.")
-    threshold, _ = VotingThreshold.objects.update_or_create(
-        agreement_id=agreement_id,
-        vote=vote,
-        defaults={
-            "basis": basis,
-            "percent": percent,
-            "more_than": more_than,
-            "as_printed": as_printed,
-            "set_by": set_by,
-            "demo": demo,
-        },
-    )
-    return threshold

@@ -403,6 +403,10 @@ SPECTACULAR_SETTINGS = {
         "FrequencyEnum": "covenants.choices.Frequency",
         "UploadFormatEnum": "statements.choices.UploadFormat",
         "ConsentRequestKindEnum": "syndicate.choices.RequestKind",
+        # A covenant's basis and a vote's (commitments or loans) share a field name.
+        "BasisEnum": "covenants.choices.Basis",
+        "ShareBasisEnum": "syndicate.choices.ShareBasis",
+        "VoteNeededEnum": "syndicate.choices.VoteNeeded",
     },
 }
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from simple_history.models import HistoricalRecords
 
 from covenants.choices import Role
 from covenants.models import Agreement, AgreementRole
@@ -216,6 +217,7 @@ class DefaultingLender(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     demo = models.BooleanField(default=False, help_text="Not stated in the documents: demonstration data.")
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["agreement", "from_date"]
@@ -255,6 +257,7 @@ class VotingThreshold(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["agreement", "vote"]

@@ -16,7 +16,16 @@ from covenants.models import Agreement
 from documents.models import Document
 from parties.choices import MembershipRole
 from parties.models import Party
-from syndicate.models import Assignment, AuthorisedSignatory, Commitment, ConsentRequest, Facility, Vote
+from syndicate.models import (
+    Assignment,
+    AuthorisedSignatory,
+    Commitment,
+    ConsentRequest,
+    DefaultingLender,
+    Facility,
+    Vote,
+    VotingThreshold,
+)
 from tests.factories import member
 
 # Who is on the lender side (Agents and Lenders) of each facility, among the matrix's roles.
@@ -34,6 +43,8 @@ MODELS = {
     "assignment-list": (Assignment, "facility__agreement"),
     "consentrequest-list": (ConsentRequest, "agreement"),
     "vote-list": (Vote, "request__agreement"),
+    "defaultinglender-list": (DefaultingLender, "agreement"),
+    "votingthreshold-list": (VotingThreshold, "agreement"),
 }
 
 
@@ -61,6 +72,9 @@ def add_syndicate(agreement: Agreement, voter: Party, voter_user: Any, opened_by
         party=voter, user=voter_user, defaults={"authority": "Board"}
     )
     Vote.objects.create(request=request, lender=voter, answer="decline", cast_by=voter_user, signatory=signatory)
+    # After the request's record date, so its tally is the same with or without it.
+    DefaultingLender.objects.create(agreement=agreement, lender=other, from_date=dt.date(2000, 5, 1))
+    VotingThreshold.objects.create(agreement=agreement, vote="requisite", percent=Decimal(50))
 
 
 def add_syndicates(world: Any, facilities: dict[str, Any]) -> None:
@@ -98,6 +112,10 @@ def syndicate_objects(agreement: Agreement) -> dict[str, Any]:
             "vote_needed": "requisite", "deadline": (timezone.now() + dt.timedelta(days=9)).isoformat(),
         },
         "new_vote": {"request": vote.request_id, "lender": vote.lender_id, "answer": "consent"},
+        "defaulting": DefaultingLender.objects.get(agreement=agreement),
+        "threshold": VotingThreshold.objects.get(agreement=agreement, vote="requisite"),
+        "new_defaulting": {"agreement": agreement.pk, "lender": vote.lender_id, "from_date": "2000-06-30"},
+        "new_threshold": {"agreement": agreement.pk, "vote": "supermajority", "percent": "66.6667"},
     }  # fmt: skip
 
 

@@ -60,7 +60,7 @@ from documents.review.opening import open_review_as
 from parties.models import Party, PartyRelationship, Person
 from statements.models import FinancialStatement
 from statements.services import statement_records_submit
-from syndicate.models import Assignment, Commitment, ConsentRequest, Vote
+from syndicate.models import Assignment, Commitment, ConsentRequest, DefaultingLender, Vote, VotingThreshold
 from tests.factories import Facility
 from tests.shared_deals import (
     CIBC,
@@ -411,6 +411,8 @@ LISTED = {
     "assignment-list": "assignment",
     "consentrequest-list": "consent",
     "vote-list": "vote",
+    "defaultinglender-list": "defaulting",
+    "votingthreshold-list": "threshold",
     "execution-list": "execution",
     "compliancecertificate-list": "certificate",
 }
@@ -815,6 +817,51 @@ CASES |= {
         allowed=in_facility(VOTERS),
         success=201,
         state=row_state(Vote, "vote"),
+    ),
+    # Defaulting Lenders: read by the lender side, never a Borrower; thresholds by whoever sees the
+    # agreement (its definitions); both changed by the agreement's own Agents and administrators.
+    ("defaultinglender-list", "GET"): Case("list", seen_by=LENDER_SIDE),
+    ("defaultinglender-detail", "GET"): detail("defaulting", seen_by=LENDER_SIDE),
+    ("defaultinglender-list", "POST"): Case(
+        "create",
+        payload=lambda o: o["new_defaulting"],
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=DefaultingLender,
+        refused=frozenset({400, 403}),  # another deal's Agent does not see the agreement it names
+    ),
+    ("defaultinglender-detail", "PATCH"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["defaulting"].pk},
+        payload=lambda o: {"reason": "Failed to fund its share of a borrowing"},
+        allowed=in_facility(AGENTS),
+        state=row_state(DefaultingLender, "defaulting"),
+        seen_by=LENDER_SIDE,
+    ),
+    ("defaultinglender-end", "POST"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["defaulting"].pk},
+        payload=lambda o: {"to_date": "2000-12-31"},
+        allowed=in_facility(AGENTS),
+        state=row_state(DefaultingLender, "defaulting"),
+        seen_by=LENDER_SIDE,
+    ),
+    ("votingthreshold-list", "GET"): Case("list"),
+    ("votingthreshold-detail", "GET"): detail("threshold"),
+    ("votingthreshold-list", "POST"): Case(
+        "create",
+        payload=lambda o: o["new_threshold"],
+        allowed=in_facility(AGENTS),
+        success=201,
+        count=VotingThreshold,
+        refused=frozenset({400, 403}),
+    ),
+    ("votingthreshold-detail", "PATCH"): Case(
+        "write",
+        kwargs=lambda o: {"pk": o["threshold"].pk},
+        payload=lambda o: {"percent": "60"},
+        allowed=in_facility(AGENTS),
+        state=row_state(VotingThreshold, "threshold"),
     ),
 }
 # Execution by counterparts and compliance certificates: read by whoever sees the agreement; a

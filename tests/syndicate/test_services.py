@@ -1,6 +1,6 @@
 """Commitments and assignments through the services: only the Agents record them, an assignment
 never takes a Lender below nothing (on its date or any later one), and thresholds are set by
-administrators; each refusal names what is wrong and saves nothing."""
+the agreement's Agents and administrators; each refusal names what is wrong and saves nothing."""
 
 from __future__ import annotations
 
@@ -12,15 +12,10 @@ from django.core.exceptions import PermissionDenied
 
 from parties.models import Party
 from syndicate.choices import VoteNeeded
+from syndicate.definitions import defaulting_lender_record, threshold_set
 from syndicate.holdings import commitments_on
 from syndicate.models import Assignment, Commitment, VotingThreshold
-from syndicate.services import (
-    SyndicateRefused,
-    assignment_record,
-    commitment_record,
-    defaulting_lender_record,
-    threshold_set,
-)
+from syndicate.services import SyndicateRefused, assignment_record, commitment_record
 from tests.factories import administrator
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +71,11 @@ def test_only_agents_record_and_only_lenders_hold_commitments(syndicate):
         )  # fmt: skip
 
 
-def test_thresholds_are_set_by_administrators_only(syndicate):
+def test_thresholds_are_set_by_the_agreements_agents_and_administrators(syndicate):
     with pytest.raises(PermissionDenied):
         threshold_set(
             agreement_id=syndicate.agreement.pk, vote=VoteNeeded.SUPERMAJORITY, percent=Decimal("66.67"),
-            set_by=syndicate.deal.users["agent"],
+            set_by=syndicate.deal.users["lender"],
         )  # fmt: skip
     with pytest.raises(SyndicateRefused, match="at most 100"):
         threshold_set(
@@ -92,3 +87,8 @@ def test_thresholds_are_set_by_administrators_only(syndicate):
         set_by=administrator("second.admin"),
     )  # fmt: skip
     assert VotingThreshold.objects.get(vote=VoteNeeded.SUPERMAJORITY).percent == Decimal("66.67")
+    threshold_set(
+        agreement_id=syndicate.agreement.pk, vote=VoteNeeded.SUPERMAJORITY, percent=Decimal("75"),
+        set_by=syndicate.deal.users["agent"],
+    )  # fmt: skip
+    assert VotingThreshold.objects.get(vote=VoteNeeded.SUPERMAJORITY).percent == Decimal("75")

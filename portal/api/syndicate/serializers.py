@@ -1,4 +1,5 @@
-"""Serializers of the syndicate API: commitments, assignments, consent requests, votes, tallies."""
+"""Serializers of the syndicate API: commitments, assignments, consent requests, votes, tallies,
+Defaulting Lenders and voting thresholds."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from parties.models import Party
 from portal.api.base import ScopedPrimaryKeyRelatedField
 from portal.api.covenants.serializers.references import UsernameField
 from portal.api.parties.serializers import PartyRefSerializer
-from syndicate.choices import Answer, RequestKind, VoteNeeded
-from syndicate.models import Assignment, Commitment, ConsentRequest, Facility, Vote
+from syndicate.choices import Answer, RequestKind, ShareBasis, VoteNeeded
+from syndicate.models import (
+    Assignment,
+    Commitment,
+    ConsentRequest,
+    DefaultingLender,
+    Facility,
+    Vote,
+    VotingThreshold,
+)
 
 
 class FacilitySerializer(serializers.ModelSerializer):
@@ -134,3 +143,80 @@ class TallySerializer(serializers.Serializer):
     demo = serializers.BooleanField()
     lines = TallyLineSerializer(many=True)
     not_answered = TallyLineSerializer(many=True)
+
+
+class DefaultingLenderSerializer(serializers.ModelSerializer):
+    """A Lender counted on neither side of a vote from ``from_date`` to ``to_date`` (empty: not ended)."""
+
+    lender = PartyRefSerializer(read_only=True)
+
+    class Meta:
+        model = DefaultingLender
+        fields = ["id", "agreement", "lender", "from_date", "to_date", "reason", "demo", "created_at"]
+        read_only_fields = fields
+
+
+class DefaultingLenderWriteSerializer(serializers.Serializer):
+    """Mark a Lender of the agreement a Defaulting Lender; its periods may not overlap."""
+
+    agreement = ScopedPrimaryKeyRelatedField(Agreement)
+    lender = ScopedPrimaryKeyRelatedField(Party)
+    from_date = serializers.DateField()
+    to_date = serializers.DateField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class DefaultingLenderChangeSerializer(serializers.Serializer):
+    """Correct a period or its reason; fields left out keep their values."""
+
+    from_date = serializers.DateField(required=False)
+    to_date = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class DefaultingLenderEndSerializer(serializers.Serializer):
+    to_date = serializers.DateField(help_text="The last day the Lender was a Defaulting Lender.")
+
+
+class VotingThresholdSerializer(serializers.ModelSerializer):
+    """How the agreement defines a vote; ``percent`` null: not in the documents, unknown until set."""
+
+    set_by = UsernameField()
+
+    class Meta:
+        model = VotingThreshold
+        fields = [
+            "id",
+            "agreement",
+            "vote",
+            "basis",
+            "percent",
+            "more_than",
+            "as_printed",
+            "demo",
+            "set_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class VotingThresholdWriteSerializer(serializers.Serializer):
+    """Set how the agreement defines a vote (replacing the definition already set for it, if any)."""
+
+    agreement = ScopedPrimaryKeyRelatedField(Agreement)
+    vote = serializers.ChoiceField(choices=VoteNeeded.choices)
+    basis = serializers.ChoiceField(choices=ShareBasis.choices, default=ShareBasis.COMMITMENTS)
+    percent = serializers.DecimalField(
+        max_digits=7, decimal_places=4, allow_null=True, help_text="Above 0 and at most 100; null: unknown."
+    )
+    more_than = serializers.BooleanField(default=True, help_text='"more than" the percent; false: "at least".')
+    as_printed = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VotingThresholdChangeSerializer(serializers.Serializer):
+    """Change a vote's definition; fields left out keep their values (``percent`` null: unknown again)."""
+
+    basis = serializers.ChoiceField(choices=ShareBasis.choices, required=False)
+    percent = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True, required=False)
+    more_than = serializers.BooleanField(required=False)
+    as_printed = serializers.CharField(required=False, allow_blank=True)

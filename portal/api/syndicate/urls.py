@@ -10,5 +10,7 @@ router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("assignments", views.AssignmentViewSet, basename="assignment")
 router.register("consent-requests", views.ConsentRequestViewSet, basename="consentrequest")
 router.register("votes", views.VoteViewSet, basename="vote")
+router.register("defaulting-lenders", views.DefaultingLenderViewSet, basename="defaultinglender")
+router.register("voting-thresholds", views.VotingThresholdViewSet, basename="votingthreshold")
 
 urlpatterns = router.urls

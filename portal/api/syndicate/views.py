@@ -1,6 +1,7 @@
 """
 The syndicate API: facilities, commitments, assignments, consent requests (with their tally),
-and votes. Reads start from the scope of each model (:class:`portal.api.base.PortalViewSet`):
+votes, Defaulting Lenders and voting thresholds. Reads start from the scope of each model
+(:class:`portal.api.base.PortalViewSet`):
 commitments and votes are seen by the lender side of the agreement, a request by whoever sees
 its agreement, its tally by the lender side only. Writes go through the services, which ask
 the access rule: a Lender's vote only by its own signatories.
@@ -21,14 +22,23 @@ from rest_framework.response import Response
 from covenants.access import may
 from portal.api.base import PortalViewSet
 from portal.api.syndicate import serializers as s
-from syndicate import consents, services
-from syndicate.models import Assignment, Commitment, ConsentRequest, Facility, Vote
+from syndicate import consents, definitions, services
+from syndicate.models import (
+    Assignment,
+    Commitment,
+    ConsentRequest,
+    DefaultingLender,
+    Facility,
+    Vote,
+    VotingThreshold,
+)
 from syndicate.services import SyndicateRefused
 from syndicate.tally import tally_of
 
 
 def _refused(exc: SyndicateRefused) -> serializers.ValidationError:
-    return serializers.ValidationError({"non_field_errors": [str(exc)]})
+    """A 400 with the service's sentence under the field it names (else ``non_field_errors``)."""
+    return serializers.ValidationError({exc.field or "non_field_errors": [str(exc)]})
 
 
 class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
@@ -168,3 +178,94 @@ class VoteViewSet(CommitmentViewSet):
         except SyndicateRefused as exc:
             raise _refused(exc) from None
         return self.created(vote.pk)
+
+
+class DefaultingLenderViewSet(CommitmentViewSet):
+    """Defaulting Lenders, each for a period (read by the Agents and Lenders of the agreement, not its
+    Borrowers); marked, corrected and ended by its Agents. Each change re-tallies the open requests."""
+
+    model = DefaultingLender
+    serializer_class = s.DefaultingLenderSerializer
+    ordering = ["agreement_id", "from_date", "id"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("lender")
+
+    @extend_schema(request=s.DefaultingLenderWriteSerializer, responses={201: s.DefaultingLenderSerializer})
+    def create(self, request: Request) -> Response:
+        """Mark a Lender of the agreement a Defaulting Lender from a date (to a date, if it cured)."""
+        data = self._valid(s.DefaultingLenderWriteSerializer, request)
+        try:
+            row = definitions.defaulting_lender_record(
+                agreement_id=data["agreement"].pk, lender_id=data["lender"].pk, from_date=data["from_date"],
+                to_date=data["to_date"], reason=data["reason"], recorded_by=request.user,
+            )  # fmt: skip
+        except SyndicateRefused as exc:
+            raise _refused(exc) from None
+        return self.created(row.pk)
+
+    @extend_schema(request=s.DefaultingLenderChangeSerializer, responses={200: s.DefaultingLenderSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Correct the period or the reason (the history keeps what it was)."""
+        row = self.get_object()
+        data = self._valid(s.DefaultingLenderChangeSerializer, request)
+        try:
+            row = definitions.defaulting_lender_change(
+                defaulting_id=row.pk, changed_by=request.user, from_date=data.get("from_date", row.from_date),
+                to_date=data.get("to_date", row.to_date), reason=data.get("reason", row.reason),
+            )  # fmt: skip
+        except SyndicateRefused as exc:
+            raise _refused(exc) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
+
+    @extend_schema(request=s.DefaultingLenderEndSerializer, responses={200: s.DefaultingLenderSerializer})
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str | None = None) -> Response:
+        """The Lender stopped defaulting: its last day as a Defaulting Lender."""
+        row = self.get_object()
+        data = self._valid(s.DefaultingLenderEndSerializer, request)
+        try:
+            definitions.defaulting_lender_end(defaulting_id=row.pk, to_date=data["to_date"], ended_by=request.user)
+        except SyndicateRefused as exc:
+            raise _refused(exc) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
+
+
+class VotingThresholdViewSet(CommitmentViewSet):
+    """The agreement's votes as its definitions set them (read by whoever sees the agreement); set by
+    its Agents and administrators. A vote without a percent is unknown: its tallies say so."""
+
+    model = VotingThreshold
+    serializer_class = s.VotingThresholdSerializer
+    ordering = ["agreement_id", "vote"]
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("set_by")
+
+    @extend_schema(request=s.VotingThresholdWriteSerializer, responses={201: s.VotingThresholdSerializer})
+    def create(self, request: Request) -> Response:
+        """Set how the agreement defines a vote (replacing its definition, if one is set)."""
+        data = self._valid(s.VotingThresholdWriteSerializer, request)
+        try:
+            row = definitions.threshold_set(
+                agreement_id=data["agreement"].pk, vote=data["vote"], basis=data["basis"], percent=data["percent"],
+                more_than=data["more_than"], as_printed=data["as_printed"], set_by=request.user,
+            )  # fmt: skip
+        except SyndicateRefused as exc:
+            raise _refused(exc) from None
+        return self.created(row.pk)
+
+    @extend_schema(request=s.VotingThresholdChangeSerializer, responses={200: s.VotingThresholdSerializer})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change the percent, basis or wording (``percent`` null: unknown again)."""
+        row = self.get_object()
+        data = self._valid(s.VotingThresholdChangeSerializer, request)
+        try:
+            definitions.threshold_set(
+                agreement_id=row.agreement_id, vote=row.vote, basis=data.get("basis", row.basis),
+                percent=data.get("percent", row.percent), more_than=data.get("more_than", row.more_than),
+                as_printed=data.get("as_printed", row.as_printed), demo=row.demo, set_by=request.user,
+            )  # fmt: skip
+        except SyndicateRefused as exc:
+            raise _refused(exc) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
