@@ -29,6 +29,7 @@ from django.db.models import Max, Q
 
 from compliance.choices import ResultStatus
 from compliance.models import ComplianceEvent, CovenantTestResult
+from compliance.writing import RecordedEvent
 
 #: How long after its figures were due a test is long past: four quarters.
 LONG_PAST = dt.timedelta(days=365)
@@ -52,7 +53,7 @@ def is_long_past(test_date: dt.date, *, reporting_deadline_days: int, on: dt.dat
     return test_date + dt.timedelta(days=reporting_deadline_days) + LONG_PAST < on
 
 
-def latest_tests(events: Iterable[ComplianceEvent], *, on: dt.date) -> dict[_Test, LatestTests]:
+def latest_tests(events: Iterable[ComplianceEvent | RecordedEvent], *, on: dt.date) -> dict[_Test, LatestTests]:
     """The latest tests of the events' covenants, as their current results stand (one query)."""
     covenant_ids = {e.covenant_id for e in events}
     if not covenant_ids:
@@ -67,7 +68,7 @@ def latest_tests(events: Iterable[ComplianceEvent], *, on: dt.date) -> dict[_Tes
 
 
 def is_history(
-    event: ComplianceEvent, latest: LatestTests | None, *, reporting_deadline_days: int, on: dt.date
+    event: ComplianceEvent | RecordedEvent, latest: LatestTests | None, *, reporting_deadline_days: int, on: dt.date
 ) -> bool:
     """Whether the status change is history, recorded and not alerted (the module's rule)."""
     if latest is None or event.test_date >= latest.test_date:

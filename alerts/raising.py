@@ -28,6 +28,7 @@ from compliance import formatting
 from compliance.choices import ResultStatus
 from compliance.formatting import long_date
 from compliance.models import ComplianceEvent, CovenantTestResult
+from compliance.writing import RecordedEvent, StoredResult
 from covenants.models import Agreement, Covenant, Waiver
 from parties.models import Party
 
@@ -76,15 +77,19 @@ def _status_words(status: str) -> str:
 # --- Raising: breaches, cures and near breaches --------------------------------------
 
 
+# An event as the evaluation hands it (plain data with its results), or as read back.
+Event = RecordedEvent | ComplianceEvent
+
+
 def alerts_raise_for_recorded_events(
-    sender: object, *, events: Sequence[ComplianceEvent], as_of: dt.date | None = None, **kwargs: object
+    sender: object, *, events: Sequence[Event], as_of: dt.date | None = None, **kwargs: object
 ) -> None:
     """The receiver of ``compliance.signals.events_recorded`` (connected in AlertsConfig.ready):
     the alerts for the events an evaluation has just recorded, as of its date, in its transaction."""
     alerts_raise_for_events(events, as_of=as_of)
 
 
-def alerts_raise_for_events(events: Sequence[ComplianceEvent], *, as_of: dt.date | None = None) -> list[Alert]:
+def alerts_raise_for_events(events: Sequence[Event], *, as_of: dt.date | None = None) -> list[Alert]:
     """Raise the alerts for the evaluation's status changes, in the caller's transaction.
 
     A result turning to breach raises a breach; a breach turning compliant, a cure; a result
@@ -98,8 +103,8 @@ def alerts_raise_for_events(events: Sequence[ComplianceEvent], *, as_of: dt.date
         return []
     on = as_of or timezone.localdate()
     _ensure_results_loaded(events)
-    raising: list[tuple[str, ComplianceEvent]] = []
-    waived: list[ComplianceEvent] = []
+    raising: list[tuple[str, Event]] = []
+    waived: list[Event] = []
     for event in events:
         if event.to_status == ResultStatus.WAIVED:
             waived.append(event)
@@ -123,15 +128,27 @@ def alerts_raise_for_events(events: Sequence[ComplianceEvent], *, as_of: dt.date
     ]
     borrower_ids = {e.borrower_id for _, e in news if e.borrower_id}
     borrowers = Party.objects.in_bulk(borrower_ids) if borrower_ids else {}
+    # The agreement page each alert links to, reversed once per agreement.
+    links = {
+        agreement_id: reverse("covenants:agreement_detail", args=[agreement_id])
+        for agreement_id in {e.agreement_id for _, e in news}
+    }
     return alerts_store(
         [
-            _covenant_alert(kind, event, event.result, covenants[event.covenant_id], borrowers.get(event.borrower_id))
+            _covenant_alert(
+                kind,
+                event,
+                event.result,
+                covenants[event.covenant_id],
+                borrowers.get(event.borrower_id),
+                links[event.agreement_id],
+            )
             for kind, event in news
         ]
     )
 
 
-def _kind(event: ComplianceEvent) -> str | None:
+def _kind(event: Event) -> str | None:
     """The kind of alert a status change raises, if any (waivers aside)."""
     if event.to_status == ResultStatus.BREACH:
         return AlertKind.BREACH
@@ -147,12 +164,17 @@ def _kind(event: ComplianceEvent) -> str | None:
     return None
 
 
-def _ensure_results_loaded(events: Sequence[ComplianceEvent]) -> None:
+def _ensure_results_loaded(events: Sequence[Event]) -> None:
     """The evaluation hands its events with their results (before and after) in memory;
     events read back from the database have theirs loaded here, in one query."""
     after = ComplianceEvent._meta.get_field("result")
     before = ComplianceEvent._meta.get_field("previous_result")
-    missing = [e for e in events if not after.is_cached(e) or (e.previous_result_id and not before.is_cached(e))]
+    missing = [
+        e
+        for e in events
+        if isinstance(e, ComplianceEvent)
+        and (not after.is_cached(e) or (e.previous_result_id and not before.is_cached(e)))
+    ]
     if not missing:
         return
     ids = {e.result_id for e in missing} | {e.previous_result_id for e in missing if e.previous_result_id}
@@ -163,7 +185,12 @@ def _ensure_results_loaded(events: Sequence[ComplianceEvent]) -> None:
 
 
 def _covenant_alert(
-    kind: str, event: ComplianceEvent, result: CovenantTestResult, covenant: Covenant, borrower: Party | None
+    kind: str,
+    event: Event,
+    result: CovenantTestResult | StoredResult,
+    covenant: Covenant,
+    borrower: Party | None,
+    link_path: str,
 ) -> Alert:
     agreement = covenant.agreement
     on = long_date(event.test_date)
@@ -200,8 +227,8 @@ def _covenant_alert(
         covenant=covenant,
         test_date=event.test_date,
         borrower=borrower,
-        event=event,
-        result=result,
+        event_id=event.pk,
+        result_id=result.pk,
         transition=transition,
         value=result.value,
         threshold=result.threshold,
@@ -212,11 +239,11 @@ def _covenant_alert(
         provisional=result.provisional,
         title=title[:255],
         message=f"{lead} {result.explanation}".strip(),
-        link_path=reverse("covenants:agreement_detail", args=[agreement.pk]),
+        link_path=link_path,
     )
 
 
-def _stop_waived_breaches(events: Sequence[ComplianceEvent]) -> None:
+def _stop_waived_breaches(events: Sequence[Event]) -> None:
     """A breach the Lenders waived: its alerts stop, and deliveries not yet sent are cancelled."""
     tests = Q()
     for event in events:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from compliance.models import ComplianceEvent, CovenantTestResult
@@ -36,7 +36,7 @@ class EvaluationSummary:
     skipped: int = 0  # agreements whose inputs had not changed since their last evaluation
     results: int = 0
     changed: int = 0
-    events: list[ComplianceEvent] = field(default_factory=list)
+    events: list[writing.RecordedEvent] = field(default_factory=list)
 
 
 def agreement_evaluate(
@@ -67,9 +67,8 @@ _RESULT_FIELDS = (
     "explanation",
     "inputs",
 )
-# The current results' columns an evaluation reads (in the model's field order, so the replaced
-# results can be built from them): identity, what events and alerts need of a result replaced,
-# and the fingerprint standing for all the rest.
+# The current results' columns an evaluation reads: identity, what events and alerts need of a
+# result replaced, and the fingerprint standing for all the rest.
 _CURRENT_COLUMNS = ("id", "covenant_id", "test_date", "borrower_id", "status", "near_breach", "fingerprint")
 _PK, _COVENANT, _TEST_DATE, _BORROWER, _STATUS, _NEAR_BREACH, _FINGERPRINT = range(len(_CURRENT_COLUMNS))
 _INSERT_BATCH = 2000
@@ -137,10 +136,10 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
     for agreement_id, result in computed:
         key = (result.covenant_id, result.test_date, result.party_id)
         seen.add(key)
-        fingerprint = result.fingerprint()
+        fingerprint, inputs_json = result.encoded()
         previous = current.get(key)
         if previous is None or previous[_FINGERPRINT] != fingerprint:
-            changed.append(_Changed(agreement_id, result, fingerprint, previous))
+            changed.append(_Changed(agreement_id, result, fingerprint, inputs_json, previous))
     changed = _without_unfingerprinted_equals(changed)
 
     now = timezone.now()
@@ -154,7 +153,10 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
                 c.agreement_id,
                 c.result,
                 c.fingerprint,
-                _replaced_result(c.previous) if c.previous is not None else None,
+                c.inputs_json,
+                writing.PreviousResult(c.previous[_PK], c.previous[_STATUS], c.previous[_NEAR_BREACH])
+                if c.previous is not None
+                else None,
             )
             for c in changed
         ],
@@ -162,7 +164,7 @@ def _agreements_evaluate(*, agreement_ids: Sequence[int], as_of: dt.date) -> Eva
     )
     # Alerts are stored with the events that raise them: the receivers run in this transaction.
     events_recorded.send(sender=ComplianceEvent, events=events, as_of=as_of)
-    return EvaluationSummary(agreements=len(ids), results=len(computed), changed=len(created), events=events)
+    return EvaluationSummary(agreements=len(ids), results=len(computed), changed=created, events=events)
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class _Changed:
     agreement_id: int
     result: engine.Result
     fingerprint: str
+    inputs_json: str
     previous: tuple | None  # the current result's row (_CURRENT_COLUMNS)
 
 
@@ -195,12 +198,6 @@ def _without_unfingerprinted_equals(changed: list[_Changed]) -> list[_Changed]:
     if filled:
         CovenantTestResult.objects.bulk_update(filled, ["fingerprint"], batch_size=_INSERT_BATCH)
     return kept
-
-
-def _replaced_result(row: tuple) -> CovenantTestResult:
-    """The result being replaced, as the instance its event cites, from the columns read
-    (the others are deferred: loaded if asked for, which events and alerts never do)."""
-    return CovenantTestResult.from_db(connection.alias, _CURRENT_COLUMNS, row)
 
 
 def agreements_needing_evaluation(*, older_than: dt.timedelta) -> list[int]:

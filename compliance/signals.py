@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent by the evaluation with ``events``, the ComplianceEvents it has just stored, inside its
-# transaction: what a receiver writes is committed with the results, or rolled back with them.
+# Sent by the evaluation with ``events``, the events it has just stored (compliance.writing.
+# RecordedEvent: each ComplianceEvent row's fields by name, with its results before and after, as
+# plain data), inside its transaction: what a receiver writes is committed with the results, or
+# rolled back with them.
 events_recorded = Signal()

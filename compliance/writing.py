@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import orjson
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Model
@@ -62,24 +62,81 @@ _EVENT_COLUMNS = (
     "to_status",
     "created_at",
 )
-_INPUTS = _RESULT_COLUMNS.index("inputs")
+_EVENT_FIELDS = len(_EVENT_COLUMNS)
 for _model, _columns in ((CovenantTestResult, _RESULT_COLUMNS), (ComplianceEvent, _EVENT_COLUMNS)):
     if tuple(f.attname for f in _model._meta.concrete_fields) != _columns:
         raise ImproperlyConfigured(
             f"compliance/writing.py writes {_model.__name__}'s fields in another order: update it."
         )
-_EVENT_RESULT = ComplianceEvent._meta.get_field("result")
-_EVENT_PREVIOUS = ComplianceEvent._meta.get_field("previous_result")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """A computed result to store as current, and the current result it replaces (if any)."""
 
     agreement_id: int
     result: Result
     fingerprint: str
-    previous: CovenantTestResult | None
+    inputs_json: str  # the result's inputs as JSON text (Result.encoded)
+    previous: PreviousResult | None
+
+
+class PreviousResult(NamedTuple):
+    """What an event cites of the result it replaces: its id, status and near breach."""
+
+    pk: int
+    status: str
+    near_breach: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """A result as the evaluation stored it, for whoever acts on its events: its id and what the
+    engine computed, under the names of CovenantTestResult's fields (plain data: no model
+    instance is made for the thousands of results an evaluation writes)."""
+
+    pk: int
+    agreement_id: int
+    computed: Result
+    fingerprint: str
+    evaluated_at: dt.datetime
+
+    covenant_id = property(lambda self: self.computed.covenant_id)
+    terms_id = property(lambda self: self.computed.terms_id)
+    test_date = property(lambda self: self.computed.test_date)
+    borrower_id = property(lambda self: self.computed.party_id)
+    status = property(lambda self: self.computed.status)
+    value = property(lambda self: self.computed.value)
+    threshold = property(lambda self: self.computed.threshold)
+    headroom = property(lambda self: self.computed.headroom)
+    headroom_percent = property(lambda self: self.computed.headroom_percent)
+    provisional = property(lambda self: self.computed.provisional)
+    near_breach = property(lambda self: self.computed.near_breach)
+    explanation = property(lambda self: self.computed.explanation)
+    inputs = property(lambda self: self.computed.inputs)
+    is_current = True
+
+
+class RecordedEvent(NamedTuple):
+    """A status change as stored (a ComplianceEvent row, its fields by name), holding the
+    results before and after: what ``compliance.signals.events_recorded`` hands its receivers."""
+
+    pk: int
+    agreement_id: int
+    covenant_id: int
+    test_date: dt.date
+    borrower_id: int | None
+    previous_result_id: int | None
+    result_id: int
+    from_status: str
+    to_status: str
+    created_at: dt.datetime
+    result: StoredResult
+    previous_result: PreviousResult | None
+
+
+if RecordedEvent._fields[:_EVENT_FIELDS] != ("pk", *_EVENT_COLUMNS[1:]):
+    raise ImproperlyConfigured("compliance/writing.py: RecordedEvent's fields must begin with the event's columns.")
 
 
 def results_supersede(result_ids: Sequence[int], *, now: dt.datetime) -> None:
@@ -88,13 +145,17 @@ def results_supersede(result_ids: Sequence[int], *, now: dt.datetime) -> None:
         CovenantTestResult.objects.filter(pk__in=result_ids).update(is_current=False, superseded_at=now)
 
 
-def outcomes_write(outcomes: Sequence[Outcome], *, now: dt.datetime) -> tuple[list[CovenantTestResult], list]:
+def outcomes_write(outcomes: Sequence[Outcome], *, now: dt.datetime) -> tuple[int, list[RecordedEvent]]:
     """Store the outcomes' results as current and an event for each that changed the test's
     status or its near breach (moving into the warning band, or out of it, is an event though
-    the status stays compliant). Returns the saved results and events, in the outcomes' order;
-    each event holds its results (before and after) in memory for whoever raises alerts."""
+    the status stays compliant). Returns how many results were stored and the events, in the
+    outcomes' order, each holding its results (before and after) for whoever raises alerts.
+
+    The rows are plain tuples built once from the engine's results, in the models' field
+    order: ``COPY`` sends them as they are (PostgreSQL); elsewhere they become instances for
+    ``bulk_create``. No model instance is made, and no per-row signal sent, on PostgreSQL."""
     if not outcomes:
-        return [], []
+        return 0, []
     changes = [
         o.previous is None or o.previous.status != o.result.status or o.previous.near_breach != o.result.near_breach
         for o in outcomes
@@ -102,30 +163,31 @@ def outcomes_write(outcomes: Sequence[Outcome], *, now: dt.datetime) -> tuple[li
     postgresql = connection.vendor == "postgresql"
     if postgresql:
         result_ids, event_ids = _ids_reserve({CovenantTestResult: len(outcomes), ComplianceEvent: sum(changes)})
+        rows = (_result_row(pk, o, now, o.inputs_json) for pk, o in zip(result_ids, outcomes, strict=True))
+        _copy(CovenantTestResult, rows)
     else:
-        result_ids, event_ids = [None] * len(outcomes), [None] * sum(changes)
-    # Each row is built once, in the model's field order: the instance is made from it
-    # positionally (cheaper than by keywords, for 12,000 results a chunk) and COPY sends it.
-    rows = [_result_row(pk, o, now) for pk, o in zip(result_ids, outcomes, strict=True)]
-    results = [CovenantTestResult(*row) for row in rows]
-    if postgresql:
-        _copy(CovenantTestResult, ((*row[:_INPUTS], _json(row[_INPUTS]), *row[_INPUTS + 1 :]) for row in rows))
-    else:
-        CovenantTestResult.objects.bulk_create(results, batch_size=_BATCH)
-    changed = [(r, o) for r, o, change in zip(results, outcomes, changes, strict=True) if change]
-    events = [_event(pk, result, o.previous, now) for pk, (result, o) in zip(event_ids, changed, strict=True)]
+        instances = [CovenantTestResult(*_result_row(None, o, now, o.result.inputs)) for o in outcomes]
+        CovenantTestResult.objects.bulk_create(instances, batch_size=_BATCH)
+        result_ids = [r.pk for r in instances]
+    events = [
+        _event(pk, StoredResult(result_pk, o.agreement_id, o.result, o.fingerprint, now), o.previous, now)
+        for pk, (result_pk, o) in zip(
+            event_ids if postgresql else [None] * sum(changes),
+            ((pk, o) for pk, o, change in zip(result_ids, outcomes, changes, strict=True) if change),
+            strict=True,
+        )
+    ]
     if postgresql:
         if events:
-            _copy(ComplianceEvent, (_event_row(e) for e in events))
-        for instance in (*results, *events):
-            instance._state.adding = False
-            instance._state.db = connection.alias
-    else:
-        ComplianceEvent.objects.bulk_create(events, batch_size=_BATCH)
-    return results, events
+            _copy(ComplianceEvent, (e[:_EVENT_FIELDS] for e in events))
+    elif events:
+        stored = [ComplianceEvent(*e[:_EVENT_FIELDS]) for e in events]
+        ComplianceEvent.objects.bulk_create(stored, batch_size=_BATCH)
+        events = [e._replace(pk=s.pk) for e, s in zip(events, stored, strict=True)]
+    return len(outcomes), events
 
 
-def _result_row(pk: int | None, outcome: Outcome, now: dt.datetime) -> tuple:
+def _result_row(pk: int | None, outcome: Outcome, now: dt.datetime, inputs: object) -> tuple:
     """The result's columns, in the model's field order (``_RESULT_COLUMNS``)."""
     r = outcome.result
     return (
@@ -143,7 +205,7 @@ def _result_row(pk: int | None, outcome: Outcome, now: dt.datetime) -> tuple:
         r.provisional,
         r.near_breach,
         r.explanation,
-        r.inputs,
+        inputs,
         True,
         now,
         None,
@@ -151,16 +213,9 @@ def _result_row(pk: int | None, outcome: Outcome, now: dt.datetime) -> tuple:
     )
 
 
-def _json(value: object) -> str:
-    # jsonb reads the text; orjson writes what the JSONField would store, faster.
-    return orjson.dumps(value, default=str).decode()
-
-
-def _event(
-    pk: int | None, result: CovenantTestResult, previous: CovenantTestResult | None, now: dt.datetime
-) -> ComplianceEvent:
-    """The event of a changed result, holding the results before and after (no query to read them)."""
-    event = ComplianceEvent(
+def _event(pk: int | None, result: StoredResult, previous: PreviousResult | None, now: dt.datetime) -> RecordedEvent:
+    """The event of a changed result, its columns first (``_EVENT_COLUMNS``), then its results."""
+    return RecordedEvent(
         pk,
         result.agreement_id,
         result.covenant_id,
@@ -171,24 +226,8 @@ def _event(
         previous.status if previous else "",
         result.status,
         now,
-    )
-    _EVENT_RESULT.set_cached_value(event, result)
-    _EVENT_PREVIOUS.set_cached_value(event, previous)
-    return event
-
-
-def _event_row(e: ComplianceEvent) -> tuple:
-    return (
-        e.pk,
-        e.agreement_id,
-        e.covenant_id,
-        e.test_date,
-        e.borrower_id,
-        e.previous_result_id,
-        e.result_id,
-        e.from_status,
-        e.to_status,
-        e.created_at,
+        result,
+        previous,
     )
 
 

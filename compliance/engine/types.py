@@ -169,6 +169,17 @@ class Result:
 
         Near breach is part of the digest only when it is true, so that the digests of the
         results stored before it was (every result that is not near) stay what they were."""
+        return self.encoded()[0]
+
+    def encoded(self) -> tuple[str, str]:
+        """The fingerprint and the inputs as JSON text, the inputs encoded once for both (the
+        fingerprint embeds the same bytes, so it is what ``fingerprint`` always gave): an
+        evaluation compares the one and stores the other."""
+        inputs = orjson.dumps(self.inputs, default=str)
+        return self._digest(orjson.Fragment(inputs)), inputs.decode()
+
+    def _digest(self, inputs: object) -> str:
+        # The fingerprint with the inputs given already encoded (a Fragment) or as they are.
         parts: list[object] = [
             self.terms_id,
             self.status,
@@ -178,7 +189,7 @@ class Result:
             _text(self.headroom_percent),
             self.provisional,
             self.explanation,
-            self.inputs,
+            inputs,
         ]
         if self.near_breach:
             parts.append("near_breach")
