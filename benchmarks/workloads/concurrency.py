@@ -34,7 +34,8 @@ API_PAGE_SIZE = 100
 
 SUMMARY = f"""
 {CLIENTS} clients at once for {SECONDS:.0f} s against the portal served by **gunicorn** ({WEB_WORKERS} sync
-workers, `DEBUG` off) and PostgreSQL, on this machine with the clients: each client is a thread
+workers, `DEBUG` off, each keeping its database connection between requests as deployed:
+`CONN_MAX_AGE`) and PostgreSQL, on this machine with the clients: each client is a thread
 sending one request at a time over HTTP on loopback, the next as soon as the previous is answered
 (no think time), taking in turn the **dashboard** of the Lender in 1,000 agreements (workload 3's
 user, a session as a browser's), the **agreement page** of 40 quarters and the API's
