@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from covenants.access import may
 from documents.models import ImportReview, ItemDecision, ReviewItem
+from documents.review.checks import check_edit
 
 Decision = ReviewItem.Decision
 
@@ -61,13 +62,17 @@ def accept_pending(items: list[ReviewItem], actor: Any) -> int:
 @transaction.atomic
 def decide(user: Any, item: ReviewItem, decision: str, value: Any = None, note: str = "") -> ReviewItem:
     """Accept, edit (``value``: the whole value as corrected), reject, or return an item to
-    pending. The value is checked against the models when the review is applied, where a
-    field the models refuse is named with the item."""
+    pending. An edited value is checked against the review's other items at once
+    (:mod:`documents.review.checks`: ValidationError keyed by the field); against the models
+    when the review is applied, where a field the models refuse is named with the item."""
     item = ReviewItem.objects.select_for_update().select_related("review__document").get(pk=item.pk)
     ensure_reviewer(user, item.review)
     ensure_open(item.review)
     if decision == Decision.EDITED and not isinstance(value, dict):
         raise ValidationError({"value": f"{item.key}: the edited value must be an object of the item's fields."})
+    if decision == Decision.EDITED:
+        # What the other items contradict is named now, beside the field, not only at apply.
+        check_edit(item, value)
     record(item, decision, value, note, user)
     return item
 

@@ -136,7 +136,7 @@ def item_edit(request: HttpRequest, pk: int, review_pk: int, item_pk: int) -> Ht
         try:
             reviews.decide(request.user, item, "edited", form.edited_value(), note=form.cleaned_data["note"])
         except ValidationError as exc:
-            form.add_error(None, _problems(exc))
+            _name_fields(form, exc)
         else:
             return _after_item(request, pk, review_pk, item_pk)
     template = "review/_edit_form.html" if _is_htmx(request) else "review/edit.html"
@@ -144,6 +144,16 @@ def item_edit(request: HttpRequest, pk: int, review_pk: int, item_pk: int) -> Ht
     status = 400 if request.method == "POST" and not _is_htmx(request) else 200
     context = {"agreement": agreement, "review": review, "item": item, "form": form}
     return render(request, template, context, status=status)
+
+
+def _name_fields(form: EditItemForm, exc: ValidationError) -> None:
+    """Each problem beside the field it names (as the form's own checks are), else above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, _problems(exc))
+        return
+    for name, problems in exc.message_dict.items():
+        field = f"v_{name}" if f"v_{name}" in form.fields else None
+        form.add_error(field, " ".join(f"{name.replace('_', ' ')}: {m}" if field else m for m in problems))
 
 
 @login_required

@@ -14,6 +14,7 @@ from covenants.models import AgreementRole, ConditionPrecedent, Covenant, Covena
 from covenants.terms_services import ScheduleRowData, covenant_create, covenant_terms_create
 from documents.models import ImportReview, SourceSpan
 from documents.review import apply_review, decide, decide_section, open_review, spans_of
+from documents.review.deciding import record
 from parties.models import Party, PartyRelationship, SignatureBlock
 from tests.documents.review_helpers import empty_deal, opened, stored
 from tests.factories import administrator, line_item
@@ -67,7 +68,12 @@ def test_an_edited_value_the_models_refuse_names_the_item_and_field_and_nothing_
     for section in ("instrument", "parties", "roles", "covenants"):
         decide_section(admin, review, section, "accepted")
     row = review.items.get(key=ROW)
-    decide(admin, row, "edited", {**row.proposed, "threshold": "twenty-three million"})
+    bad = {**row.proposed, "threshold": "twenty-three million"}
+    # A reviewer's edit is refused when taken (documents.review.checks) ...
+    with pytest.raises(ValidationError, match="is not a number"):
+        decide(admin, row, "edited", bad)
+    # ... and a value recorded without that check (a command's stored decisions) at apply.
+    record(row, "edited", bad, "", admin)
     with pytest.raises(ValidationError) as refused:
         apply_review(admin, review)
     assert refused.value.message_dict["items"] == [f"{ROW}: threshold: 'twenty-three million' is not an amount."]
