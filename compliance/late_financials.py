@@ -250,14 +250,20 @@ _REPORTERS_OWE = f"""
            (SELECT MIN(r.id) FROM {_ROLES} r
             WHERE r.agreement_id = d.agreement_id AND r.party_id = d.party_id) AS role_id
     FROM due_reporter d"""  # noqa: S608
-# Of what is owed, each party once per period, without a current statement for it (the unique
-# index of current statements answers each probe).
+# Of what is owed, each party once per period, without a current statement for it. The current
+# statements of the periods due are read once (the index on agreement, status and period) and
+# matched by hash: probing the unique index once per party and period owed cost a Lender in
+# 1,000 agreements (40,000 owed) twice the CPU on the real date (docs/benchmarks.md, workload 3).
+# MATERIALIZED, or PostgreSQL folds ``filed`` back into those probes.
 _LATE = f"""
+filed AS MATERIALIZED (
+    SELECT s.agreement_id, s.borrower_id, s.period_end FROM {_STATEMENTS} s
+    WHERE s.agreement_id IN (SELECT agreement_id FROM due_agreement) AND s.status = %s AND s.period_end >= %s
+),
 late AS (
     SELECT o.agreement_id, o.period_end, o.party_id, MIN(o.role_id) AS role_id FROM owed o
-    WHERE NOT EXISTS (
-        SELECT 1 FROM {_STATEMENTS} s WHERE s.agreement_id = o.agreement_id AND s.borrower_id = o.party_id
-        AND s.period_end = o.period_end AND s.status = %s)
+    LEFT JOIN filed f ON f.agreement_id = o.agreement_id AND f.borrower_id = o.party_id AND f.period_end = o.period_end
+    WHERE f.agreement_id IS NULL
     GROUP BY o.agreement_id, o.period_end, o.party_id
 )"""  # noqa: S608
 _ITEMS = f"""
@@ -294,7 +300,8 @@ def _late_ctes(due: Mapping[int, StatementsDue], positions: Mapping[int, int]) -
         parts.append(_values("due_reporter", ("agreement_id", "period_end", "party_id"), reporters))
         owed.append(_REPORTERS_OWE)
     sql = "WITH " + ",\n".join([s for s, _ in parts] + [f"owed AS ({' UNION ALL '.join(owed)})", _LATE])
-    return sql, [v for _, p in parts for v in p] + owed_params + [StatementStatus.CURRENT]
+    first = day(min(min(item.periods) for item in due.values()))  # no statement before it is looked at
+    return sql, [v for _, p in parts for v in p] + owed_params + [StatementStatus.CURRENT, first]
 
 
 def _date(value: dt.date | str) -> dt.date:

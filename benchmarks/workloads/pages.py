@@ -108,8 +108,13 @@ both the pages' and the requests' changes below; the tables above have this run'
   the database pairs them with the parties owing them, keeps those without a current statement,
   counts them, pages their groups and counts the listed agreements: the same two queries, 50 groups'
   rows read instead of 35,023 objects made. The floor computes the same rule in its one statement
-  (per shape of terms too) and finds the same count; both pay an index probe per Borrower and
-  quarter due (40,000), the bulk of either side's time.
+  (per shape of terms too) and finds the same count. Both probed the unique index of current
+  statements once per Borrower and quarter due (40,000), the bulk of either side's time; now both
+  read the current statements of the periods due once (about 5,000, through the index on
+  agreement, status and period) and match what is owed against them by hash. Measured as the CPU
+  of the process and its PostgreSQL backend (medians of five, load average 14): the rule's
+  statement 0.25 s to 0.14 s, the dashboard's floor 0.77 s to 0.54 s, the same rows either way;
+  the floor changed with the page, so that it stays the least work for the same answer.
 - **The agreement page** of 40 quarters rendered 120 results, each through an included explanation
   template listing its figures (1,600 rows in all, each with the date filter's localisation
   machinery): 6.5 s of rendering in 5 profiled requests. Now the explanation and the result's row
