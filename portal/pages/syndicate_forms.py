@@ -1,4 +1,5 @@
-"""Forms of the syndicate pages: opening a consent request, and a Lender's vote."""
+"""Forms of the syndicate pages: opening a consent request, a Lender's vote, an agreement's voting
+thresholds and its Defaulting Lenders."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from covenants.choices import Role
 from covenants.models import Agreement
 from documents.models import Document
 from parties.models import Party
-from syndicate.choices import Answer, RequestKind, VoteNeeded
+from syndicate.choices import Answer, RequestKind, ShareBasis, VoteNeeded
 
 
 class ConsentRequestForm(forms.Form):
@@ -89,3 +90,40 @@ def lenders_of(agreement: Agreement) -> QuerySet[Party]:
 def documents_for(agreement: Agreement) -> QuerySet[Document]:
     """The agreement's stored amendments and waivers first, then its other texts."""
     return Document.objects.filter(agreement=agreement).defer("original", "text").order_by("-stored_at")
+
+
+class ThresholdForm(forms.Form):
+    """How the agreement defines a vote; an empty percent makes it unknown (not in the documents)."""
+
+    vote = forms.ChoiceField(choices=VoteNeeded.choices)
+    basis = forms.ChoiceField(choices=ShareBasis.choices, initial=ShareBasis.COMMITMENTS)
+    percent = forms.DecimalField(
+        required=False, max_digits=7, decimal_places=4, help_text="Above 0 and at most 100; empty: unknown."
+    )
+    more_than = forms.BooleanField(required=False, initial=True, label='"More than" the percent (else "at least")')
+    as_printed = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The definition as printed, with its section.",
+    )
+
+
+class DefaultingLenderForm(forms.Form):
+    """Mark a Lender of the agreement a Defaulting Lender from a date (to a date, if it cured)."""
+
+    lender = forms.ModelChoiceField(queryset=Party.objects.none())
+    from_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    to_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Empty: still defaulting."
+    )
+    reason = forms.CharField(required=False, max_length=255)
+
+    def __init__(self, *args: object, lenders: QuerySet[Party], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lender"].queryset = lenders
+
+
+class DefaultingEndForm(forms.Form):
+    to_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), help_text="Its last day as a Defaulting Lender."
+    )
