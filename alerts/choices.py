@@ -10,6 +10,7 @@ class AlertKind(models.TextChoices):
     CURE = "cure", "Breach cured"
     NEAR_BREACH = "near_breach", "Near breach"
     FINANCIALS_LATE = "financials_late", "Financials late"
+    CERTIFICATE_LATE = "certificate_late", "Compliance certificate late"
     AMENDMENT_OVERDUE = "amendment_overdue", "Amendment past its conditions-precedent deadline"
     AMENDMENT_EFFECTIVE = "amendment_effective", "Amendment effective: its conditions precedent satisfied"
     CONSENT_REQUESTED = "consent_requested", "Consent requested of the Lenders"

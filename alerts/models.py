@@ -74,6 +74,11 @@ class Alert(models.Model):
                 violation_error_message="A late-financials alert must name the Borrower and the fiscal quarter.",
             ),
             models.CheckConstraint(
+                condition=~Q(kind=AlertKind.CERTIFICATE_LATE) | Q(test_date__isnull=False),
+                name="alert_late_certificate_names_the_period",
+                violation_error_message="A late-certificate alert must name the period.",
+            ),
+            models.CheckConstraint(
                 condition=~Q(kind=AlertKind.AMENDMENT_OVERDUE) | Q(amendment__isnull=False),
                 name="alert_overdue_amendment_names_it",
                 violation_error_message="An overdue-amendment alert must name the amendment.",

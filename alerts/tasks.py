@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from alerts.deadlines import alerts_raise_late_financials, alerts_raise_overdue_amendments
+from alerts.deadlines import alerts_raise_overdue_amendments
 from alerts.delivery import delivery_attempt
 from alerts.fanout import DELIVER_ALERT_TASK, deliveries_overdue, queue_deliveries
 from compliance.tasks import DATABASE_RETRY
@@ -29,11 +29,8 @@ def deliver_alert(delivery_id: int) -> str:
     return delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task(name="covenants.tasks.raise_late_financials", **DATABASE_RETRY)
-def raise_late_financials(as_of: str | None = None) -> int:
-    """Daily: alert on each Borrower's statement missing after its quarter's reporting deadline."""
-    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
-    return len(alerts_raise_late_financials(as_of=day))
+# The daily late-financials task is execution.tasks.raise_late_financials: it raises the late
+# compliance certificates in the same run, and certificates are an app above this one.
 
 
 @shared_task(name="covenants.tasks.raise_overdue_amendments", **DATABASE_RETRY)

@@ -35,6 +35,12 @@ Public entry points (everything else here is the rule's own working):
 Both read the same SQL (``_LATE``): the periods due are sent with the query, and the database
 pairs them with the parties owing them and keeps those with no current statement. Two queries
 for any number of agreements (one when the caller has read the covenants' terms already).
+
+Other deliverables owed for the same periods follow the same rule (rules 1 to 3: due the
+reporting deadline after a period the covenants need, late the day after, in the same
+look-back), each said only by what counts as delivered (:class:`Deliverable`, an SQL condition
+its own app writes: the compliance certificate is ``execution``'s). :func:`periods_late` lists
+them; :func:`late_financials_page` counts them in its one statement beside the statements.
 """
 
 from __future__ import annotations
@@ -60,12 +66,14 @@ from statements.choices import StatementStatus
 from statements.models import FinancialStatement
 
 __all__ = [
+    "Deliverable",
     "LateFinancial",
     "LatePage",
     "StatementsDue",
     "late_financials",
     "late_financials_page",
     "late_quarters",
+    "periods_late",
     "periods_needed_by",
     "quarters_needed",
     "statements_due",
@@ -99,6 +107,18 @@ class StatementsDue:
 
 
 @dataclass(frozen=True)
+class Deliverable:
+    """Something else owed once per agreement for each period due (the rule's periods, rules 1 to
+    3), late while it is not delivered. ``delivered`` is an SQL condition on ``d.agreement_id``
+    and ``d.period_end`` (a period due) that holds once it is, with its ``params``: written by the
+    app that stores the deliverable, so this rule never names another app's tables."""
+
+    name: str
+    delivered: str
+    params: tuple = ()
+
+
+@dataclass(frozen=True)
 class LatePage:
     """The late financials of many agreements, counted, with one page of them."""
 
@@ -107,6 +127,9 @@ class LatePage:
     items: list[LateFinancial]  # the statements of the page's groups, in the rule's order
     counts: dict[int, int]  # late statements of each agreement asked about
     page: int = 1  # which page of groups ``items`` holds
+    # Per Deliverable asked for (by name): how many periods' are late in all, and of each agreement asked about.
+    others: dict[str, int] = dataclasses.field(default_factory=dict)
+    other_counts: dict[str, dict[int, int]] = dataclasses.field(default_factory=dict)
 
 
 class Calendar(Protocol):
@@ -360,6 +383,50 @@ def late_financials(
     return {pk: _in_order(late[pk]) for pk in by_pk if pk in late}
 
 
+def _due_periods(due: Mapping[int, StatementsDue]) -> tuple[str, list]:
+    """``due_period (agreement_id, period_end)``: every period due of each agreement, as rows."""
+    day = connection.ops.adapt_datefield_value
+    rows = [(agreement_id, day(p)) for agreement_id, item in due.items() for p in item.periods]
+    return _values("due_period", ("agreement_id", "period_end"), rows)
+
+
+def periods_late(
+    agreements: Sequence[Calendar],
+    deliverable: Deliverable,
+    *,
+    as_of: dt.date,
+    specs: Mapping[int, Sequence[engine.CovenantSpec]] | None = None,
+    lookback: int | None = None,
+) -> dict[int, list[tuple[dt.date, dt.date]]]:
+    """Per agreement, the periods due (this module's rules 1 to 3) whose ``deliverable`` is not
+    delivered as of ``as_of``, as (period end, due on), oldest first; agreements with none are
+    left out. Two queries (one with ``specs``): the covenants' terms, then the periods."""
+    due = statements_due(agreements, as_of=as_of, specs=specs, lookback=lookback)
+    if not due:
+        return {}
+    cte, params = _due_periods(due)
+    # The condition is the deliverable app's own SQL text (no user input); its values are parameters.
+    sql = f"WITH {cte} SELECT d.agreement_id, d.period_end FROM due_period d WHERE NOT ({deliverable.delivered})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *deliverable.params])
+        rows = cursor.fetchall()
+    days = {a.pk: dt.timedelta(days=a.reporting_deadline_days) for a in agreements}
+    late: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for agreement_id, period_end in sorted((pk, _date(day)) for pk, day in rows):
+        late[agreement_id].append((period_end, period_end + days[agreement_id]))
+    return dict(late)
+
+
+# Each Deliverable's late periods counted beside the statements: in all (row kind 10 + its
+# position), then of each agreement asked about (20 + its position).
+_OTHERS = """
+UNION ALL
+SELECT {total}, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL FROM due_period d WHERE NOT ({delivered})"""
+_OTHER_COUNTS = """
+UNION ALL
+SELECT {each}, d.agreement_id, NULL, NULL, NULL, NULL, COUNT(*), NULL FROM due_period d
+WHERE d.agreement_id IN ({ids}) AND NOT ({delivered}) GROUP BY d.agreement_id"""
+
 _PAGE = """,
 groups AS (SELECT agreement_id, period_end, COUNT(*) AS n FROM late GROUP BY agreement_id, period_end),
 ranked AS (
@@ -386,40 +453,63 @@ def late_financials_page(
     size: int = 50,
     counted: Sequence[int] = (),
     lookback: int | None = None,
+    others: Sequence[Deliverable] = (),
 ) -> LatePage:
     """
     The late statements of these agreements as of ``as_of`` (the rule of :func:`late_financials`),
     counted in the database: how many in all and in how many (agreement, quarter) groups, the
     statements of one page of ``size`` groups (in the agreements' order as given, then quarter),
     and how many each agreement of ``counted`` has; the last page when ``page`` asks beyond it.
+    Each of ``others`` (late certificates, say) is counted in the same statement, in all and
+    for each agreement of ``counted``, by the same periods due.
 
     Two queries (the covenants' terms, then the counts and the page); three past the last page.
     """
     due = statements_due(agreements, as_of=as_of, lookback=lookback)
     if not due:
-        return LatePage(0, 0, [], {}, page=1)
+        return LatePage(
+            0, 0, [], {}, page=1, others={o.name: 0 for o in others}, other_counts={o.name: {} for o in others}
+        )
     positions = {a.pk: position for position, a in enumerate(agreements)}
     sql, params = _late_ctes(due, positions)
+    if others:
+        cte, cte_params = _due_periods(due)
+        sql, params = f"{sql},\n{cte}", [*params, *cte_params]
     ids = [pk for pk in counted if pk in due]
     sql += _PAGE.format(parties=_PARTIES, roles=_ROLES)
     if ids:
         sql += _COUNTS.format(ids=", ".join(["%s"] * len(ids)))
+    tail: list = []
+    for position, other in enumerate(others):
+        sql += _OTHERS.format(total=10 + position, delivered=other.delivered)
+        tail += other.params
+        if ids:
+            sql += _OTHER_COUNTS.format(each=20 + position, ids=", ".join(["%s"] * len(ids)), delivered=other.delivered)
+            tail += [*ids, *other.params]
     number = max(page, 1)
-    rows = _page_rows(sql, params, ids, number, size)
+    rows = _page_rows(sql, params, ids, number, size, tail)
     groups = int(rows[0][7])
     if number > max(1, -(-groups // size)):
         number = max(1, -(-groups // size))
-        rows = _page_rows(sql, params, ids, number, size)
+        rows = _page_rows(sql, params, ids, number, size, tail)
     by_pk = {a.pk: a for a in agreements}
     items = [_item(by_pk[row[1]], row[1:]) for row in rows if row[0] == 1]
     items.sort(key=lambda i: (positions[i.agreement_id], i.period_end, i.borrower, i.party_id))
     counts = {row[1]: int(row[6]) for row in rows if row[0] == 2}
-    return LatePage(total=int(rows[0][6]), quarters=groups, items=items, counts=counts, page=number)
+    return LatePage(
+        total=int(rows[0][6]),
+        quarters=groups,
+        items=items,
+        counts=counts,
+        page=number,
+        others={other.name: sum(int(r[6]) for r in rows if r[0] == 10 + i) for i, other in enumerate(others)},
+        other_counts={other.name: {r[1]: int(r[6]) for r in rows if r[0] == 20 + i} for i, other in enumerate(others)},
+    )
 
 
-def _page_rows(sql: str, params: list, ids: Sequence[int], page: int, size: int) -> list[tuple]:
+def _page_rows(sql: str, params: list, ids: Sequence[int], page: int, size: int, tail: Sequence = ()) -> list[tuple]:
     """The rows of ``_PAGE`` (the totals first) for one page of groups."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, (page - 1) * size, page * size, *ids])
+        cursor.execute(sql, [*params, (page - 1) * size, page * size, *ids, *tail])
         rows = cursor.fetchall()
     return sorted(rows, key=lambda row: row[0])

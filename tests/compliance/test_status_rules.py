@@ -23,7 +23,6 @@ from rest_framework.test import APIClient
 
 from alerts.choices import AlertKind
 from alerts.models import Alert
-from alerts.tasks import raise_late_financials
 from compliance import engine
 from compliance.choices import ResultStatus
 from compliance.engine import periods as engine_periods
@@ -32,6 +31,7 @@ from compliance.services import agreement_evaluate
 from compliance.statuses import NEAR_BREACH, status_label
 from covenants import calendar as fiscal_calendar
 from covenants import period_checks, periods
+from execution.tasks import raise_late_financials
 from portal.pages import selectors as page_selectors
 from statements import validation
 from tests.alerts.helpers import Q3_2019, minimum_revenues, revenue_rows, submit
@@ -71,9 +71,13 @@ def test_dashboard_agreement_page_alerts_and_api_name_the_same_late_financials()
     page = page_selectors.agreement_page(lender, harbor.agreement.pk, today=as_of)
     assert [(i.borrower, i.period_end) for i in page.late] == expected
 
-    assert raise_late_financials(as_of.isoformat()) == 1
+    # The daily task raises the late statement, and the period's compliance certificate (none
+    # signed) by the same rule, in the same run.
+    assert raise_late_financials(as_of.isoformat()) == 2
     alerts = Alert.objects.filter(kind=AlertKind.FINANCIALS_LATE)
     assert [(a.borrower.legal_name, a.test_date) for a in alerts] == expected
+    certificates = Alert.objects.filter(kind=AlertKind.CERTIFICATE_LATE)
+    assert [a.test_date for a in certificates] == [Q3_2019]
 
     listed = api(lender).get(reverse("api:alert-list"), {"page_size": 100}).json()["results"]
     late = [

@@ -15,6 +15,7 @@ from compliance.statuses import NEAR_BREACH, STATUS_LABELS
 from covenants import access
 from covenants.choices import AgreementKind, MetricKind
 from covenants.models import Agreement, Covenant
+from execution.certificate_deadlines import CERTIFICATES
 from parties.models import Party
 from portal.pages.selectors.common import LateQuarter, ResultView, User, _late_by_quarter, status_key
 from portal.pages.selectors.home import DashboardRow, _Cards
@@ -128,6 +129,7 @@ class PortfolioSummary:
     counts: dict[str, int]
     covenants: int
     late_count: int
+    late_certificates: int = 0  # periods whose compliance certificate is late
 
 
 @dataclass
@@ -143,6 +145,7 @@ class PortfolioDashboard(_Cards):
     late: list[LateFinancial]  # those of this page of the late financials' table
     late_by_quarter: list[LateQuarter]  # the same, grouped by agreement and quarter
     late_page: PageOf
+    late_certificates: int  # periods whose compliance certificate is late, by the same rule
     summaries: list[PortfolioSummary]  # this page of the agreements
     summaries_page: PageOf
     status: str = ""
@@ -334,8 +337,11 @@ def portfolio_dashboard(
     )
     listed = PageOf.of(agreements_page, total=len(agreements), param="agreements_page")
     shown = agreements[listed.offset : listed.offset + listed.size]
-    # Counted and paged in the database: a Lender's late statements run to tens of thousands.
-    late = late_financials_page(agreements, as_of=today, page=late_page, size=PAGE_SIZE, counted=[a.pk for a in shown])
+    # Counted and paged in the database: a Lender's late statements run to tens of thousands. The
+    # late certificates are counted in the same statement, over the same periods due.
+    late = late_financials_page(
+        agreements, as_of=today, page=late_page, size=PAGE_SIZE, counted=[a.pk for a in shown], others=[CERTIFICATES]
+    )
     late_at = PageOf.of(late.page, total=late.quarters, param="late_page")
     return PortfolioDashboard(
         agreements=agreements,
@@ -346,7 +352,8 @@ def portfolio_dashboard(
         late=late.items,
         late_by_quarter=_late_by_quarter(late.items),
         late_page=late_at,
-        summaries=_summaries(shown, counts_by_agreement, late.counts),
+        late_certificates=late.others[CERTIFICATES.name],
+        summaries=_summaries(shown, counts_by_agreement, late.counts, late.other_counts[CERTIFICATES.name]),
         summaries_page=listed,
         status=status,
         agreement_id=agreement_id,
@@ -397,6 +404,7 @@ def _summaries(
     agreements: list[PortfolioAgreement],
     counts_by_agreement: dict[int, dict[str | None, int]],
     late_counts: dict[int, int],
+    late_certificates: dict[int, int],
 ) -> list[PortfolioSummary]:
     """The agreements of one page of the list, each with its counts by status and what is late."""
     summaries = []
@@ -408,6 +416,7 @@ def _summaries(
                 counts={key: agreement_counts.get(key, 0) for key in STATUS_LABELS},
                 covenants=sum(agreement_counts.values()),
                 late_count=late_counts.get(agreement.pk, 0),
+                late_certificates=late_certificates.get(agreement.pk, 0),
             )
         )
     return summaries

@@ -1,0 +1,28 @@
+"""
+The daily late-deliverables task: thin, idempotent (each alert is keyed, so a redelivered or
+doubled run raises nothing new). It lives here, the highest app owing a deliverable by the late
+rule, so one run raises the late financial statements (``alerts.deadlines``) and the late
+compliance certificates (``execution.deadlines``) as of the same day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from alerts.deadlines import alerts_raise_late_financials
+from compliance.tasks import DATABASE_RETRY
+from execution.deadlines import alerts_raise_late_certificates
+
+# The name the beat schedule has always used (portal.settings: the 06:00 run).
+LATE_TASK = "covenants.tasks.raise_late_financials"
+
+
+@shared_task(name=LATE_TASK, **DATABASE_RETRY)
+def raise_late_financials(as_of: str | None = None) -> int:
+    """Daily: alert on each statement missing after its quarter's reporting deadline, and on each
+    period's compliance certificate unsigned after it. Returns how many alerts were raised."""
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return len(alerts_raise_late_financials(as_of=day)) + len(alerts_raise_late_certificates(as_of=day))
