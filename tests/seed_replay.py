@@ -8,7 +8,7 @@ every table it wrote, and its on-commit hooks. Later loads replay that record, b
 the importer would have started from the same state (every table it wrote or read, empty then,
 is empty now); anywhere else, and whenever the importer did something the record cannot hold
 (a table that was not empty, a row pointing at a user, a hook of another kind), the importer
-runs. tests/documents/test_seed_replay.py proves a replay leaves the same rows and hooks as
+runs. tests/test_seed_replay.py proves a replay leaves the same rows and hooks as
 the importer.
 
 Rows keep their ids (the tables they go into are empty). Content types are found again by
@@ -18,11 +18,14 @@ since the record was made, so "recent" stays recent; sequences are set past the 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -32,6 +35,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from covenants.evaluation_requests import EvaluationBatch, QueueOnCommit
+
+T = TypeVar("T")
 
 WRITES = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"([^"]+)"', re.IGNORECASE)
 
@@ -52,41 +57,48 @@ class Record:
     #: Every table the importer touched that was empty before it: empty again means "as then".
     empty_then: list[str]
     content_types: dict[int, tuple[str, str]]  # id when recorded -> (app label, model)
-    hooks: list[list[int]]  # each evaluation request's agreement ids, in order
+    #: The hooks, in order: an evaluation request's agreement ids, or a call of a module's
+    #: function on plain values (ids of rows the replay writes again).
+    hooks: list[list[int] | functools.partial]
     made_at: dt.datetime
+    result: Any = None
 
 
-_record: Record | None = None
-#: Loads that could not be recorded: after a few, the importer is taken to be unrecordable here.
-_misses = 0
+_records: dict[str, Record] = {}
+#: Loads that could not be recorded: after a few, a load is taken to be unrecordable here.
+_misses: Counter[str] = Counter()
 
 
-def load_seed(load: Callable[[], Any]) -> None:
-    """Load the seed: by replaying this process's record of ``load`` where it applies, else by
-    calling ``load`` (and recording it, when the database is as a fresh test leaves it)."""
-    global _record, _misses
-    if _record is not None:
-        if not _replays(_record):
-            load()
-    elif _misses >= 3:
-        load()
+def replayed(key: str, load: Callable[[], T]) -> T:
+    """``load()``'s rows and result: by replaying this process's record of it (named ``key``)
+    where it applies, else by calling it (and recording it, when the database is as a fresh
+    test leaves it). The result is a copy of the recorded one: its rows have the same ids."""
+    record = _records.get(key)
+    if record is not None:
+        return copy.deepcopy(record.result) if _replays(record) else load()
+    if _misses[key] >= 3:
+        return load()
+    result, record = _record_of(load)
+    if record is None:
+        _misses[key] += 1
     else:
-        _record = _record_of(load)
-        _misses += _record is None
+        record.result = copy.deepcopy(result)
+        _records[key] = record
+    return result
 
 
 def _all_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
 
 
-def _record_of(load: Callable[[], Any]) -> Record | None:
-    """Run ``load`` and record what it wrote, or None (having still run it) if a replay could
-    not stand for it."""
+def _record_of(load: Callable[[], T]) -> tuple[T, Record | None]:
+    """Run ``load``; its result, and the record of what it wrote or None if a replay could not
+    stand for it."""
     everything = _all_models()
     before = {m: m._base_manager.count() for m in everything}
     hooks_before = len(connection.run_on_commit)
     with CaptureQueriesContext(connection) as queries:
-        load()
+        result = load()
     sql = [q["sql"] for q in queries.captured_queries]
     written_tables = {match.group(1) for s in sql if (match := WRITES.match(s))}
     touched = [m for m in everything if f'"{m._meta.db_table}"' in "\n".join(sql)]
@@ -97,15 +109,18 @@ def _record_of(load: Callable[[], Any]) -> Record | None:
             first_write.setdefault(match.group(1), i)
     written.sort(key=lambda m: first_write.get(m._meta.db_table, len(sql)))
     if any(before[m] for m in written):
-        return None
+        return result, None
     read_only_filled = [m for m in touched if before[m] and m not in written]
     if any(m is not ContentType for m in read_only_filled):
-        return None
-    hooks = []
-    for _, hook, _ in connection.run_on_commit[hooks_before:]:
-        if not isinstance(hook, QueueOnCommit):
-            return None
-        hooks.append(list(hook.agreement_ids))
+        return result, None
+    hooks: list[list[int] | functools.partial] = []
+    for _, hook, robust in connection.run_on_commit[hooks_before:]:
+        if isinstance(hook, QueueOnCommit) and robust:
+            hooks.append(list(hook.agreement_ids))
+        elif isinstance(hook, functools.partial) and _plain(hook) and robust:
+            hooks.append(copy.deepcopy(hook))
+        else:
+            return result, None
     tables = []
     used_types: set[int] = set()
     for model in written:
@@ -119,7 +134,7 @@ def _record_of(load: Callable[[], Any]) -> Record | None:
                 models.Q.create([(f"{f.attname}__isnull", False) for f in outside], connector=models.Q.OR)
             ).exists()
         ):
-            return None
+            return result, None
         attnames = [f.attname for f in fields]
         rows = [
             tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
@@ -134,7 +149,17 @@ def _record_of(load: Callable[[], Any]) -> Record | None:
         for pk, label, name in ContentType.objects.filter(pk__in=used_types).values_list("pk", "app_label", "model")
     }
     empty_then = [m._meta.db_table for m in touched + written if not before[m]]
-    return Record(tables, sorted(set(empty_then)), content_types, hooks, timezone.now())
+    return result, Record(tables, sorted(set(empty_then)), content_types, hooks, timezone.now())
+
+
+def _plain(hook: functools.partial) -> bool:
+    """A module's own function called on numbers, text and lists of them: safe to call again."""
+    values = [*hook.args, *hook.keywords.values()]
+    flat = [v for value in values for v in (value if isinstance(value, list | tuple | set) else [value])]
+    function = hook.func
+    return getattr(function, "__qualname__", "") == getattr(function, "__name__", None) and all(
+        isinstance(v, int | str | bool) or v is None for v in flat
+    )
 
 
 def _replays(record: Record) -> bool:
@@ -171,6 +196,9 @@ def _replays(record: Record) -> bool:
             # One round trip for all of them (statements without parameters may be sent together).
             with connection.cursor() as cursor:
                 cursor.execute("\n".join(reset))
-        for ids in record.hooks:
-            transaction.on_commit(QueueOnCommit(EvaluationBatch.of(connection), ids), robust=True)
+        for hook in record.hooks:
+            if isinstance(hook, functools.partial):
+                transaction.on_commit(copy.deepcopy(hook), robust=True)
+            else:
+                transaction.on_commit(QueueOnCommit(EvaluationBatch.of(connection), hook), robust=True)
     return True

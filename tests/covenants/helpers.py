@@ -26,9 +26,9 @@ def seed_loan() -> SeedLoan:
     """Load the seed documents and return the Loan and Security Agreement's handles. The importer
     runs once per test process; later loads write the rows it left (see tests/seed_replay.py)."""
     from documents.seeds import load_seed_documents
-    from tests.seed_replay import load_seed
+    from tests.seed_replay import replayed
 
-    load_seed(load_seed_documents)
+    replayed("seed documents", load_seed_documents)
     agreement = Agreement.objects.get(kind="loan_and_security_agreement")
     borrowers = {
         role.defined_term: role.party for role in agreement.roles.filter(role=Role.BORROWER).select_related("party")

@@ -11,9 +11,9 @@ import pytest
 
 from covenants.execution import check_execution, document_label, execution_findings_for_all
 from covenants.models import Agreement, AgreementRole, Amendment, Reaffirmation
-from documents.seeds import load_seed_documents
 from parties.models import Party, Signature, SignatureBlock
 
+from .helpers import seed_loan
 from .test_seed_documents import LENDERS
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,8 @@ GENERAL_AGREEMENT_PARTIES_BEFORE_AMENDMENT_FOUR = {
 
 @pytest.fixture
 def seeded():
-    return load_seed_documents()
+    # The importer's rows, replayed after the process's first load (tests/seed_replay.py).
+    return seed_loan()
 
 
 def amendment(agreement_name: str, number: int) -> Amendment:

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from documents.seeds import load_seed_documents
 from parties.models import Membership, Party
 from portal.management.commands.create_demo_accounts import DEMO_PASSWORD
+from tests.covenants.helpers import seed_loan
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,8 @@ def memberships() -> set[tuple[str, str, str]]:
 
 @pytest.fixture
 def seeded():
-    return load_seed_documents()
+    # The importer's rows, replayed after the process's first load (tests/seed_replay.py).
+    return seed_loan()
 
 
 def test_the_published_password():
