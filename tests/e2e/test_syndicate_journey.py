@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.utils import timezone
 
+from alerts.choices import AlertKind
+from alerts.models import Alert
 from compliance.models import CovenantTestResult
 from compliance.services import agreement_evaluate
 from covenants.choices import AmendmentStatus
@@ -263,6 +265,7 @@ def test_consent_execution_by_counterparts_and_the_next_certificate_across_sessi
     assert agent.locator(".notice-pending").count() == 0
     assert agent.locator("small.provisional").count() == 0
     assert not CovenantTestResult.objects.filter(agreement=deal.agreement, is_current=True, provisional=True).exists()
+    assert Alert.objects.filter(kind=AlertKind.AMENDMENT_EFFECTIVE, amendment=deal.amendment).count() == 1
 
     # 4. The Responsible Officer prepares and signs the next quarter's certificate in their session.
     cfo = session(officer.username)
