@@ -384,10 +384,25 @@ def late_financials(
 
 
 def _due_periods(due: Mapping[int, StatementsDue]) -> tuple[str, list]:
-    """``due_period (agreement_id, period_end)``: every period due of each agreement, as rows."""
+    """``due_period (agreement_id, period_end)``: every period due of each agreement. Agreements
+    due the same periods (drafted alike) share a set of them, so a portfolio's thousands of
+    agreements send one row each and a few sets, not a row per agreement and period."""
     day = connection.ops.adapt_datefield_value
-    rows = [(agreement_id, day(p)) for agreement_id, item in due.items() for p in item.periods]
-    return _values("due_period", ("agreement_id", "period_end"), rows)
+    sets: dict[tuple[dt.date, ...], int] = {}
+    agreements = [(agreement_id, sets.setdefault(item.periods, len(sets))) for agreement_id, item in due.items()]
+    periods = [(n, day(p)) for owed, n in sets.items() for p in owed]
+    parts = [
+        _values("due_period_agreement", ("agreement_id", "set_no"), agreements),
+        _values("due_period_set", ("set_no", "period_end"), periods),
+    ]
+    sql = ",\n".join(
+        [s for s, _ in parts]
+        + [
+            "due_period AS (SELECT a.agreement_id, s.period_end FROM due_period_agreement a "
+            "JOIN due_period_set s ON s.set_no = a.set_no)"
+        ]
+    )
+    return sql, [v for _, p in parts for v in p]
 
 
 def periods_late(
