@@ -100,3 +100,20 @@ def test_seed_loan_replays_after_its_first_load_and_gives_the_same_handles():
     assert second == first
     # The importer takes about 1,400 queries; a replay, a few per table.
     assert len(queries) < 200
+
+
+def test_the_api_world_replays_with_its_rows_and_its_alerts_deliveries_hook(settings):
+    from tests.api.conftest import _build_world
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with transaction.atomic():
+        _, record = seed_replay._record_of(_build_world)
+        assert record is not None, "the API world could not be recorded: every test of it would build it"
+        built, built_hooks = rows(record), hooks()
+        transaction.set_rollback(True)
+    assert any(not isinstance(hook, list) for hook in built_hooks)  # the alerts' deliveries
+
+    assert seed_replay._replays(record)
+
+    assert rows(record) == built
+    assert hooks() == built_hooks

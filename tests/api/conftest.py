@@ -25,6 +25,7 @@ from parties.models import Person, Signature, SignatureBlock
 from statements.services import statement_records_submit
 from tests.covenants.helpers import combined_rows, seed_loan
 from tests.factories import Facility, administrator, member, outsider, second_facility
+from tests.seed_replay import replayed
 
 SEED = "seed"
 HARBOR = "harbor"
@@ -100,6 +101,14 @@ def signatory(agreement: Agreement, party, name: str, title: str) -> Person:
 
 
 def build_world() -> World:
+    """Both facilities with their figures, results, waivers and users: built once per test process
+    and replayed after (tests/seed_replay.py), apart for each password hashing in force."""
+    from django.conf import settings
+
+    return replayed(f"api world {settings.PASSWORD_HASHERS}", _build_world)
+
+
+def _build_world() -> World:
     loan = seed_loan()
     harbor = second_facility()
     agreement = loan.agreement
