@@ -30,7 +30,7 @@ from covenants.models import (
 from documents.importer.text import decode
 from documents.models import Document, ImportReview
 from documents.review.applying import write_review
-from documents.review.deciding import accept_pending, add_item_as, record
+from documents.review.deciding import accept_pending, add_item_as, record_all
 from documents.review.opening import open_review_as
 from documents.review.writer import Applied
 from parties.models import Address, FormerName, Party, PartyRelationship, Person, Signature, SignatureBlock
@@ -139,12 +139,14 @@ def _decide(review: ImportReview, seed: dict[str, Any]) -> int:
         if added["key"] not in items:
             items[added["key"]] = add_item_as(None, review, **added)
             recorded += 1
+    stored = []
     for key, decision in seed.get("decisions", {}).items():
         if key not in items:
             raise ValidationError(f"seed_decisions.json names {key}, which the review of {seed['file']} does not have.")
         item = items[key]
         value = {**item.proposed, **decision["value"]} if "value" in decision else None
-        recorded += record(item, decision["decision"], value, decision.get("note", ""), None)
+        stored.append((item, decision["decision"], value, decision.get("note", "")))
+    recorded += record_all(stored, None)
     named = set(seed.get("decisions", {})) | {added["key"] for added in seed.get("added", [])}
     return recorded + accept_pending([item for key, item in items.items() if key not in named], None)
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+import documents.review.matching as matching
 from documents.models import ImportReview, ReviewItem
 from documents.review.deciding import ensure_open, ensure_reviewer
 from documents.review.writer import APPLIED, Applied, Writer
@@ -44,11 +45,12 @@ ORDER: tuple[tuple[str, Callable[[Writer, ReviewItem], Any]], ...] = (
 def write_review(review: ImportReview, actor: Any, fresh: set[tuple[str, int]] | None = None) -> Applied:
     """Write the review's accepted and edited items (the caller holds the transaction)."""
     writer = Writer(review, actor, fresh)
-    for kind, write in ORDER:
-        for key, item in writer.items.items():
-            if key.split(":", 1)[0] != kind or item.decision not in APPLIED or ":row:" in key:
-                continue
-            writer.rows[key] = write(writer, item)
+    with matching.remembered(frozenset(("written",))):
+        for kind, write in ORDER:
+            for key, item in writer.items.items():
+                if key.split(":", 1)[0] != kind or item.decision not in APPLIED or ":row:" in key:
+                    continue
+                writer.rows[key] = write(writer, item)
     _check_rows_have_their_covenant(writer)
     prune_signature_pages(writer)
     writer.write_spans()

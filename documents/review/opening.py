@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+import documents.review.matching as matching
 from covenants.access import may
 from covenants.models import Agreement
 from documents.importer import read_document
@@ -50,7 +51,9 @@ def open_review_as(actor: Any, document: Document, agreement: Agreement | None =
         opened_by=actor if getattr(actor, "pk", None) else None,
     )
     items = proposed_items(proposal, review.agreement.name if review.agreement else None)
-    ReviewItem.objects.bulk_create(_item(review, position, data) for position, data in enumerate(items, start=1))
+    with matching.remembered():  # the conflicts ask for the same parties and agreement many times
+        rows = [_item(review, position, data) for position, data in enumerate(items, start=1)]
+    ReviewItem.objects.bulk_create(rows)
     return review
 
 

@@ -47,6 +47,7 @@ class Writer:
         self.items = {item.key: item for item in review.items.all()}
         self.rows: dict[str, Any] = {}
         self.applied = Applied()
+        self._spans: dict[tuple[int, int, str], SourceSpan] | None = None
 
     def refuse(self, item: ReviewItem, message: str, field_name: str = "") -> ValidationError:
         where = f"{item.key}: {field_name}: " if field_name else f"{item.key}: "
@@ -137,6 +138,16 @@ class Writer:
                 self.applied.updated[label] += 1
         return obj
 
+    def _held_spans(self) -> dict[tuple[int, int, str], SourceSpan]:
+        """The document's spans as held before this review writes any, read once (one query,
+        not one per value): a value's span is found here, and updated in place if it moved."""
+        if self._spans is None:
+            self._spans = {
+                (span.content_type_id, span.object_id, span.field): span
+                for span in SourceSpan.objects.filter(document=self.document)
+            }
+        return self._spans
+
     def write_spans(self) -> None:
         SourceSpan.objects.bulk_create(self.new_spans)
         self.new_spans = []
@@ -165,12 +176,7 @@ class Writer:
         }
         current = None
         if (type(obj), obj.pk) not in self.new_rows:  # a row created just now has no span yet
-            current = SourceSpan.objects.filter(
-                document=self.document,
-                content_type=ContentType.objects.get_for_model(obj),
-                object_id=obj.pk,
-                field=field_name,
-            ).first()
+            current = self._held_spans().get((ContentType.objects.get_for_model(obj).pk, obj.pk, field_name))
         if current is None:
             self.new_spans.append(
                 SourceSpan(
