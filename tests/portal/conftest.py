@@ -13,11 +13,17 @@ from parties.choices import MembershipRole
 from parties.models import Party
 from tests.covenants.helpers import seed_loan
 from tests.factories import member
+from tests.seed_replay import replayed
 
 
 @pytest.fixture
 def loan():
-    """The seed Loan Agreement with the demo figures (seven quarters, one breach, one missing statement)."""
+    """The seed Loan Agreement with the demo figures (seven quarters, one breach, one missing statement):
+    loaded once per test process and replayed after (tests/seed_replay.py)."""
+    return replayed("seed with demo figures", seed_with_demo_figures)
+
+
+def seed_with_demo_figures():
     loan = seed_loan()
     with override_settings(PORTAL_ALLOW_DEMO_ACCOUNTS=True):
         call_command("load_demo_figures", stdout=StringIO())
