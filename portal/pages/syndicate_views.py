@@ -285,7 +285,8 @@ def defaulting_mark(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(refusal.field if refusal.field in form.fields else None, str(refusal))
         else:
             since = long_date(row.from_date)
-            done = f"{row.lender} is a Defaulting Lender from {since}: its commitment counts on neither side."
+            # A message waits in the browser until a page shows it, whoever is signed in then: no party named.
+            done = f"Marked a Defaulting Lender from {since}: its commitment counts on neither side."
             return _definitions_answer(request, agreement, done=done)
     return _definitions_answer(request, agreement, done=None, defaulting_form=form)
 
@@ -306,7 +307,8 @@ def defaulting_end(request: HttpRequest, pk: int) -> HttpResponse:
         except SyndicateRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            done = f"{row.lender} stopped defaulting after {long_date(form.cleaned_data['to_date'])}."
+            last = long_date(form.cleaned_data["to_date"])
+            done = f"The Defaulting Lender's period is ended: its last day was {last}."
             return _definitions_answer(request, agreement, done=done)
     if not _is_htmx(request):
         for text in [e for errors in form.errors.values() for e in errors]:

@@ -33,7 +33,7 @@ def test_the_agent_marks_a_defaulting_lender_and_the_tally_on_the_page_moves(cli
     )
     section = marked.content.decode()
     assert marked.status_code == 200 and '<div id="syndicate-definitions">' in section and "<html" not in section
-    assert "is a Defaulting Lender from January 1, 2000" in section
+    assert "Marked a Defaulting Lender from January 1, 2000" in section
     assert 'data-outcome="reached"' in section  # the request's tally, counted again
     # An overlapping period is refused on the form, in the service's words, and nothing is saved.
     again = client.post(
@@ -48,7 +48,7 @@ def test_the_agent_marks_a_defaulting_lender_and_the_tally_on_the_page_moves(cli
     ended = client.post(reverse("syndicate:defaulting_end", args=[row.pk]), {"to_date": "2000-01-05"})
     assert ended.status_code == 302 and ended["Location"] == page
     after = client.get(page).content.decode()
-    assert "stopped defaulting after January 5, 2000" in after and 'data-outcome="not_reached"' in after
+    assert "its last day was January 5, 2000" in after and 'data-outcome="not_reached"' in after
 
 
 def test_the_agent_sets_a_threshold_with_or_without_htmx(client, syndicate):
