@@ -235,7 +235,10 @@ def _covenant_alert(
         headroom=result.headroom,
         headroom_percent=result.headroom_percent,
         warning_band_percent=covenant.warning_band_percent,
-        metric_kind=str(result.inputs.get("metric_kind", "")) if isinstance(result.inputs, dict) else "",
+        # How the figures are shown: a defined term dividing at its top shows as a ratio too.
+        metric_kind="ratio"
+        if formatting.cites_a_ratio(result.inputs)
+        else (str(result.inputs.get("metric_kind", "")) if isinstance(result.inputs, dict) else ""),
         provisional=result.provisional,
         title=title[:255],
         message=f"{lead} {result.explanation}".strip(),

@@ -56,6 +56,15 @@ def ratio(value: Decimal | None) -> str:
     return "" if value is None else f"{ratio_number(value)} to 1.00"
 
 
+def cites_a_ratio(inputs: object) -> bool:
+    """Whether a result's inputs (compliance.engine.citations) test a ratio: two windowed sums, or
+    a defined term that divides at its top. Results, alerts and their pages ask here."""
+    if not isinstance(inputs, dict):
+        return False
+    metric = inputs.get("metric")
+    return inputs.get("metric_kind") == "ratio" or bool(isinstance(metric, dict) and metric.get("is_ratio"))
+
+
 def figure(value: Decimal | None, *, is_ratio: bool = False) -> str:
     """A covenant's value or threshold: a ratio (5.75 to 1.00) when it tests one, else money."""
     return ratio(value) if is_ratio else money(value)

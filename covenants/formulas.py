@@ -107,6 +107,10 @@ class Formula:
         """The canonical text: parse(f.to_text()) == f."""
         return to_text(self.root)
 
+    def is_quotient(self) -> bool:
+        """Whether the formula divides at its top ("(ebitda - capex) / fixed_charges"): a ratio."""
+        return isinstance(self.root, BinaryOp) and self.root.operator == "/"
+
     def divisors(self) -> tuple[Formula, ...]:
         """Every denominator, in the order written, each once."""
         found = [

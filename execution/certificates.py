@@ -23,7 +23,7 @@ from compliance.formatting import figure, headroom, long_date
 from compliance.models import CovenantTestResult
 from compliance.statuses import shown_status, status_label
 from covenants.access import may
-from covenants.choices import MetricKind, Role
+from covenants.choices import Role
 from covenants.models import Agreement
 from execution.choices import CertificateStatus
 from execution.models import ComplianceCertificate
@@ -44,7 +44,7 @@ STANDING = (CertificateStatus.PREPARED, CertificateStatus.SIGNED, CertificateSta
 
 
 def _entry(result: CovenantTestResult) -> dict[str, Any]:
-    is_ratio = bool(result.terms_id and result.terms.metric_kind == MetricKind.RATIO)
+    is_ratio = bool(result.terms_id and result.terms.is_ratio)
     shown = shown_status(result.status, result.near_breach)
     return {
         "result": result.pk,
@@ -67,7 +67,7 @@ def certificate_content(agreement: Agreement, period_end: dt.date) -> dict[str, 
     results = (
         CovenantTestResult.objects.filter(agreement=agreement, is_current=True, test_date=period_end)
         .exclude(status=ResultStatus.NOT_TESTED)
-        .select_related("covenant", "borrower", "terms")
+        .select_related("covenant", "borrower", "terms", "terms__metric")
         .order_by("covenant__section", "borrower__legal_name", "pk")
     )
     entries = [_entry(result) for result in results]

@@ -79,6 +79,10 @@ def _newer_forms(inputs: dict, terms: TermsVersion, row: ScheduleRow, measured: 
             "formula": metric.formula,
             "nature": metric.nature,
         }
+        if measured.is_ratio:
+            # A defined term dividing at its top is a ratio though its terms sum a metric: its
+            # figures are shown "1.25 to 1.00" (compliance.formatting.cites_a_ratio).
+            inputs["metric"]["is_ratio"] = True
         inputs["line_item_sums"] = {w.line_item: None if w.missing else str(w.total) for w in measured.items}
         values = measured.values
         inputs["formula_explained"] = explained(metric, values) if values is not None else None

@@ -48,7 +48,7 @@ def parsed(metric: MetricSpec) -> ParsedMetric:
         else:
             items.add(name)
     root = formula.root
-    quotient = root if isinstance(root, BinaryOp) and root.operator == "/" else None
+    quotient = root if formula.is_quotient() and isinstance(root, BinaryOp) else None
     return ParsedMetric(
         formula=formula,
         definitions=tuple(needed.items()),

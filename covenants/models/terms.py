@@ -233,6 +233,20 @@ class CovenantTerms(models.Model):
         source = self.amendment.title if self.amendment_id else "original agreement"
         return f"{self.covenant.section} from {self.effective_from:%Y-%m-%d} ({source})"
 
+    @property
+    def is_ratio(self) -> bool:
+        """Whether the terms test a ratio, shown "4.50 to 1.00" rather than in money: two windowed
+        sums, or a defined term whose formula divides at its top (the engine's reading of it).
+        Reads ``metric``: load it with the terms where many are shown."""
+        if self.metric_kind == MetricKind.RATIO:
+            return True
+        if self.metric_id is None:
+            return False
+        try:
+            return parse(self.metric.formula).is_quotient()
+        except FormulaError:
+            return False
+
     def next_version(self) -> CovenantTerms | None:
         """The covenant's terms that take over from these (the next to take effect), if any."""
         if not self.covenant_id or self.effective_from is None:

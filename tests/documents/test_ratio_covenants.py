@@ -195,3 +195,48 @@ def test_a_ratio_defined_by_the_reviewer_is_applied_and_tested_on_the_windows_su
     )
     row = next(r for r in in_force["schedule"] if r["test_date"] == "2004-12-31")
     assert (row["threshold"], row["amount_as_printed"]) == ("4.500000", "4.50 to 1.00")
+
+
+def test_a_ratio_picked_as_a_defined_term_is_shown_as_a_ratio_everywhere(harborline, client) -> None:
+    """A defined term dividing at its top is a ratio though its terms test a metric: the agreement
+    page, the dashboard, the CSV export and the breach alert print "to 1.00", never money."""
+    from alerts.models import Alert
+    from alerts.raising import delivery_figures
+    from compliance.formatting import figure
+
+    agreement, users = harborline
+    agent = users["agent"]
+    line_item("total_debt", "Total debt")
+    line_item("ebitda", "EBITDA")
+    DefinedMetric.objects.create(
+        agreement=agreement, name="leverage", label="Total Leverage Ratio", formula="total_debt / ebitda"
+    )
+    review = _review(agreement, agent)
+    item = review.items.get(key=COVENANT)
+    decide(agent, item, "edited", {**item.proposed, "metric": "leverage"})
+    apply_review(agent, review)
+    terms = CovenantTerms.objects.get(covenant__agreement=agreement, covenant__section="7.11(a)")
+    assert terms.metric.name == "leverage" and terms.is_ratio
+
+    borrower = Party.objects.get(legal_name="Harborline Logistics, Inc.")
+    for day in QUARTERS:
+        _figures(agreement, borrower, day, {"total_debt": DEBT.get(day, "4000000"), "ebitda": "1000000"})
+    agreement_evaluate(agreement_id=agreement.pk, as_of=dt.date(2005, 3, 1))
+    breach = CovenantTestResult.objects.get(
+        agreement=agreement, covenant__section="7.11(a)", is_current=True, test_date=dt.date(2004, 12, 31)
+    )
+    shown = figure(breach.value, is_ratio=True)  # 45,000,001 / 4,000,000 over the four quarters
+    assert breach.status == "breach" and shown.endswith(" to 1.00") and shown in breach.explanation
+    dollars = f"${breach.value:,.2f}"[:5]  # what money would have printed: "$11.2"
+
+    client.force_login(agent)
+    for url in (reverse("covenants:agreement_detail", args=[agreement.pk]), reverse("home")):
+        page = client.get(url).content.decode()
+        assert shown in page, url
+        assert dollars not in page and "$4.5" not in page, url
+    export = client.get(reverse("covenants:compliance_csv", args=[agreement.pk])).content.decode()
+    assert shown in export and dollars not in export
+
+    alert = Alert.objects.get(agreement=agreement, covenant=terms.covenant, test_date=dt.date(2004, 12, 31))
+    assert alert.metric_kind == "ratio"
+    assert ("Value", shown) in delivery_figures(alert)

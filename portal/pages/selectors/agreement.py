@@ -14,7 +14,7 @@ from compliance.choices import ResultStatus
 from compliance.late_financials import LateFinancial, late_financials
 from compliance.models import CovenantTestResult
 from covenants import access
-from covenants.choices import AmendmentStatus, Basis, MetricKind, Role
+from covenants.choices import AmendmentStatus, Basis, Role
 from covenants.models import (
     Agreement,
     AgreementRole,
@@ -272,7 +272,7 @@ def _covenant_panel(covenant: Covenant, views: list[ResultView], *, today: dt.da
         terms_in_force=in_force,
         versions=versions,
         results=views,
-        is_ratio=bool(reference and reference.metric_kind == MetricKind.RATIO),
+        is_ratio=bool(reference and reference.is_ratio),
         each_borrower=bool(reference and reference.basis == "each_borrower"),
     )
     for view in views:

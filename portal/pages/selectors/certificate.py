@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from compliance import selectors
 from compliance.choices import ResultStatus
 from compliance.models import CovenantTestResult
-from covenants.choices import MetricKind
 from covenants.models import Agreement, Covenant, CovenantTerms
 from portal.pages.selectors.common import (
     ResultView,
@@ -39,7 +38,7 @@ def compliance_results(user: User, pk: int) -> tuple[Agreement, list[ResultView]
         result.covenant = covenant
         view = _result_view(result, line_item_names=names)
         terms = _terms_for(covenant, result.terms_id)
-        view.is_ratio = bool(terms and terms.metric_kind == MetricKind.RATIO)
+        view.is_ratio = bool(terms and terms.is_ratio)
         views.append(view)
     views.sort(key=lambda v: (v.result.covenant.section, v.result.test_date, v.borrower_name))
     return agreement, views
@@ -81,7 +80,7 @@ def certificate_items(user: User, agreement: Agreement, test_date: dt.date) -> l
         result.covenant = covenant
         terms = _terms_for(covenant, result.terms_id)
         view = _result_view(result, line_item_names=names, statement_sources=sources)
-        view.is_ratio = bool(terms and terms.metric_kind == MetricKind.RATIO)
+        view.is_ratio = bool(terms and terms.is_ratio)
         printed = (result.inputs or {}).get("amount_as_printed", "")
         items.append(CertificateItem(covenant, terms, view, printed))
     items.sort(key=lambda item: (item.covenant.section, item.view.borrower_name))

@@ -14,11 +14,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from compliance.formatting import cites_a_ratio
 from compliance.late_financials import LateFinancial
 from compliance.models import CovenantTestResult
 from compliance.statuses import STATUS_RANK, shown_status, status_label
 from covenants import access
-from covenants.choices import MetricKind
 from covenants.models import Agreement, Covenant, CovenantTerms, LineItem
 from parties.choices import MembershipRole
 
@@ -122,7 +122,7 @@ def _result_view(
     return ResultView(
         result=result,
         status=status_key(result),
-        is_ratio=inputs.get("metric_kind") == MetricKind.RATIO,
+        is_ratio=cites_a_ratio(inputs),
         figures=figures,
         missing=missing,
         window=[dt.date.fromisoformat(d) for d in inputs.get("window", [])],

@@ -18,7 +18,6 @@ from compliance.late_financials import LateFinancial, late_financials
 from compliance.models import CovenantTestResult
 from compliance.statuses import NEAR_BREACH, STATUS_LABELS
 from covenants import access
-from covenants.choices import MetricKind
 from covenants.models import Agreement, Covenant
 from portal.pages.selectors.common import (
     LateQuarter,
@@ -166,7 +165,7 @@ def dashboard(user: User, *, today: dt.date) -> Dashboard:
         result.covenant = covenant  # already loaded with its terms: no query per row
         view = _result_view(result, line_item_names=names)
         in_force = _terms_for(covenant, result.terms_id)
-        view.is_ratio = bool(in_force and in_force.metric_kind == MetricKind.RATIO)
+        view.is_ratio = bool(in_force and in_force.is_ratio)
         latest[result.covenant_id].append(view)
     late = late_financials(
         agreements,

@@ -13,7 +13,7 @@ from compliance.late_financials import LateFinancial, late_financials_page
 from compliance.models import CovenantTestResult
 from compliance.statuses import NEAR_BREACH, STATUS_LABELS
 from covenants import access
-from covenants.choices import AgreementKind, MetricKind
+from covenants.choices import AgreementKind
 from covenants.models import Agreement, Covenant
 from execution.certificate_deadlines import CERTIFICATES
 from parties.models import Party
@@ -273,13 +273,15 @@ def _table_rows(
         {covenant_id for covenant_id, _, _ in page}
     )
     results = (
-        CovenantTestResult.objects.select_related("borrower", "terms")
+        CovenantTestResult.objects.select_related("borrower", "terms", "terms__metric")
         .only(
             "id",
             "agreement_id",
             "covenant_id",
             "terms_id",
             "terms__metric_kind",
+            "terms__metric_id",
+            "terms__metric__formula",
             "test_date",
             "borrower_id",
             "borrower__legal_name",
@@ -303,7 +305,7 @@ def _table_rows(
             view = ResultView(
                 result=result,
                 status=status_key(result),
-                is_ratio=bool(result.terms_id and result.terms.metric_kind == MetricKind.RATIO),
+                is_ratio=bool(result.terms_id and result.terms.is_ratio),
             )
         rows.append(DashboardRow(agreements[covenant.agreement_id], covenant, view, earlier_breach=earlier))
     return rows
