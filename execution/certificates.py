@@ -77,13 +77,18 @@ def certificate_content(agreement: Agreement, period_end: dt.date) -> dict[str, 
         representation = f"The following Event of Default has occurred and is continuing: {listed}"
     else:
         representation = f"No Default or Event of Default has occurred and is continuing as of {long_date(period_end)}."
+    undecided = [f"Section {e['section']} ({e['name']})" for e in entries if e["status"] == ResultStatus.INCOMPLETE]
+    if undecided:
+        # An officer cannot represent compliance the figures do not show: the representation says
+        # which tests it does not cover, as the printed certificate does.
+        representation += f" Compliance with {', '.join(undecided)} cannot be certified: figures are missing."
     return {
         "agreement": agreement.name,
         "title": agreement.title,
         "period_end": period_end.isoformat(),
         "entries": entries,
         "representation": representation,
-        "undecided": [f"Section {e['section']} ({e['name']})" for e in entries if e["status"] == "incomplete"],
+        "undecided": undecided,
     }
 
 

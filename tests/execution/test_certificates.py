@@ -90,3 +90,16 @@ def test_restated_figures_after_signing_supersede_it(deal, officer):
     assert "Restated figures" in certificate.superseded_reason
     fresh = certificate_prepare(user=officer, agreement=deal.agreement, period_end=QUARTER)
     assert fresh.version == 2 and "Event of Default" in fresh.content["representation"]
+
+
+def test_the_representation_names_the_tests_the_figures_do_not_decide(deal, officer):
+    """Only December 1999 is delivered: a test whose window reaches an earlier quarter is
+    incomplete, and the officer's representation says it does not cover it."""
+    certificate = certificate_prepare(user=officer, agreement=deal.agreement, period_end=QUARTER)
+    entries = certificate.content["entries"]
+    incomplete = [e for e in entries if e["status"] == "incomplete"]
+    assert incomplete, [(e["section"], e["status"]) for e in entries]
+    representation = certificate.content["representation"]
+    undecided = [f"Section {e['section']} ({e['name']})" for e in incomplete]
+    assert representation.endswith(f"Compliance with {', '.join(undecided)} cannot be certified: figures are missing.")
+    assert certificate.content["undecided"] == undecided
