@@ -5,9 +5,10 @@ Defaulting Lenders, voting thresholds, authorised signatories, consent requests 
 Everything is scoped by the one access rule (``ScopedModelAdmin``). Commitments and assignments
 are added through the services, so the admin refuses what the page and the API refuse, with
 the same sentences (an assignor holding less than it assigns), and once made they are records:
-a correction is another assignment. Thresholds are set by administrators only (the rule's
-``change``), with who set them. Consent requests are opened on the portal's pages or the API
-(which alert the Lenders); here they and their votes are read-only.
+a correction is another assignment. Thresholds and Defaulting Lenders go through the same
+services as the page and the API (who set them, open consent requests re-tallied). Consent
+requests are opened on the portal's pages or the API (which alert the Lenders); here they and
+their votes are read-only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin.base import ScopedModelAdmin
 from portal.admin.statements import RecordOfFactAdmin, RecordOfFactInline
-from syndicate import services
+from syndicate import definitions, services
 from syndicate.models import (
     Assignment,
     AuthorisedSignatory,
@@ -34,6 +35,7 @@ from syndicate.models import (
     Vote,
     VotingThreshold,
 )
+from syndicate.services import SyndicateRefused
 
 DEMO_NOTE = "Demo rows are not stated in the documents: figures for the demonstration."
 
@@ -140,12 +142,61 @@ class LoansOutstandingAdmin(ScopedModelAdmin, admin.ModelAdmin):
     fk_actions = {"facility": "change"}
 
 
+def _refused_on_the_form(refusal: SyndicateRefused | None, form: forms.ModelForm) -> None:
+    """The service's refusal beside the field it names (or above the form), before saving."""
+    if refusal is None:
+        return
+    field = refusal.field if refusal.field in form.fields else None
+    raise forms.ValidationError({field: [str(refusal)]} if field else str(refusal))
+
+
 @admin.register(DefaultingLender)
-class DefaultingLenderAdmin(ScopedModelAdmin, admin.ModelAdmin):
-    """Defaulting Lenders, from (and to) a date: counted on neither side of a vote meanwhile."""
+class DefaultingLenderAdmin(ScopedModelAdmin, SimpleHistoryAdmin):
+    """Defaulting Lenders, from (and to) a date: counted on neither side of a vote meanwhile.
+    Recorded and corrected through the same services as the page and the API (the overlap check
+    under the agreement's lock, the history naming who, open consent requests re-tallied); a
+    period is ended or corrected, never deleted."""
 
     list_display = ("lender", "agreement", "from_date", "to_date", "reason", "demo")
     list_filter = ("agreement", "demo")
+    fields = ("agreement", "lender", "from_date", "to_date", "reason")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("agreement", "lender") if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class CheckedForm(form):
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                agreement = self.instance.agreement if self.instance.pk else data.get("agreement")
+                lender = self.instance.lender if self.instance.pk else data.get("lender")
+                if agreement is not None and not self.errors:
+                    refusal = definitions.defaulting_lender_refusal(
+                        agreement=agreement, lender_id=lender.pk if lender else None,
+                        from_date=data.get("from_date"), to_date=data.get("to_date"), excluding=self.instance.pk,
+                    )  # fmt: skip
+                    _refused_on_the_form(refusal, self)
+                return data
+
+        return CheckedForm
+
+    def save_model(self, request: HttpRequest, obj: DefaultingLender, form: Any, change: bool) -> None:
+        if change:
+            saved = definitions.defaulting_lender_change(
+                defaulting_id=obj.pk, changed_by=request.user, from_date=obj.from_date, to_date=obj.to_date,
+                reason=obj.reason,
+            )  # fmt: skip
+        else:
+            saved = definitions.defaulting_lender_record(
+                agreement_id=obj.agreement_id, lender_id=obj.lender_id, from_date=obj.from_date, to_date=obj.to_date,
+                reason=obj.reason, recorded_by=request.user,
+            )  # fmt: skip
+        obj.pk = saved.pk
 
 
 @admin.register(VotingThreshold)
@@ -157,9 +208,29 @@ class VotingThresholdAdmin(ScopedModelAdmin, admin.ModelAdmin):
     readonly_fields = ("set_by", "updated_at")
     fields = ("agreement", "vote", "basis", "percent", "more_than", "as_printed", "demo", "set_by", "updated_at")
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class CheckedForm(form):
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if not self.errors:
+                    refusal = definitions.threshold_refusal(
+                        vote=data.get("vote", ""), basis=data.get("basis", ""), percent=data.get("percent")
+                    )
+                    _refused_on_the_form(refusal, self)
+                return data
+
+        return CheckedForm
+
     def save_model(self, request: HttpRequest, obj: VotingThreshold, form: Any, change: bool) -> None:
-        obj.set_by = request.user
-        super().save_model(request, obj, form, change)
+        # Through the service, as the page and the API: who set it in the history, and the open
+        # consent requests re-tallied against the new definition.
+        saved = definitions.threshold_set(
+            agreement_id=obj.agreement_id, vote=obj.vote, percent=obj.percent, set_by=request.user, basis=obj.basis,
+            more_than=obj.more_than, as_printed=obj.as_printed, demo=obj.demo,
+        )  # fmt: skip
+        obj.pk = saved.pk
 
 
 @admin.register(AuthorisedSignatory)

@@ -82,3 +82,51 @@ def test_a_threshold_set_in_the_admin_records_who_set_it(client, syndicate):
     threshold.refresh_from_db()
     assert (threshold.percent, threshold.set_by) == (Decimal("66.6667"), admin_user)
     assert threshold.updated_at.date() >= dt.date(2026, 1, 1)
+
+
+def test_a_defaulting_lender_in_the_admin_goes_through_the_service(client, syndicate):
+    """Recorded with who recorded it in its history, an overlapping period refused on the form
+    with the service's sentence, and a period ended rather than deleted."""
+    from syndicate.models import DefaultingLender
+
+    admin_user = administrator()
+    client.force_login(admin_user)
+    form = {"agreement": syndicate.agreement.pk, "lender": syndicate.lenders["life"].pk, "reason": "failed to fund"}
+    page = client.post(admin_url(DefaultingLender, "add"), {**form, "from_date": "2000-01-10"})
+    assert page.status_code == 302, page.content.decode()[:2000]
+    row = DefaultingLender.objects.get()
+    assert row.history.get().history_user == admin_user
+
+    page = client.post(admin_url(DefaultingLender, "add"), {**form, "from_date": "2000-02-01"})
+    assert page.status_code == 200
+    assert "This Lender is already a Defaulting Lender from January 10, 2000" in page.content.decode()
+    assert DefaultingLender.objects.count() == 1
+
+    page = client.post(
+        admin_url(DefaultingLender, "change", row.pk),
+        {"from_date": "2000-01-10", "to_date": "2000-01-05", "reason": "failed to fund"},
+    )
+    assert page.status_code == 200 and "cannot stop defaulting before it starts" in page.content.decode()
+    page = client.post(
+        admin_url(DefaultingLender, "change", row.pk),
+        {"from_date": "2000-01-10", "to_date": "2000-03-31", "reason": "cured"},
+    )
+    assert page.status_code == 302
+    row.refresh_from_db()
+    assert (row.to_date, row.reason, row.lender_id) == (dt.date(2000, 3, 31), "cured", syndicate.lenders["life"].pk)
+    assert client.post(admin_url(DefaultingLender, "delete", row.pk), {"post": "yes"}).status_code == 403
+
+
+def test_a_threshold_outside_the_percent_range_is_refused_on_the_admin_form(client, syndicate):
+    client.force_login(administrator())
+    threshold = VotingThreshold.objects.get(vote=VoteNeeded.REQUISITE)
+    before = threshold.percent
+    page = client.post(
+        admin_url(VotingThreshold, "change", threshold.pk),
+        {"agreement": syndicate.agreement.pk, "vote": "requisite", "basis": "commitments", "percent": "0",
+         "more_than": "on", "as_printed": ""},
+    )  # fmt: skip
+    assert page.status_code == 200
+    assert "A voting threshold is a percent above 0 and at most 100; 0 was given." in page.content.decode()
+    threshold.refresh_from_db()
+    assert threshold.percent == before
