@@ -3,10 +3,12 @@ conditions precedent section."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from covenants.choices import Basis, Direction, MetricKind, TermsAction, ThresholdState, WindowKind
+from covenants.periods import FiscalCalendar
 from documents.importer.types import Covenant, ScheduleRow
 from documents.review.proposed.context import Context, ItemData
 from documents.review.proposed.instrument import line_item_code
@@ -94,30 +96,83 @@ def ratio_fields(window_periods: int) -> dict[str, Any]:
     }
 
 
+#: Where a level reaches test dates the text does not list, the first of them is placed on the
+#: calendar's period ends; the agreement's own fiscal calendar may differ, so the reviewer is told.
+INFERRED_DATE_REASON = (
+    "{level} applies to {what}; proposed from {date}, the first {period} end on calendar months on or after"
+    " {after}: check it against the agreement's fiscal calendar."
+)
+
+
+def _first_test_date(after: dt.date, frequency: str, *, strictly: bool) -> dt.date:
+    calendar = FiscalCalendar.calendar_months()
+    first = calendar.period_end_on_or_after(after, frequency)
+    if strictly and first == after:
+        first = calendar.period_end_on_or_after(after + dt.timedelta(days=1), frequency)
+    return first
+
+
+def _dateless_row(
+    covenant: Covenant, section: str, row: ScheduleRow, effective_from: str | None, previous: dt.date | None
+) -> list[ItemData]:
+    """A level the text gives without a date of its own: "(y) thereafter" (every test date after
+    the previous row), a one-number replacement (every test date), or "(x) up to and including"
+    (every test date from the terms' effective date to its date). Held as a row that applies
+    thereafter from the first test date it reaches (the next row, if any, takes over)."""
+    frequency = FREQUENCIES.get(covenant.frequency or "", "quarter")
+    if row.kind == "thereafter" and previous is not None:
+        start, what = _first_test_date(previous, frequency, strictly=True), "every test date after the row before"
+        after = previous
+    elif effective_from is not None and row.kind in ("flat", "up_to"):
+        after = dt.date.fromisoformat(effective_from)
+        start, what = _first_test_date(after, frequency, strictly=False), "every test date from the terms' effect"
+    else:
+        return []
+    if row.kind == "up_to" and row.dates and row.dates[0].value is not None and start >= row.dates[0].value:
+        return []  # the row at its own date already covers it
+    reason = INFERRED_DATE_REASON.format(
+        level=row.threshold.as_printed, what=what, date=start.isoformat(), period=frequency, after=after.isoformat()
+    )
+    return _row_items(covenant, section, row, [(start, start.isoformat())], thereafter=True, reason=reason)
+
+
 def _rows(covenant: Covenant, section: str, row: ScheduleRow) -> list[ItemData]:
+    reaching_on = row.kind in ("thereafter", "after", "flat")
+    dates = row.dates[:1] if reaching_on else row.dates
+    listed = [(printed.value, printed.as_printed) for printed in dates if printed.value is not None]
+    last = dates[-1].value if dates else None
+    # "September 30, 2005 (and thereafter)": a listed row's last date is open-ended too.
+    return _row_items(covenant, section, row, listed, thereafter=reaching_on, open_last=row.open_ended, last=last)
+
+
+def _row_items(
+    covenant: Covenant,
+    section: str,
+    row: ScheduleRow,
+    dates: list[tuple[dt.date, str]],
+    *,
+    thereafter: bool,
+    open_last: bool = False,
+    last: dt.date | None = None,
+    reason: str | None = None,
+) -> list[ItemData]:
     threshold = row.threshold
     state = ThresholdState.REDACTED if threshold.redacted else ThresholdState.SET
     if threshold.to_be_set:
         state = ThresholdState.TO_BE_SET
     items = []
-    reaching_on = row.kind in ("thereafter", "after", "flat")
-    dates = row.dates[:1] if reaching_on else row.dates
-    for printed in dates:
-        if printed.value is None:
-            continue
-        # "September 30, 2005 (and thereafter)": a listed row's last date is open-ended too.
-        thereafter = reaching_on or (row.open_ended and printed is dates[-1])
+    for day, as_printed in dates:
         value: dict[str, Any] = {
-            "test_date": printed.value.isoformat(),
+            "test_date": day.isoformat(),
             "threshold": str(threshold.value) if threshold.value is not None else None,
             "threshold_state": state,
             "amount_as_printed": threshold.as_printed,
-            "applies_thereafter": thereafter,
+            "applies_thereafter": thereafter or (open_last and day == last),
         }
         word = "minimum" if covenant.direction == "minimum" else "maximum"
-        label = f"{section} {word} for {printed.as_printed}"
+        label = f"{section} {word} for {as_printed}"
         key = f"covenant:{section}:row:{value['test_date']}"
-        items.append(ItemData(key, COVENANTS, label, value, row.span, row.confidence, row.reason))
+        items.append(ItemData(key, COVENANTS, label, value, row.span, row.confidence, reason or row.reason))
     return items
 
 
@@ -126,9 +181,18 @@ def covenant_items(context: Context) -> list[ItemData]:
     items = []
     for index, covenant in enumerate(context.proposal.covenants, start=1):
         section = covenant.section or f"unnumbered {index}"
-        items.append(_covenant(context, covenant, section))
+        terms = _covenant(context, covenant, section)
+        items.append(terms)
+        previous: dt.date | None = None
         for row in covenant.rows:
-            items.extend(_rows(covenant, section, row))
+            rows = _rows(covenant, section, row)
+            if not rows:
+                rows = _dateless_row(covenant, section, row, terms.value["effective_from"], previous)
+            elif row.kind == "up_to":
+                rows = _dateless_row(covenant, section, row, terms.value["effective_from"], previous) + rows
+            items.extend(rows)
+            dated = [dt.date.fromisoformat(item.value["test_date"]) for item in rows]
+            previous = max(dated, default=previous)
     return items
 
 
