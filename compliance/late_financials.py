@@ -50,16 +50,15 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from django.conf import settings
 from django.db import connection
 
 from compliance import engine
-from compliance.terms_shapes import Versions, shape_of, terms_shapes, versions_of
-from covenants.choices import Frequency, Role
+from compliance.periods_due import Calendar, agreement_calendar, late_quarters, periods_needed_by, quarters_needed
+from compliance.terms_shapes import Versions, terms_shapes, versions_of
+from covenants.choices import Role
 from covenants.models import AgreementRole
-from covenants.periods import FiscalCalendar, calendar_of
+from covenants.periods import FiscalCalendar
 from covenants.reporting_periods import periods_needed
 from parties.models import Party
 from statements.choices import StatementStatus
@@ -132,58 +131,8 @@ class LatePage:
     other_counts: dict[str, dict[int, int]] = dataclasses.field(default_factory=dict)
 
 
-class Calendar(Protocol):
-    """What the rule reads of an agreement (an Agreement, or a row of one; ``fiscal_calendar``
-    and ``reporting_frequency`` are read when it has them)."""
-
-    pk: int
-    name: str
-    fiscal_year_end_month: int
-    reporting_deadline_days: int
-
-
-def _calendar(agreement: Calendar) -> tuple[FiscalCalendar, str]:
-    """The agreement's fiscal calendar and how often it reports."""
-    stored = getattr(agreement, "fiscal_calendar", None)
-    reporting = getattr(agreement, "reporting_frequency", None) or Frequency.QUARTER
-    return calendar_of(stored, agreement.fiscal_year_end_month), reporting
-
-
-# --- The pure part: which quarters are needed, and which of them are due -----------------------
-
-
-def quarters_needed(
-    covenants: Iterable[engine.CovenantSpec],
-    *,
-    as_of: dt.date,
-    fiscal_year_end_month: int = 12,
-    calendar: FiscalCalendar | None = None,
-    reporting: str = Frequency.QUARTER,
-) -> frozenset[dt.date]:
-    """Every statement period (quarters, or the agreement's reporting periods) of every window the
-    covenants test on or before ``as_of`` (both sides of a ratio), under the terms in force for
-    each test date that has a threshold row."""
-    cal = calendar or FiscalCalendar.calendar_months(fiscal_year_end_month)
-    return periods_needed([shape_of(spec) for spec in covenants], as_of=as_of, calendar=cal, reporting=reporting)
-
-
-def periods_needed_by(
-    agreement: Calendar, covenants: Iterable[engine.CovenantSpec], *, as_of: dt.date
-) -> frozenset[dt.date]:
-    """:func:`quarters_needed` on the agreement's own calendar and reporting frequency."""
-    cal, reporting = _calendar(agreement)
-    return quarters_needed(covenants, as_of=as_of, calendar=cal, reporting=reporting)
-
-
-def late_quarters(
-    needed: Iterable[dt.date], *, as_of: dt.date, reporting_deadline_days: int, lookback: int | None = None
-) -> tuple[dt.date, ...]:
-    """Of the periods needed, those whose reporting deadline (days after each period end) has
-    passed by ``as_of``: the latest ``lookback`` of them (the setting by default), oldest first."""
-    lookback = lookback or settings.ALERT_LATE_FINANCIALS_LOOKBACK_QUARTERS
-    deadline = dt.timedelta(days=reporting_deadline_days)
-    due = sorted(q for q in needed if q + deadline < as_of)
-    return tuple(due[-lookback:])
+# The pure part (which periods are needed, which are past their deadline) is in
+# compliance.periods_due; imported here, where callers have always found it.
 
 
 # --- The rule: the periods due, and who owes them ----------------------------------------------
@@ -215,7 +164,7 @@ def statements_due(
     worked_out: dict[tuple[Versions, FiscalCalendar, str], dict[int | None, frozenset[dt.date]]] = {}
     due: dict[int, StatementsDue] = {}
     for agreement in agreements:
-        cal, reporting = _calendar(agreement)
+        cal, reporting = agreement_calendar(agreement)
         needed: dict[int | None, set[dt.date]] = defaultdict(set)
         for versions in shapes.get(agreement.pk, []):
             key = (versions, cal, reporting)
