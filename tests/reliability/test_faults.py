@@ -35,6 +35,13 @@ def results_stored(stack: Stack) -> int:
     return stack.scalar("SELECT count(*) FROM compliance_covenanttestresult")
 
 
+#: Waits for liveness, not speed (the figures are reported, not asserted): a worker started while
+#: the other test process runs the rest of the suite on the same two cores took over 60 s to
+#: take its first task or to send its e-mails.
+EVALUATION_STARTS = 180
+EMAILS_SETTLE = 180
+
+
 def emails_settled(stack: Stack, mailbox) -> bool:
     """Every e-mail delivery has been sent, and the SMTP server holds one message per delivery."""
     pending = stack.scalar("SELECT count(*) FROM alerts_alertdelivery WHERE channel = 'email' AND status <> 'sent'")
@@ -65,7 +72,7 @@ def start_chunk_and_catch_it_running(stack: Stack) -> float:
     queued = last_json(stack.script("queue-chunk"))
     assert queued["agreements"] == PORTFOLIO
     started = time.monotonic()
-    wait_for(stack.worker_in_transaction, timeout=60, interval=0.02, what="the evaluation to start")
+    wait_for(stack.worker_in_transaction, timeout=EVALUATION_STARTS, interval=0.02, what="the evaluation to start")
     return started
 
 
@@ -82,7 +89,7 @@ def test_a_worker_process_killed_mid_evaluation_redoes_it_without_doubling_anyth
     wait_for(lambda: worker.count(SUCCEEDED) >= 1, timeout=120, what="the redelivered evaluation")
     report("SIGKILL of the pool process: kill to evaluation finished", time.monotonic() - killed_at)
     assert worker.count(r"signal 9 \(SIGKILL\)") >= 1, worker.text()[-3000:]
-    wait_for(lambda: emails_settled(stack, mailbox), timeout=60, what="the alerts' e-mails")
+    wait_for(lambda: emails_settled(stack, mailbox), timeout=EMAILS_SETTLE, what="the alerts' e-mails")
     assert_exactly_once(stack, control, mailbox)
 
     # A worker that dies after committing but before acknowledging: the chunk runs again.
@@ -111,7 +118,7 @@ def test_a_whole_worker_killed_mid_evaluation_is_redelivered_to_another_after_th
     )
     elapsed = time.monotonic() - killed_at
     report("SIGKILL of the whole worker: kill to evaluation finished by another worker", elapsed)
-    wait_for(lambda: emails_settled(stack, mailbox), timeout=60, what="the alerts' e-mails")
+    wait_for(lambda: emails_settled(stack, mailbox), timeout=EMAILS_SETTLE, what="the alerts' e-mails")
     assert_exactly_once(stack, control, mailbox)
 
 
@@ -127,7 +134,7 @@ def test_postgresql_restarted_under_a_running_evaluation_is_retried_until_it_com
     report("PostgreSQL restart: restart to evaluation finished", time.monotonic() - restarted_at)
     log = worker.text()
     assert worker.count(r"evaluate_agreements\[[0-9a-f-]+\] retry: Retry in") >= 1, log[-3000:]
-    wait_for(lambda: emails_settled(stack, mailbox), timeout=60, what="the alerts' e-mails")
+    wait_for(lambda: emails_settled(stack, mailbox), timeout=EMAILS_SETTLE, what="the alerts' e-mails")
     assert_exactly_once(stack, control, mailbox)
 
 
@@ -251,7 +258,7 @@ def test_uploads_are_saved_while_redis_is_down_and_evaluated_once_it_is_back(sta
     assert revenue_result(stack, 1) == ("compliant", LAST_MINIMUM + 7)
     breach = "Breach of Section 6.1 (Minimum revenues) as of December 31, 2024"
     assert stack.scalar("SELECT count(*) FROM alerts_alert WHERE title LIKE %s", (breach + "%",)) == 1
-    wait_for(lambda: emails_settled(stack, mailbox), timeout=60, what="the alerts' e-mails")
+    wait_for(lambda: emails_settled(stack, mailbox), timeout=EMAILS_SETTLE, what="the alerts' e-mails")
     assert [m for m in mailbox.messages if breach in m[2]] != [], mailbox.messages
     names = [NAME.format(i) for i in (0, 1, 2, 5, 6)]
     checked = last_json(stack.script("check", *names))
