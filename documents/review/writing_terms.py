@@ -11,7 +11,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from covenants.choices import MetricKind
-from covenants.formula_syntax import BinaryOp
 from covenants.formulas import FormulaError, parse
 from covenants.models import Covenant, CovenantTerms, DefinedMetric, LineItem, ThresholdStep
 from covenants.terms_services import ScheduleRowData, covenant_terms_create
@@ -112,10 +111,9 @@ def _ratio_values(w: Writer, item: ReviewItem, covenant: Covenant, values: dict[
 def _is_quotient(formula: str) -> bool:
     """A defined term the engine reads as a ratio: a quotient at the top of its formula."""
     try:
-        root = parse(formula).root
+        return parse(formula).is_quotient()
     except FormulaError:
         return False
-    return isinstance(root, BinaryOp) and root.operator == "/"
 
 
 def _ratio_side(w: Writer, item: ReviewItem, name: str) -> LineItem | None:
