@@ -72,16 +72,20 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Benchmarks against the floor of this machine, written to docs/benchmarks.md (under 10 minutes).
-## PostgreSQL (the server of DATABASE_URL, else postgres://postgres@127.0.0.1:5432; database
-## portal_bench, dropped and recreated) and Redis (REDIS_URL, else redis://127.0.0.1:6379/0).
+## Benchmarks against the floor of this machine, written to docs/benchmarks.md (under 10 minutes),
+## with the hand-written parts kept in benchmarks/notes/. PostgreSQL (the server of DATABASE_URL,
+## else postgres://postgres@127.0.0.1:5432; database portal_bench, dropped and recreated as a copy
+## of template databases kept between runs: the migrated schema, the generated portfolio) and Redis
+## (REDIS_URL, else redis://127.0.0.1:6379/0). The first run after a migration or a change to the
+## generator makes the templates again (a few minutes more).
 bench: install
 	$(BIN)/python -m benchmarks.run
 
 ## Not in CI: 100,000 agreements (SCALE_AGREEMENTS) generated and evaluated over one Celery worker
 ## per core (SCALE_WORKERS); wall time, throughput per worker, queue overhead, peak memory per
-## worker and storage per 10,000 agreements, written to docs/benchmarks-scale.md. Same database
-## and Redis as `make bench` (dropped and recreated); an hour or more on a 2-core machine.
+## worker and storage per 10,000 agreements, written to docs/benchmarks-scale.md and into
+## docs/benchmarks.md's "Beyond one machine". Same database and Redis as `make bench` (dropped and
+## recreated); an hour or more on a 2-core machine.
 SCALE_AGREEMENTS ?= 100000
 bench-scale: install
 	$(BIN)/python -m benchmarks.scale --agreements $(SCALE_AGREEMENTS) $(if $(SCALE_WORKERS),--workers $(SCALE_WORKERS))
