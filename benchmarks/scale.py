@@ -14,7 +14,9 @@ agreements per second in all and per worker, the queue's overhead (from enqueuin
 task starting, and the share of the workers' time not spent in a task) and each worker's peak
 resident memory (VmHWM of its pool process). Then the storage: ``pg_total_relation_size`` of
 every table of the portal (heap, indexes and TOAST), in all and per 10,000 agreements. The
-figures are written to ``--output`` (docs/benchmarks-scale.md by default) and printed.
+figures are written to ``--output`` (docs/benchmarks-scale.md by default) and printed, and put
+into docs/benchmarks.md's "Beyond one machine" (benchmarks/document.py), whose prose on spreading
+the work is kept in benchmarks/notes/beyond-one-machine.md.
 """
 
 from __future__ import annotations
@@ -28,50 +30,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import database
+from benchmarks import database, document
 
 DEFAULT_AGREEMENTS = 100_000
 
-# docs/benchmarks.md's section on spreading the work (rendered by benchmarks/run.py); the figures
-# of the last `make bench-scale` are in docs/benchmarks-scale.md.
-SPREAD = """
-## Beyond one machine
-
-`make bench-scale` (not in CI) writes 100,000 agreements with COPY and evaluates them twice over
-one Celery worker per core (a first evaluation, then a re-evaluation where nothing changed),
-reporting wall time, agreements per second per worker, the queue's overhead, each worker's peak
-memory and the storage per 10,000 agreements: docs/benchmarks-scale.md.
-
-- **Workers on other hosts.** The nightly task splits the portfolio into `evaluate_agreements`
-  tasks of 500 agreements, each its own transaction reading only its agreements' inputs and
-  writing only their results; tasks share nothing but the broker and the database. Workers on
-  other hosts (`celery -A portal worker` with the same `DATABASE_URL` and `REDIS_URL`, and the
-  same code) take chunks from the same queue with no other change. A task is acknowledged after
-  it ran (`CELERY_TASK_ACKS_LATE`, one prefetched at a time), so a worker lost mid-chunk has its
-  chunk redelivered, and a chunk evaluated twice writes nothing the second time (results are
-  compared by fingerprint).
-- **What saturates first.** Not the broker: 200 tasks for 100,000 agreements, a few hundred bytes
-  each. Not memory: a worker's peak is one chunk's inputs and results (225 MiB measured at 10,000
-  agreements), flat with the portfolio's size. The workers' CPU, then the database's: of a chunk's re-evaluation, the
-  engine and the fingerprints run in the worker alone (0.37 s of about 0.6 s per chunk of 500 in
-  workload 1's profile), the rest is reading the figures, terms and current results, part of it
-  PostgreSQL's; so worker hosts add throughput linearly until the database's cores are busy,
-  which comes first with the database on the workers' own cores (as here); a first
-  evaluation (or a restatement touching many agreements) weighs more on the database, which
-  writes each result's inputs (about 1.7 KB of JSON, TOASTed), its event and its alerts, and
-  their WAL. Each worker process holds one connection: past a few hundred workers a connection
-  pooler (PgBouncer, transaction pooling) sits in front of PostgreSQL.
-- **What the database needs at that size.** The results dominate the storage (see
-  docs/benchmarks-scale.md: 24 tests per agreement, each restatement keeping the superseded
-  version). Every read of them is by agreement and current (`(agreement, is_current)`, the
-  partial unique indexes of current results by covenant and test date), so at millions of rows:
-  partition the results table by hash of agreement (a chunk, a page and the API all read one
-  agreement's rows; partitioning by test date would scatter every chunk over all partitions),
-  keep superseded results (`is_current` false, which only the audit trail reads) apart by
-  moving them to a history table or partition after a retention period (they are never
-  updated), and run autovacuum (off on this machine's server) so that the nightly's reads stay
-  index-only. The events and alerts tables grow with transitions only, by agreement and date.
-"""
 TIMEOUT = 4 * 3600  # seconds a pass over the workers may take before the run gives up
 
 
@@ -208,8 +170,8 @@ def main() -> None:
     args = parser.parse_args()
     started = dt.datetime.now(dt.UTC)
     database.check_services()
-    log(f"database {database.bench_database_url().split('@')[-1]}: dropping, recreating and migrating")
-    database.recreate_database()
+    log(f"database {database.bench_database_url().split('@')[-1]}: dropping and recreating")
+    database.recreate_database(log=log)
     database.configure_process()
 
     from benchmarks.generate import NAME_PREFIX, portfolio_grow
@@ -228,6 +190,8 @@ def main() -> None:
     Path(args.output).write_text(text)
     print(text)
     log(f"wrote {args.output}")
+    if Path(args.output).resolve() == document.SCALE_DOC.resolve() and document.splice_scale():
+        log(f"and its figures into {document.BENCHMARKS_DOC}")
 
 
 def _render(args, started: dt.datetime, generated, first: Pass, again: Pass, tables) -> str:
