@@ -9,6 +9,8 @@ app_name = "execution"
 
 urlpatterns = [
     path("amendments/<int:pk>/", views.amendment_execution, name="amendment"),
+    path("reaffirmations/<int:pk>/", views.reaffirmation_execution, name="reaffirmation"),
+    path("agreements/<int:pk>/signatures/", views.agreement_execution, name="agreement_signatures"),
     path("blocks/<int:pk>/sign/", views.block_sign, name="sign"),
     path("blocks/<int:pk>/counterpart/", views.counterpart_upload, name="counterpart"),
     path("executions/<int:pk>/revoke/", views.execution_revoke, name="revoke"),

@@ -2,8 +2,9 @@
 Pages of execution by counterparts: an amendment's signature blocks with who has executed
 each, its conditions precedent as evaluated (what is still missing, where the Requisite vote
 stands, what an administrator recorded satisfied by other means), and the forms to sign, upload
-a counterpart, revoke and record. Reads through the one access rule (an agent of another
-agreement gets a 404); writes through :mod:`execution.services`.
+a counterpart, revoke and record; the same blocks table, without conditions, on the page of a
+reaffirmation of guaranty and of the agreement itself. Reads through the one access rule (an
+agent of another agreement gets a 404); writes through :mod:`execution.services`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from covenants.access import may, visible
-from covenants.models import Amendment, ConditionPrecedent
+from covenants.models import Agreement, Amendment, ConditionPrecedent, Reaffirmation
 from execution import services
 from execution.evidence import COUNTERPART_MAX_BYTES
 from execution.models import Execution
-from parties.models import Party
+from parties.models import Party, SignatureBlock
 from portal.login_throttle import client_address
 from portal.pages.execution_forms import CounterpartForm, RecordForm, RevokeForm, SignForm
 from portal.pages.selectors import execution as selectors
@@ -53,6 +54,37 @@ def amendment_execution(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "execution/amendment.html", context)
 
 
+def _document_execution(request: HttpRequest, document: Agreement | Reaffirmation, title: str) -> HttpResponse:
+    """The signature page of a document that is not an amendment: its blocks and the same forms."""
+    page = selectors.document_page(request.user, document)
+    sha = page.version.sha256 if page.version else ""
+    context = {
+        "page": page,
+        "agreement": page.agreement,
+        "title": title,
+        "sign_form": SignForm(initial={"document_sha256": sha}),
+        "counterpart_form": CounterpartForm(initial={"document_sha256": sha}),
+        "revoke_form": RevokeForm(),
+    }
+    return render(request, "execution/document.html", context)
+
+
+@login_required
+@require_GET
+def reaffirmation_execution(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reaffirmation of guaranty's signature blocks, for whoever sees its guaranty."""
+    reaffirmation = selectors.reaffirmation_for(request.user, pk)
+    return _document_execution(request, reaffirmation, selectors.reaffirmation_title(reaffirmation))
+
+
+@login_required
+@require_GET
+def agreement_execution(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agreement's own signature blocks, for whoever sees the agreement."""
+    agreement = selectors.agreement_for(request.user, pk)
+    return _document_execution(request, agreement, agreement.title or agreement.name)
+
+
 def _reauthentication(request: HttpRequest, data: dict) -> services.Reauthentication:
     return services.Reauthentication(
         password=data.get("password", ""), code=data.get("code", ""), ip_address=client_address(request)
@@ -74,11 +106,12 @@ def _confirmed(
     act: Callable[[dict[str, Any]], object],
     done: str,
     incomplete: str,
-    amendment_pk: int,
+    page: str,
 ) -> HttpResponse:
     """The one shape of every confirmation on these pages: a valid form calls the service once,
-    its refusal (or the form's gap) is said in a message, and the user is back on the amendment's
-    page, where the blocks and conditions as they now stand are shown."""
+    its refusal (or the form's gap) is said in a message, and the user is back on ``page``, the
+    page of the document acted on, where its blocks (and an amendment's conditions) as they now
+    stand are shown."""
     if form.is_valid():
         try:
             act(form.cleaned_data)
@@ -88,14 +121,12 @@ def _confirmed(
             messages.success(request, done)
     else:
         messages.error(request, incomplete)
-    return redirect("execution:amendment", pk=amendment_pk)
+    return redirect(page)
 
 
-def _document_pk(block: object) -> int:
-    document = block.document
-    if not isinstance(document, Amendment):
-        raise PermissionDenied("Only an amendment's blocks are executed on this page.")
-    return document.pk
+def _page_of(block: SignatureBlock) -> str:
+    """The page of the block's document, whatever its kind (an amendment, a reaffirmation, the agreement)."""
+    return selectors.signature_page_url(block.document)
 
 
 @login_required
@@ -103,7 +134,7 @@ def _document_pk(block: object) -> int:
 def block_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """Execute a block as its named signatory."""
     block = selectors.block_for(request.user, pk)
-    amendment_pk = _document_pk(block)
+    page = _page_of(block)
     if not may(request.user, "execute", block):
         raise PermissionDenied("Only a signatory named on this block signs it.")
     return _confirmed(
@@ -117,7 +148,7 @@ def block_sign(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done=f"You have executed the block of {block.party_name_as_printed}.",
         incomplete="Enter your password to sign.",
-        amendment_pk=amendment_pk,
+        page=page,
     )
 
 
@@ -126,7 +157,7 @@ def block_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def counterpart_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """A scanned, signed counterpart stands for the block."""
     block = selectors.block_for(request.user, pk)
-    amendment_pk = _document_pk(block)
+    page = _page_of(block)
     if not may(request.user, "upload_counterpart", block):
         raise PermissionDenied("Only the block's signatory or the agreement's Agents upload its counterpart.")
     return _confirmed(
@@ -142,7 +173,7 @@ def counterpart_upload(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done=f"The counterpart of {block.party_name_as_printed} is on file.",
         incomplete="Choose the scanned page and enter your password.",
-        amendment_pk=amendment_pk,
+        page=page,
     )
 
 
@@ -151,7 +182,7 @@ def counterpart_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def execution_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke a mistaken execution, with the reason."""
     execution = selectors.execution_for(request.user, pk)
-    amendment_pk = _document_pk(execution.block)
+    page = _page_of(execution.block)
     if not may(request.user, "revoke", execution):
         raise PermissionDenied("Only the person who signed or the agreement's Agents revoke an execution.")
     return _confirmed(
@@ -165,7 +196,7 @@ def execution_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done="The execution is revoked; it stays in the history with the reason.",
         incomplete="Say why, and enter your password.",
-        amendment_pk=amendment_pk,
+        page=page,
     )
 
 
@@ -206,5 +237,5 @@ def satisfaction_record(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done="Recorded, with the reason; it is shown with the condition.",
         incomplete="Say how the condition was satisfied, and on which date.",
-        amendment_pk=amendment.pk,
+        page=selectors.signature_page_url(amendment),
     )

@@ -29,6 +29,7 @@ from covenants.period_checks import PERIOD_NOUNS
 from portal.pages import exports
 from portal.pages import selectors as page_selectors
 from portal.pages.selectors import documents as document_selectors
+from portal.pages.selectors import execution as execution_selectors
 from statements import services as statement_services
 from statements.file_size import file_too_large, size_text
 from statements.limits import page_upload_max_bytes
@@ -60,6 +61,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sources = document_selectors.agreement_sources(request.user, page.agreement)
     context = {"page": page, "agreement": page.agreement, "documents": documents, "sources": sources}
     context["may_review"] = document_selectors.may_review(request.user, page.agreement)
+    context["signature_pages"] = execution_selectors.signature_pages_of(request.user, page.agreement)
     return render(request, "covenants/agreement_detail.html", context)
 
 
