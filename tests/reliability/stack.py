@@ -264,6 +264,20 @@ class Worker:
         self.process.wait(timeout=20)
 
 
+class ResultWritesHeld:
+    """The session holding the results table (``Stack.hold_result_writes``)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def release(self) -> None:
+        """End the holding transaction; harmless if the server already ended it (a restart)."""
+        with contextlib.suppress(psycopg.Error):
+            self.conn.execute("ROLLBACK")
+        with contextlib.suppress(psycopg.Error):
+            self.conn.close()
+
+
 class Stack:
     """One test's view of the private services: a database of its own, the shared private
     Redis, and the environment every process of the test runs with."""
@@ -406,6 +420,26 @@ class Stack:
             self.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'portal-worker'"
                 " AND xact_start IS NOT NULL AND state <> 'idle'",
+                (self.database,),
+            )
+        )
+
+    def hold_result_writes(self) -> ResultWritesHeld:
+        """Hold the results table in SHARE mode from a session of the test's own: readers go on,
+        but an evaluation blocks at its first write of a result, inside its transaction, until
+        the hold is released. A fault is then always injected into an evaluation under way, however
+        fast the evaluation has become, never after it committed."""
+        conn = self.postgres.connect(self.database)
+        conn.execute("BEGIN")
+        conn.execute("LOCK TABLE compliance_covenanttestresult IN SHARE MODE")
+        return ResultWritesHeld(conn)
+
+    def worker_waiting_on_a_lock(self) -> bool:
+        """A worker's session is inside a transaction and waits for a lock (the hold above)."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'portal-worker'"
+                " AND xact_start IS NOT NULL AND wait_event_type = 'Lock'",
                 (self.database,),
             )
         )

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from .conftest import PORTFOLIO, last_json, snapshot
 from .scenario import BORROWER_USER, NAME, QUARTERS, combined_figures, csv_for, minimum_revenues
-from .stack import VISIBILITY_TIMEOUT, Stack, wait_for
+from .stack import VISIBILITY_TIMEOUT, ResultWritesHeld, Stack, wait_for
 
 pytestmark = [pytest.mark.reliability, pytest.mark.worker]
 
@@ -66,22 +66,25 @@ def assert_exactly_once(stack: Stack, control: dict, mailbox) -> None:
     assert stack.scalar("SELECT max(attempts) FROM alerts_alertdelivery WHERE channel = 'email'") == 1
 
 
-def start_chunk_and_catch_it_running(stack: Stack) -> float:
+def start_chunk_and_catch_it_running(stack: Stack) -> ResultWritesHeld:
     """Queue the nightly chunk of the whole portfolio and return once a worker is inside its
-    database transaction (it has locked the agreements and is evaluating)."""
+    database transaction, held at its first write of a result (it has locked the agreements and
+    evaluated): the fault then lands on an evaluation that cannot have committed. The caller
+    releases the hold once the fault is injected."""
+    held = stack.hold_result_writes()
     queued = last_json(stack.script("queue-chunk"))
     assert queued["agreements"] == PORTFOLIO
-    started = time.monotonic()
-    wait_for(stack.worker_in_transaction, timeout=EVALUATION_STARTS, interval=0.02, what="the evaluation to start")
-    return started
+    wait_for(stack.worker_waiting_on_a_lock, timeout=EVALUATION_STARTS, interval=0.05, what="the evaluation to start")
+    return held
 
 
 def test_a_worker_process_killed_mid_evaluation_redoes_it_without_doubling_anything(stack, control, mailbox):
     worker = stack.start_worker(**mailbox.env)
-    start_chunk_and_catch_it_running(stack)
+    held = start_chunk_and_catch_it_running(stack)
 
     killed = worker.kill_children()
     killed_at = time.monotonic()
+    held.release()
     assert killed
     # Killed mid-way: the evaluation's transaction never committed.
     assert results_stored(stack) == 0
@@ -104,10 +107,11 @@ def test_a_whole_worker_killed_mid_evaluation_is_redelivered_to_another_after_th
     stack, control, mailbox
 ):
     first = stack.start_worker(name="doomed", **mailbox.env)
-    start_chunk_and_catch_it_running(stack)
+    held = start_chunk_and_catch_it_running(stack)
 
     first.kill()  # main process and pool together: no one is left to requeue the message
     killed_at = time.monotonic()
+    held.release()
     assert results_stored(stack) == 0
 
     second = stack.start_worker(name="successor", **mailbox.env)
@@ -124,10 +128,11 @@ def test_a_whole_worker_killed_mid_evaluation_is_redelivered_to_another_after_th
 
 def test_postgresql_restarted_under_a_running_evaluation_is_retried_until_it_completes(stack, control, mailbox):
     worker = stack.start_worker(**mailbox.env)
-    start_chunk_and_catch_it_running(stack)
+    held = start_chunk_and_catch_it_running(stack)
 
     restarted_at = time.monotonic()
-    stack.postgres.restart()  # -m fast: every session is ended mid-transaction
+    stack.postgres.restart()  # -m fast: every session is ended mid-transaction, the hold's too
+    held.release()
     report("pg_ctl restart -m fast", time.monotonic() - restarted_at)
 
     wait_for(lambda: worker.count(SUCCEEDED) >= 1, timeout=120, what="the retried evaluation")
