@@ -10,7 +10,7 @@ from covenants.models.agreements import Agreement
 from covenants.models.terms import Covenant, CovenantTerms
 from parties.models import Party
 
-__all__ = ["CovenantTestResult", "ComplianceEvent", "EvaluatedInputs"]
+__all__ = ["AgreementStanding", "CovenantTestResult", "ComplianceEvent", "EvaluatedInputs"]
 
 
 class CovenantTestResult(models.Model):
@@ -122,3 +122,38 @@ class EvaluatedInputs(models.Model):
 
     def __str__(self) -> str:
         return f"agreement {self.agreement_id}: inputs {self.digest} as of {self.as_of:%Y-%m-%d}"
+
+
+class AgreementStanding(models.Model):
+    """
+    An agreement's standing kept as data, for the portfolio dashboard (compliance.standings): its
+    covenants' latest results counted by the status shown, and how much is late as of a day. The
+    rules compute (the covenants table's selection of results, compliance.late_financials); this
+    row only stores what they gave, written with the results by each evaluation and rewritten
+    for the new day by the daily refresh. It is read only while it is the agreement's as it
+    stands: as of the day asked, for the agreement's calendar and deadline as they are, and with
+    no evaluation outstanding (whatever changes figures, terms, roles or waivers asks for one).
+    """
+
+    agreement = models.OneToOneField(Agreement, on_delete=models.CASCADE, primary_key=True, related_name="standing")
+    # The covenants table's rows by the status shown (compliance.statuses), and covenants without a result.
+    breach = models.PositiveIntegerField(default=0)
+    near_breach = models.PositiveIntegerField(default=0)
+    incomplete = models.PositiveIntegerField(default=0)
+    waived = models.PositiveIntegerField(default=0)
+    compliant = models.PositiveIntegerField(default=0)
+    not_tested = models.PositiveIntegerField(default=0)
+    no_result = models.PositiveIntegerField(default=0)
+    late_financials = models.PositiveIntegerField(default=0, help_text="Late statements as of ``as_of``.")
+    late_quarters = models.PositiveIntegerField(default=0, help_text="Periods with a late statement as of ``as_of``.")
+    late_deliverables = models.JSONField(
+        default=dict, blank=True, help_text="Periods late as of ``as_of`` of each other deliverable, by its name."
+    )
+    as_of = models.DateField(help_text="The day the late counts are as of.")
+    calendar = models.CharField(
+        max_length=32, help_text="Digest of the agreement's calendar and reporting deadline the late counts used."
+    )
+    written_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"agreement {self.agreement_id}: standing as of {self.as_of:%Y-%m-%d}"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from compliance.models import ComplianceEvent, CovenantTestResult
 from covenants.models import Agreement
 
-from . import engine, input_digests, selectors, writing
+from . import engine, input_digests, selectors, standings, writing
 from .signals import events_recorded
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,9 @@ def agreements_evaluate(
         chosen = input_digests.agreements_to_evaluate(agreement_ids, as_of=day, skip_unchanged=skip_unchanged)
         summary = _agreements_evaluate(agreement_ids=chosen.ids, as_of=day) if chosen.ids else EvaluationSummary()
         input_digests.inputs_digests_store(chosen.digests, as_of=day, now=timezone.now())
+        # The dashboard's stored counts, with the results (and whatever their events changed). A
+        # skipped agreement's standing stays: the same inputs, so the same counts as of its day.
+        standings.standings_write(agreement_ids=chosen.ids, as_of=day)
         # Requests answered are cleared, and only where set: a run that changed nothing writes nothing.
         if chosen.requested:
             Agreement.objects.filter(pk__in=chosen.requested).update(evaluation_requested_at=None)

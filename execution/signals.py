@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
+from compliance.standings import standings_write
 from covenants.models import ConditionPrecedent
+from execution.certificate_deadlines import DELIVERED
+from execution.models import ComplianceCertificate
 from execution.terms import execution_terms_state
 
 
@@ -23,3 +27,16 @@ def condition_read(sender: type, instance: ConditionPrecedent, raw: bool = False
     if raw or (update_fields is not None and "description" not in update_fields):
         return
     execution_terms_state(instance)
+
+
+@receiver(post_save, sender=ComplianceCertificate, dispatch_uid="execution.certificate_standing")
+@receiver(post_delete, sender=ComplianceCertificate, dispatch_uid="execution.certificate_standing_deleted")
+def certificate_standing(
+    sender: type, instance: ComplianceCertificate, raw: bool = False, created: bool = False, **kwargs: Any
+) -> None:
+    """A certificate signed, accepted, returned, superseded or removed changes which periods'
+    certificates are late: the agreement's stored standing (compliance.standings) is written
+    again in the same transaction. One newly prepared changes nothing late."""
+    if raw or (created and instance.status not in DELIVERED):
+        return
+    standings_write(agreement_ids=[instance.agreement_id], as_of=timezone.localdate())

@@ -287,6 +287,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    # The dashboard's stored standings, as of the new day (compliance.standings).
+    "refresh-standings-daily": {
+        "task": "execution.tasks.refresh_standings",
+        "schedule": crontab(hour=0, minute=1),
+        "options": {"expires": 6 * 60 * 60},
+    },
     "raise-late-financials-daily": {
         "task": "covenants.tasks.raise_late_financials",
         "schedule": crontab(hour=6, minute=0),

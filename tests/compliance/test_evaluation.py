@@ -227,7 +227,9 @@ def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_quer
     covenants, terms, schedules, Borrowers, figures, waivers, current results, results,
     events, the alerts raised for them (a fixed five: covenants, their latest tests, alerts
     inserted with their ids returned, recipients, subscriptions), the compliance certificates the results may
-    supersede (one: execution.certificates), request mark, release; and one more to
+    supersede (one: execution.certificates), the agreements' standings (five: the agreements
+    locked, the table's counts, the covenants' terms, the late counts, the upsert:
+    compliance.standings), request mark, release; and one more to
     retire replaced results. Before the lock, the digests of the inputs (one query on PostgreSQL,
     two elsewhere: compliance.input_digests); after the results, the new digest stored. On
     PostgreSQL results and events go in with COPY, their ids taken from the sequences first: one
@@ -237,11 +239,11 @@ def test_evaluation_takes_a_fixed_number_of_queries(loan, django_assert_num_quer
     chosen = sorted(EXACT_EBITDA)[-quarters:]
     rows = [r for r in exact_rows(loan) if dt.date.fromisoformat(r[1]) in chosen]
     submit(loan, rows)
-    with django_assert_num_queries(20 + ids_taken + digests):
+    with django_assert_num_queries(25 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
     last = chosen[-1]
     submit(loan, combined_rows(loan, last, revenues=1, ebitda=EXACT_EBITDA[last]))
-    with django_assert_num_queries(21 + ids_taken + digests):
+    with django_assert_num_queries(26 + ids_taken + digests):
         agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
 
 
@@ -261,13 +263,13 @@ def test_a_re_evaluation_where_nothing_changed_reads_and_writes_no_more_than_it_
     """Evaluated although its inputs are unchanged (``skip_unchanged=False``; skipping them is
     tests/compliance/test_skip_unchanged.py's): savepoint, the digests (one query on PostgreSQL,
     two elsewhere), lock, agreements, covenants, terms, schedules, Borrowers, figures, waivers,
-    current results (their fingerprints), certificates (one), release: no result, event, alert
-    or digest written,
+    current results (their fingerprints), certificates (one), the agreement's standing as of
+    the day (five: compliance.standings), release: no result, event, alert or digest written,
     and no request mark cleared, none being set."""
     submit(loan, exact_rows(loan))
     agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF)
     digests = 1 if connection.vendor == "postgresql" else 2
-    with django_assert_num_queries(12 + digests):
+    with django_assert_num_queries(17 + digests):
         again = agreement_evaluate(agreement_id=loan.agreement.pk, as_of=AS_OF, skip_unchanged=False)
     assert again.changed == 0 and again.events == []
 

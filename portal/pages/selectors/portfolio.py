@@ -4,14 +4,15 @@ the user may see and one page of each of its tables."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compliance.choices import ResultStatus
+from compliance.late_counts import late_counts
 from compliance.late_financials import LateFinancial, late_financials_page
 from compliance.models import CovenantTestResult
-from compliance.statuses import NEAR_BREACH, STATUS_LABELS
+from compliance.standings import COLUMNS as STANDING_COLUMNS
+from compliance.standings import Standing, standing_of, table_counts, tabled
+from compliance.statuses import STATUS_LABELS
 from covenants import access
 from covenants.choices import AgreementKind
 from covenants.models import Agreement, Covenant
@@ -99,25 +100,49 @@ class PortfolioAgreement:
     effective_on: dt.date | None
     fiscal_year_end_month: int
     reporting_deadline_days: int
+    fiscal_calendar: dict | None = None
+    reporting_frequency: str = ""
+    evaluation_requested_at: dt.datetime | None = None
+    stored: tuple | None = None  # its AgreementStanding's columns (standings.COLUMNS), if it has one
 
     @property
     def date(self) -> dt.date | None:
         return self.dated_as_of or self.effective_on
 
+    def standing_on(self, today: dt.date) -> Standing | None:
+        """Its stored standing, if that is the agreement's as it stands today."""
+        if self.stored is None:
+            return None
+        return standing_of(self, self.stored, today=today)
+
     def get_kind_display(self) -> str:
         return AgreementKind(self.kind).label if self.kind in AgreementKind.values else self.kind
 
 
+_AGREEMENT_COLUMNS = (
+    "pk",
+    "name",
+    "kind",
+    "dated_as_of",
+    "effective_on",
+    "fiscal_year_end_month",
+    "reporting_deadline_days",
+    "fiscal_calendar",
+    "reporting_frequency",
+    "evaluation_requested_at",
+)
+_STANDING_COLUMNS = tuple(f"standing__{column}" for column in STANDING_COLUMNS)
+
+
 def portfolio_agreements(user: User) -> list[PortfolioAgreement]:
-    """Every agreement the user may see, by name, in one query (the dashboard's filter lists them all)."""
-    rows = (
-        access.visible(user, Agreement)
-        .order_by("name", "pk")
-        .values_list(
-            "pk", "name", "kind", "dated_as_of", "effective_on", "fiscal_year_end_month", "reporting_deadline_days"
-        )
-    )
-    return [PortfolioAgreement(*row) for row in rows]
+    """Every agreement the user may see, by name, with its stored standing: one query (the
+    dashboard's filter lists them all; the dashboard counts from the standings)."""
+    rows = access.visible(user, Agreement).order_by("name", "pk").values_list(*_AGREEMENT_COLUMNS, *_STANDING_COLUMNS)
+    width = len(_AGREEMENT_COLUMNS)
+    return [
+        PortfolioAgreement(*row[:width], stored=row[width:] if row[-1] is not None else None)  # type: ignore[misc]
+        for row in rows
+    ]
 
 
 @dataclass
@@ -153,49 +178,26 @@ class PortfolioDashboard(_Cards):
     sort: str = ""
 
 
-# The covenants table in one statement: each covenant's latest tested result per Borrower key
-# (a window function, where the result pages' selector uses a subquery per row), every breach
-# not waived whatever its date, covenants without any as a row of their own; then the counts by
-# agreement and status of the whole table, and the one page of it shown. Standard SQL that
-# SQLite runs too. The page's rows are then read as models by primary key.
-_TABLE_SQL = """
-WITH latest AS (
-    SELECT r.id, r.covenant_id, r.test_date, r.borrower_id, r.status, r.near_breach, r.headroom_percent,
-           MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
-    FROM {result} r
-    WHERE r.agreement_id IN ({ids}) AND r.is_current = %s AND r.status <> %s
-),
-tabled AS (
-    SELECT c.agreement_id, c.id AS covenant_id, l.id AS result_id, l.test_date, l.borrower_id, l.headroom_percent,
-           CASE WHEN l.test_date < l.latest_date THEN 1 ELSE 0 END AS earlier,
-           CASE WHEN l.id IS NULL THEN NULL
-                WHEN l.status = %s AND l.near_breach = %s THEN %s
-                ELSE l.status END AS shown_status
-    FROM {covenant} c
-    LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = %s)
-    WHERE c.agreement_id IN ({ids})
-)
-SELECT 'count', agreement_id, shown_status, COUNT(*), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)
-FROM tabled GROUP BY agreement_id, shown_status
-UNION ALL
-SELECT * FROM (
-    SELECT 'row', t.agreement_id, t.shown_status, t.earlier, t.covenant_id, t.result_id
-    FROM tabled t
-    JOIN {agreement} a ON a.id = t.agreement_id
-    JOIN {covenant} c ON c.id = t.covenant_id
-    LEFT JOIN {party} p ON p.id = t.borrower_id
-    {where}
-    ORDER BY {order}
-    LIMIT %s OFFSET %s
-) page
+# The covenants table's page in one statement: the table's rows (compliance.standings.tabled, the
+# selection the standings count), the one page shown in order. The page's rows are then read as
+# models by primary key.
+_PAGE_SQL = """
+SELECT t.covenant_id, t.result_id, t.earlier
+FROM tabled t
+JOIN {agreement} a ON a.id = t.agreement_id
+JOIN {covenant} c ON c.id = t.covenant_id
+LEFT JOIN {party} p ON p.id = t.borrower_id
+{where}
+ORDER BY {order}
+LIMIT %s OFFSET %s
 """
 
 
 def _covenants_table(
     ids: Sequence[int], *, status: str, agreement_id: int | None, sort: str, offset: int
-) -> tuple[dict[int, dict[str | None, int]], list[tuple[int, int | None, bool]]]:
-    """Counts of the table's rows by agreement and status (None: a covenant without a result), and
-    the (covenant, result, whether an earlier breach) of the rows of one page, in order. One query."""
+) -> list[tuple[int, int | None, bool]]:
+    """The (covenant, result, whether an earlier breach) of the rows of one page of the table of
+    these agreements, in order. One query."""
     from django.db import connection
 
     quote = connection.ops.quote_name
@@ -206,38 +208,17 @@ def _covenants_table(
     if agreement_id is not None:
         where.append("t.agreement_id = %s")
         where_params.append(agreement_id)
-    sql = _TABLE_SQL.format(
-        result=quote(CovenantTestResult._meta.db_table),
+    cte, params = tabled(ids)
+    sql = cte + _PAGE_SQL.format(
         covenant=quote(Covenant._meta.db_table),
         agreement=quote(Agreement._meta.db_table),
         party=quote(Party._meta.db_table),
-        ids=", ".join(["%s"] * len(ids)),
         where=("WHERE " + " AND ".join(where)) if where else "",
         order=", ".join(_table_order(sort)),
     )
-    params = [
-        *ids,
-        True,
-        ResultStatus.NOT_TESTED,
-        ResultStatus.COMPLIANT,
-        True,
-        NEAR_BREACH,
-        ResultStatus.BREACH,
-        *ids,
-        *where_params,
-        PAGE_SIZE,
-        offset,
-    ]
-    counts: dict[int, dict[str | None, int]] = defaultdict(dict)
-    page: list[tuple[int, int | None, bool]] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for part, agreement, shown, count, covenant_id, result_id in cursor.fetchall():
-            if part == "count":
-                counts[agreement][shown] = count
-            else:
-                page.append((covenant_id, result_id, bool(count)))
-    return counts, page
+        cursor.execute(sql, [*params, *where_params, PAGE_SIZE, offset])
+        return [(covenant_id, result_id, bool(earlier)) for covenant_id, result_id, earlier in cursor.fetchall()]
 
 
 def _table_order(sort: str) -> list[str]:
@@ -327,35 +308,37 @@ def portfolio_dashboard(
     The portfolio dashboard: counts of breaches, near breaches and late financials over every
     agreement the user may see, and one page of each table: the covenants' latest results
     (filtered by status and agreement, sorted by headroom), the late financials and the
-    agreements with their counts. A fixed number of queries, whatever the number of
-    agreements, covenants and quarters; ``agreements`` are the user's (``portfolio_agreements``)
+    agreements with their counts. ``agreements`` are the user's (``portfolio_agreements``)
     when the caller has read them already.
+
+    The counts are the agreements' stored standings (compliance.standings), and each table's
+    page is worked out for the agreements it shows: a fixed number of queries, whatever the
+    number of agreements, covenants and quarters. An agreement whose standing is not its own as
+    it stands today (an evaluation outstanding, say) is counted live, by the same rules: three
+    queries more, for all such agreements at once.
     """
     if agreements is None:
         agreements = portfolio_agreements(user)
     by_pk = {a.pk: a for a in agreements}
-    counts_by_agreement, page_rows, table = _covenants_page(
-        list(by_pk), status=status, agreement_id=agreement_id, sort=sort, page=page
+    standings = _standings(agreements, today=today)
+    counts_by_agreement = {pk: standing.counts for pk, standing in standings.items()}
+    page_rows, table = _covenants_page(
+        agreements, counts_by_agreement, status=status, agreement_id=agreement_id, sort=sort, page=page
     )
     listed = PageOf.of(agreements_page, total=len(agreements), param="agreements_page")
     shown = agreements[listed.offset : listed.offset + listed.size]
-    # Counted and paged in the database: a Lender's late statements run to tens of thousands. The
-    # late certificates are counted in the same statement, over the same periods due.
-    late = late_financials_page(
-        agreements, as_of=today, page=late_page, size=PAGE_SIZE, counted=[a.pk for a in shown], others=[CERTIFICATES]
-    )
-    late_at = PageOf.of(late.page, total=late.quarters, param="late_page")
+    late, late_at = _late_page(agreements, standings, today=today, page=late_page)
     return PortfolioDashboard(
         agreements=agreements,
         counts=_status_counts(counts_by_agreement),
         rows=_table_rows(page_rows, by_pk),
         table=table,
-        late_count=late.total,
-        late=late.items,
-        late_by_quarter=_late_by_quarter(late.items),
+        late_count=sum(standing.late_financials for standing in standings.values()),
+        late=late,
+        late_by_quarter=_late_by_quarter(late),
         late_page=late_at,
-        late_certificates=late.others[CERTIFICATES.name],
-        summaries=_summaries(shown, counts_by_agreement, late.counts, late.other_counts[CERTIFICATES.name]),
+        late_certificates=sum(standing.others.get(CERTIFICATES.name, 0) for standing in standings.values()),
+        summaries=_summaries(shown, standings),
         summaries_page=listed,
         status=status,
         agreement_id=agreement_id,
@@ -363,33 +346,92 @@ def portfolio_dashboard(
     )
 
 
-def _covenants_page(
-    ids: list[int], *, status: str, agreement_id: int | None, sort: str, page: int
-) -> tuple[dict[int, dict[str | None, int]], list[tuple[int, int | None, bool]], PageOf]:
-    """The covenants table's counts by agreement and status, the rows of the requested page (the
-    last one when it asks beyond it) and which page that is. One query; two past the last page."""
-    counts_by_agreement: dict[int, dict[str | None, int]] = {}
-    page_rows: list[tuple[int, int | None, bool]] = []
-    table = PageOf.of(1, total=0, param="page")
-    if ids:
-        counts_by_agreement, page_rows = _covenants_table(
-            ids, status=status, agreement_id=agreement_id, sort=sort, offset=(page - 1) * PAGE_SIZE
-        )
-        if agreement_id is not None:
-            in_table = counts_by_agreement.get(agreement_id, {})
+def _standings(agreements: list[PortfolioAgreement], *, today: dt.date) -> dict[int, Standing]:
+    """Each agreement's standing today: the stored one where it is the agreement's as it stands,
+    else counted live by the same rules (three queries for all such agreements, none without)."""
+    standings: dict[int, Standing] = {}
+    stale = []
+    for agreement in agreements:
+        standing = agreement.standing_on(today)
+        if standing is None:
+            stale.append(agreement)
         else:
-            in_table = defaultdict(int)
-            for agreement_counts in counts_by_agreement.values():
-                for key, count in agreement_counts.items():
-                    in_table[key] += count
-        total = in_table.get(status, 0) if status else sum(in_table.values())
-        table = PageOf.of(page, total=total, param="page")
-        if table.number != page:
-            # Asked for a page beyond the last: the last one instead (the only case with a second read).
-            _, page_rows = _covenants_table(
-                ids, status=status, agreement_id=agreement_id, sort=sort, offset=table.offset
+            standings[agreement.pk] = standing
+    if stale:
+        counts = table_counts([a.pk for a in stale])
+        late = late_counts(stale, as_of=today, others=[CERTIFICATES])
+        for agreement in stale:
+            mine = late[agreement.pk]
+            standings[agreement.pk] = Standing(
+                counts=counts.get(agreement.pk, {}),
+                late_financials=mine.statements,
+                late_quarters=mine.periods,
+                others=mine.others,
             )
-    return counts_by_agreement, page_rows, table
+    return standings
+
+
+def _window(sizes: Sequence[tuple[int, int]], offset: int, size: int) -> tuple[list[int], int]:
+    """Of items laid end to end, ``sizes`` (key, how many) in order: the keys whose items fall in
+    ``[offset, offset + size)``, and how many items of the first of them come before it."""
+    keys: list[int] = []
+    skip, start = 0, 0
+    for key, count in sizes:
+        if start >= offset + size:
+            break
+        if count and start + count > offset:
+            if not keys:
+                skip = offset - start
+            keys.append(key)
+        start += count
+    return keys, skip
+
+
+def _covenants_page(
+    agreements: list[PortfolioAgreement],
+    counts_by_agreement: dict[int, dict[str | None, int]],
+    *,
+    status: str,
+    agreement_id: int | None,
+    sort: str,
+    page: int,
+) -> tuple[list[tuple[int, int | None, bool]], PageOf]:
+    """The rows of the requested page of the covenants table (the last one when it asks beyond
+    it) and which page that is, its size known from the counts. In the table's own order the
+    page is read from the agreements it spans; sorted by headroom, from them all. One query."""
+    sizes = [
+        (a.pk, counts.get(status, 0) if status else sum(counts.values()))
+        for a in agreements
+        if agreement_id is None or a.pk == agreement_id
+        for counts in [counts_by_agreement.get(a.pk, {})]
+    ]
+    table = PageOf.of(page, total=sum(n for _, n in sizes), param="page")
+    if not table.total:
+        return [], table
+    if sort:
+        ids, offset = [pk for pk, _ in sizes], table.offset
+    else:
+        ids, offset = _window(sizes, table.offset, table.size)
+    rows = _covenants_table(ids, status=status, agreement_id=agreement_id, sort=sort, offset=offset)
+    return rows, table
+
+
+def _late_page(
+    agreements: list[PortfolioAgreement], standings: dict[int, Standing], *, today: dt.date, page: int
+) -> tuple[list[LateFinancial], PageOf]:
+    """The late statements of one page of the late financials' table (groups by agreement and
+    period, in the agreements' order), read by the late rule for the agreements it spans: two
+    queries, none when nothing is late."""
+    sizes = [(a.pk, standings[a.pk].late_quarters) for a in agreements]
+    late_at = PageOf.of(page, total=sum(n for _, n in sizes), param="late_page")
+    ids, skip = _window(sizes, late_at.offset, late_at.size)
+    if not ids:
+        return [], late_at
+    by_pk = {a.pk: a for a in agreements}
+    found = late_financials_page([by_pk[pk] for pk in ids], as_of=today, size=skip + late_at.size).items
+    groups = list(dict.fromkeys((item.agreement_id, item.period_end) for item in found))
+    kept = set(groups[skip:])
+    return [item for item in found if (item.agreement_id, item.period_end) in kept], late_at
 
 
 def _status_counts(counts_by_agreement: dict[int, dict[str | None, int]]) -> dict[str, int]:
@@ -402,23 +444,18 @@ def _status_counts(counts_by_agreement: dict[int, dict[str | None, int]]) -> dic
     return counts
 
 
-def _summaries(
-    agreements: list[PortfolioAgreement],
-    counts_by_agreement: dict[int, dict[str | None, int]],
-    late_counts: dict[int, int],
-    late_certificates: dict[int, int],
-) -> list[PortfolioSummary]:
+def _summaries(agreements: list[PortfolioAgreement], standings: dict[int, Standing]) -> list[PortfolioSummary]:
     """The agreements of one page of the list, each with its counts by status and what is late."""
     summaries = []
     for agreement in agreements:
-        agreement_counts = counts_by_agreement.get(agreement.pk, {})
+        standing = standings[agreement.pk]
         summaries.append(
             PortfolioSummary(
                 agreement=agreement,
-                counts={key: agreement_counts.get(key, 0) for key in STATUS_LABELS},
-                covenants=sum(agreement_counts.values()),
-                late_count=late_counts.get(agreement.pk, 0),
-                late_certificates=late_certificates.get(agreement.pk, 0),
+                counts={key: standing.counts.get(key, 0) for key in STATUS_LABELS},
+                covenants=sum(standing.counts.values()),
+                late_count=standing.late_financials,
+                late_certificates=standing.others.get(CERTIFICATES.name, 0),
             )
         )
     return summaries
