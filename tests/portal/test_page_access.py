@@ -38,7 +38,7 @@ from parties.models import Party
 from statements import services as statement_services
 from statements.models import StatementUpload
 from tests.covenants.helpers import combined_rows, csv_bytes, seed_loan
-from tests.execution.page_cases import execution_cases
+from tests.execution.page_cases import document_block_cases, execution_cases
 from tests.factories import administrator, member, outsider, second_facility
 from tests.shared_deals import CIBC, FIRST_UNION, delta_deal, gamma_deal, revenue_rows
 from tests.syndicate.page_cases import syndicate_cases
@@ -411,10 +411,11 @@ def _text_of(response) -> str:
 _CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 
-def test_every_page_for_every_user_on_every_agreement(client, world):
+def _request_every(client, world: World, cases: dict[str, Case]) -> tuple[list[str], int]:
+    """Each case requested by every user on every agreement: what failed, and how many requests."""
     failures: list[str] = []
     requests = 0
-    for name, case in CASES.items():
+    for name, case in cases.items():
         for user in world.users:
             for agreement in AGREEMENTS if case.per_agreement else (None,):
                 client.force_login(world.users[user])
@@ -434,8 +435,20 @@ def test_every_page_for_every_user_on_every_agreement(client, world):
                     own = world.agreements[agreement].name
                     if own not in text and html.escape(own) not in text:
                         failures.append(f"{where}: does not name its own agreement, {own!r}")
+    return failures, requests
+
+
+def test_every_page_for_every_user_on_every_agreement(client, world):
+    failures, requests = _request_every(client, world, CASES)
     assert not failures, f"{len(failures)} of {requests} requests failed:\n" + "\n".join(failures)
     assert requests > 800
+
+
+def test_every_action_on_the_blocks_of_a_reaffirmation_and_of_the_agreement(client, world):
+    """The routes that sign, upload for and revoke an amendment's blocks act on a reaffirmation's
+    and the agreement's own blocks too, with the same answers for every user."""
+    failures, requests = _request_every(client, world, document_block_cases(Case))
+    assert not failures, f"{len(failures)} of {requests} requests failed:\n" + "\n".join(failures)
 
 
 def test_a_submission_is_reached_only_through_its_own_agreement(client, world):
