@@ -26,6 +26,7 @@ Readers count live the agreements whose standing is not.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -40,8 +41,9 @@ from compliance.choices import ResultStatus
 from compliance.late_counts import late_counts
 from compliance.late_financials import Deliverable
 from compliance.models import AgreementStanding, CovenantTestResult
-from compliance.periods_due import Calendar, agreement_calendar
+from compliance.periods_due import Calendar
 from compliance.statuses import NEAR_BREACH, STATUS_LABELS
+from covenants.choices import Frequency
 from covenants.models import Agreement, Covenant
 
 __all__ = [
@@ -162,9 +164,20 @@ class _Agreement(Calendar, Protocol):
 
 def calendar_key(agreement: Calendar) -> str:
     """A digest of what the late rule reads of the agreement itself: its fiscal calendar,
-    reporting frequency and reporting deadline. A standing counted under others is not its own."""
-    cal, reporting = agreement_calendar(agreement)
-    text = json.dumps([repr(cal), reporting, agreement.reporting_deadline_days])
+    reporting frequency and reporting deadline. A standing counted under others is not its own.
+    Read for every agreement of a dashboard: worked out once per distinct calendar."""
+    stored = getattr(agreement, "fiscal_calendar", None)
+    return _calendar_key(
+        agreement.fiscal_year_end_month,
+        agreement.reporting_deadline_days,
+        getattr(agreement, "reporting_frequency", None) or Frequency.QUARTER,
+        json.dumps(stored, sort_keys=True) if stored else "",
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _calendar_key(month: int, deadline_days: int, reporting: str, calendar: str) -> str:
+    text = f"{month}:{deadline_days}:{reporting}:{calendar}"
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
