@@ -11,6 +11,18 @@ columns (a part leaves the columns it does not need empty):
 
 PostgreSQL only (the benchmark's database). The user's agreements are found by the access
 rule inside the statement (a party of the user holds a role in them).
+
+The dashboard's floor reads what the page reads: each agreement's stored standing
+(``compliance_agreementstanding``, written by the evaluation and the daily refresh as of the
+day), summed for the cards and listed for the agreements' first page; then the covenants
+table's first page from the results of the agreements it spans, and the late financials'
+first page by the late rule (below, in SQL) for the agreements it spans, as the page does. It
+leaves out what the page checks before trusting a standing beyond its day and the agreement's
+outstanding evaluation (that the agreement's calendar and deadline are those it was counted
+under) and the live counting of agreements whose standing is not current: it assumes every
+standing is, as the benchmark's are after the daily refresh. It no longer works out every
+result and late statement of the portfolio, since the page does not either: that work is the
+evaluation's and the daily refresh's, measured by workload 1.
 """
 
 from __future__ import annotations
@@ -48,36 +60,6 @@ def _part(part: str, source: str, **columns: str) -> str:
     chosen = ", ".join(f"CAST({columns[c]} AS {t})" if c in columns else f"NULL::{t}" for c, t in _COLUMNS)
     return f"SELECT * FROM (SELECT '{part}'::text AS part, {chosen} {source}) AS {part}_part"
 
-
-# Each covenant's latest tested result per Borrower key, and every breach whatever its date, with
-# the status shown (near breach: compliant within the covenant's warning band), and covenants
-# without one; what the dashboard's covenants table and its counts are made of.
-_TABLED = """
-visible AS MATERIALIZED (
-    SELECT a.id, a.name, a.kind, COALESCE(a.dated_as_of, a.effective_on) AS day, a.reporting_deadline_days
-    FROM covenants_agreement a
-    WHERE a.id IN (
-        SELECT r.agreement_id FROM covenants_agreementrole r
-        JOIN parties_membership m ON m.party_id = r.party_id WHERE m.user_id = %(user)s
-    )
-),
-latest AS (
-    SELECT r.*, MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
-    FROM compliance_covenanttestresult r
-    WHERE r.agreement_id = ANY(ARRAY(SELECT id FROM visible)) AND r.is_current AND r.status <> 'not_tested'
-),
-tabled AS MATERIALIZED (
-    SELECT c.agreement_id, c.id AS covenant_id, c.section, c.name AS covenant_name, l.id AS result_id, l.terms_id,
-           l.test_date, l.borrower_id, l.value, l.threshold, l.headroom, l.headroom_percent, l.provisional,
-           CASE WHEN l.id IS NULL THEN NULL
-                WHEN l.status = 'compliant' AND l.near_breach THEN %(near)s
-                ELSE l.status END AS shown_status
-    FROM covenants_covenant c
-    LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = 'breach')
-    WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM visible))
-),
-listed AS (SELECT * FROM visible ORDER BY name, id LIMIT %(page)s)
-"""
 
 # The late financials of the agreements of a CTE ``visible`` (id, name, reporting_deadline_days).
 _LATE = """
@@ -150,21 +132,68 @@ late AS (
 )
 """
 
+# The dashboard's: the agreements the user may see with their stored standings (compliance.
+# standings: the table's counts by status, the late statements, periods and certificates as of
+# today), then the covenants table's first page worked out for the agreements it spans (those
+# whose rows, laid end to end in the table's order, begin within the page) and the late
+# financials' first page by the rule for the agreements it spans.
+_STANDING_COUNTS = ("breach", "near_breach", "incomplete", "waived", "compliant", "not_tested", "no_result")
+_STANDINGS = f"""
+visible AS MATERIALIZED (
+    SELECT a.id, a.name, a.kind, COALESCE(a.dated_as_of, a.effective_on) AS day, a.reporting_deadline_days,
+           {", ".join(f"s.{c}" for c in _STANDING_COUNTS)},
+           {" + ".join(f"s.{c}" for c in _STANDING_COUNTS)} AS tabled_rows,
+           s.late_financials, s.late_quarters, (s.late_deliverables ->> 'certificates')::int AS late_certificates
+    FROM covenants_agreement a JOIN compliance_agreementstanding s ON s.agreement_id = a.id
+    WHERE a.id IN (
+        SELECT r.agreement_id FROM covenants_agreementrole r
+        JOIN parties_membership m ON m.party_id = r.party_id WHERE m.user_id = %(user)s
+    ) AND s.as_of = %(today)s AND a.evaluation_requested_at IS NULL
+),
+spanned AS MATERIALIZED (
+    SELECT id, tabled_rows, late_quarters, SUM(tabled_rows) OVER w - tabled_rows AS rows_before,
+           SUM(late_quarters) OVER w - late_quarters AS late_before
+    FROM visible WINDOW w AS (ORDER BY name, id ROWS UNBOUNDED PRECEDING)
+),
+latest AS (
+    SELECT r.*, MAX(r.test_date) OVER (PARTITION BY r.covenant_id, COALESCE(r.borrower_id, 0)) AS latest_date
+    FROM compliance_covenanttestresult r
+    WHERE r.agreement_id = ANY(ARRAY(SELECT id FROM spanned WHERE rows_before < %(page)s AND tabled_rows > 0))
+      AND r.is_current AND r.status <> 'not_tested'
+),
+tabled AS MATERIALIZED (
+    SELECT c.agreement_id, c.id AS covenant_id, c.section, c.name AS covenant_name, l.id AS result_id, l.terms_id,
+           l.test_date, l.borrower_id, l.value, l.threshold, l.headroom, l.headroom_percent, l.provisional,
+           CASE WHEN l.id IS NULL THEN NULL
+                WHEN l.status = 'compliant' AND l.near_breach THEN %(near)s
+                ELSE l.status END AS shown_status
+    FROM covenants_covenant c
+    LEFT JOIN latest l ON l.covenant_id = c.id AND (l.test_date = l.latest_date OR l.status = 'breach')
+    WHERE c.agreement_id = ANY(ARRAY(SELECT id FROM spanned WHERE rows_before < %(page)s AND tabled_rows > 0))
+),
+late_visible AS MATERIALIZED (
+    SELECT v.id, v.name, v.reporting_deadline_days FROM visible v JOIN spanned s ON s.id = v.id
+    WHERE s.late_before < %(page)s AND s.late_quarters > 0
+)
+"""
+
 DASHBOARD_SQL = (
     "WITH "
-    + _TABLED
+    + _STANDINGS
     + ",\n"
-    + _LATE
+    + _LATE.replace("FROM visible", "FROM late_visible").replace("JOIN visible v", "JOIN late_visible v")
     + "\nUNION ALL\n".join(
         [
             # The filter's choices: every agreement.
             _part("agreement", "FROM visible", agreement_id="id", name="name", label="kind", day="day"),
-            # The cards: the whole portfolio's counts by status.
+            # The cards: the whole portfolio's counts by status, late financials and certificates.
             _part(
                 "count",
-                "FROM tabled WHERE shown_status IS NOT NULL GROUP BY shown_status",
-                status="shown_status",
-                n="COUNT(*)",
+                "FROM visible",
+                n="SUM(late_financials)",
+                doc="jsonb_build_object("
+                + ", ".join(f"'{c}', SUM({c})" for c in _STANDING_COUNTS)
+                + ", 'late_certificates', SUM(late_certificates))",
             ),
             # The table's first page (and its number of rows, for the pages).
             _part(
@@ -181,7 +210,7 @@ DASHBOARD_SQL = (
                 section="t.section",
                 label="ct.metric_kind",
                 status="t.shown_status",
-                n="COUNT(*) OVER ()",
+                n="(SELECT SUM(tabled_rows) FROM visible)",
                 value="t.value",
                 threshold="t.threshold",
                 headroom="t.headroom",
@@ -189,31 +218,27 @@ DASHBOARD_SQL = (
                 flag="t.provisional",
                 doc="jsonb_build_object('covenant', t.covenant_id)",
             ),
-            # The agreements' first page, each with its counts by status.
+            # The agreements' first page, each with its counts and what is late.
             _part(
                 "summary",
-                "FROM listed l LEFT JOIN tabled t ON t.agreement_id = l.id GROUP BY l.id, t.shown_status",
-                agreement_id="l.id",
-                status="t.shown_status",
-                n="COUNT(*)",
+                "FROM visible ORDER BY name, id LIMIT %(page)s",
+                agreement_id="id",
+                n="late_financials",
+                doc="jsonb_build_object("
+                + ", ".join(f"'{c}', {c}" for c in _STANDING_COUNTS)
+                + ", 'late_certificates', late_certificates)",
             ),
-            _part(
-                "summary_late",
-                "FROM late WHERE agreement_id = ANY(ARRAY(SELECT id FROM listed)) GROUP BY agreement_id",
-                agreement_id="agreement_id",
-                n="COUNT(*)",
-            ),
-            # The late financials: every one counted, the first page shown, grouped by quarter.
+            # The late financials' first page, grouped by quarter (every one counted: the cards').
             _part(
                 "late",
                 """FROM late GROUP BY agreement_id, agreement_name, period_end, due_on
-                ORDER BY agreement_name, period_end LIMIT %(page)s""",
+                ORDER BY agreement_name, agreement_id, period_end LIMIT %(page)s""",
                 agreement_id="agreement_id",
                 name="agreement_name",
                 day="period_end",
                 day2="due_on",
                 label="string_agg(legal_name, '; ' ORDER BY legal_name)",
-                n="(SELECT COUNT(*) FROM late)",
+                n="(SELECT SUM(late_financials) FROM visible)",
             ),
         ]
     )

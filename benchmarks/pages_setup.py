@@ -306,6 +306,22 @@ def ensure_results(agreement_ids: Sequence[int], *, log: Callable[[str], None] =
     return len(missing)
 
 
+def standings_as_of(usernames: Sequence[str], day: dt.date, *, log: Callable[[str], None] = print) -> int:
+    """The stored standings (compliance.standings) of every agreement these users' dashboards
+    show, as of ``day``: what the daily refresh (execution.tasks.refresh_standings) leaves on
+    that day, shortly after midnight. Untimed. Returns how many were written."""
+    from django.contrib.auth import get_user_model
+
+    from compliance.standings import standings_refresh
+    from portal.pages.selectors import portfolio_agreements
+
+    ids = sorted(
+        {a.pk for user in get_user_model().objects.filter(username__in=usernames) for a in portfolio_agreements(user)}
+    )
+    log(f"the daily refresh of {len(ids):,} agreements' standings as of {day:%Y-%m-%d} (not timed)")
+    return standings_refresh(as_of=day, agreement_ids=ids)
+
+
 def vacuum_analyze() -> None:
     """What autovacuum would have done after these writes on a server in service (it is off on
     the benchmark's): visibility maps set and planner statistics fresh, as workload 1 leaves the

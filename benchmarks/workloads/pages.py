@@ -53,12 +53,16 @@ result with its explanation and inputs, the files of the statements and the late
 evaluation as of 2025-02-14, and no statement has come since, so every Borrower of every agreement
 owes the seven quarters since (the look-back's eight with the last quarter on file, whose few missing
 statements are late too): 35,023 late statements for the Lender in 1,000 agreements, 35 on the
-agreement of 40 quarters. Both floors compute the late
-financials by the rule (`compliance.late_financials`) in SQL: the test dates of the schedules
-(thereafter ones as generated quarter ends), the quarters of their windows, the deadline and the
-look-back, and the Borrowers without a current statement; the dashboard's floor counts them all and
-lists the first page of them grouped by quarter, as the page does. Query counts are those of the
-whole request. Pages and floors are interleaved, each requested five times per run.
+agreement of 40 quarters. The dashboard counts from each agreement's stored standing
+(`compliance.standings`: the latest results by status and the late statements, periods and
+certificates, written by the evaluation and, for the day, by the daily refresh, run here as of
+that day before the pages are requested, untimed), and its floor reads the same standings; the
+page and its floor then work out the covenants table's first page from the results of the
+agreements it spans, and the late financials' first page by the rule for the agreements it
+spans. Both floors compute the late financials by the rule (`compliance.late_financials`) in
+SQL: the test dates of the schedules (thereafter ones as generated quarter ends), the quarters of
+their windows, the deadline and the look-back, and the Borrowers without a current statement.
+Query counts are those of the whole request. Pages and floors are interleaved, each requested five times per run.
 """
 
 FINDINGS = """
@@ -220,6 +224,7 @@ def run(ctx: Context) -> Section:
     big, small = pages_setup.lenders()
     pages_user, long_id, short_id = pages_setup.quarters_agreements()
     pages_setup.ensure_results([*big.agreement_ids, long_id, short_id], log=ctx.log)
+    pages_setup.standings_as_of([big.username, small.username, pages_user], TODAY, log=ctx.log)
     users = {
         u.username: u for u in get_user_model().objects.filter(username__in=[big.username, small.username, pages_user])
     }
@@ -290,12 +295,19 @@ def run(ctx: Context) -> Section:
             on_page = [(r.covenant.pk, r.view.result.pk if r.view else None) for r in board.rows]
             in_floor = [(row[15]["covenant"], row[2]) for row in rows if row[0] == "row"]
             late = next((row[9] for row in rows if row[0] == "late"), 0)
+            cards = next(row[15] for row in rows if row[0] == "count")
+            same_cards = all(cards[key] == count for key, count in board.counts.items()) and (
+                cards["late_certificates"] == board.late_certificates
+            )
+            late_groups = [(g.agreement_id, g.period_end) for g in board.late_by_quarter]
+            in_floor_late = [(row[1], row[3]) for row in rows if row[0] == "late"]
             section.checks.append(
                 Check(
                     f"the floor fetches the rows the page shows ({label})",
-                    on_page == in_floor and late == board.late_count,
-                    f"the covenants table's {len(on_page)} rows in the same order, {board.late_count:,} late "
-                    f"financials (the floor: {late:,})",
+                    on_page == in_floor and late == board.late_count and same_cards and late_groups == in_floor_late,
+                    f"the covenants table's {len(on_page)} rows in the same order, the cards' counts, "
+                    f"{board.late_count:,} late financials (the floor: {late:,}) and the late table's first "
+                    f"{len(late_groups)} quarters",
                 )
             )
         for label in (long_label, short_label):
