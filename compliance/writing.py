@@ -236,7 +236,13 @@ def _ids_reserve(counts: dict[type[Model], int]) -> list[list[int]]:
     take them, in one query for all: no row is read back after ``COPY``."""
     parts, params = [], []
     for number, (model, count) in enumerate(counts.items()):
-        parts.append("SELECT %s, nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)")
+        # The sequence is looked up once (OFFSET 0 keeps the subquery from being folded into
+        # the outer query, where pg_get_serial_sequence ran once per row: most of the
+        # statement's cost, about 5 us a row against 0.5 us for nextval itself).
+        parts.append(
+            "SELECT %s, nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq OFFSET 0) s, "
+            "generate_series(1, %s)"
+        )
         params += [number, model._meta.db_table, count]
     ids: list[list[int]] = [[] for _ in counts]
     with connection.cursor() as cursor:
