@@ -46,7 +46,7 @@ def scope_inputs(
             "schedule_row_date": iso(row.test_date),
             "applies_thereafter": row.applies_thereafter,
             "borrowers": [{"party_id": b.party_id, "name": b.name} for b in scope],
-            "figures": [dict(records[key]) for key in sorted(used)],
+            "figures": [records[key] for key in sorted(used)],
             "missing": [
                 {"party_id": b.party_id, "name": b.name, "period_end": iso(q), "line_item": item}
                 for b, q, item in missing

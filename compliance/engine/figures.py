@@ -90,7 +90,9 @@ Records = dict[tuple[date, int, str], dict]
 
 def figure_records(figures: FigureIndex) -> Records:
     """Each figure as a result's inputs cite it, keyed (quarter, party, line item). Built once
-    per agreement: a result takes a fresh copy of each record it cites."""
+    per agreement and shared by the results citing it (nothing changes a result's inputs once
+    made: they are encoded and stored), instead of a copy per result: some 300,000 dicts per
+    1,000 agreements."""
     return {
         (figure.period_end, figure.party_id, figure.line_item): {
             "statement_id": figure.statement_id,
