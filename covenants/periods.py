@@ -88,6 +88,8 @@ class FiscalCalendar:
     @classmethod
     def calendar_months(cls, year_end_month: int = 12) -> FiscalCalendar:
         """Fiscal years of calendar months ending with ``year_end_month`` (1 to 12)."""
+        if cls is FiscalCalendar and type(year_end_month) is int:  # anything else is refused as before
+            return _calendar_months(year_end_month)
         return cls(CALENDAR_MONTHS, year_end_month=year_end_month)
 
     @classmethod
@@ -210,6 +212,13 @@ def _thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_thaw(v) for v in value]
     return value
+
+
+# One instance per year end: the caches keyed by calendar then find it by identity, not by
+# comparing two equal calendars field by field (some 80,000 comparisons per 1,000 agreements).
+@lru_cache(maxsize=16)
+def _calendar_months(year_end_month: int) -> FiscalCalendar:
+    return FiscalCalendar(CALENDAR_MONTHS, year_end_month=year_end_month)
 
 
 # Evaluations ask for an agreement's calendar once per agreement: parsing the stored form is cached.
