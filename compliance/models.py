@@ -20,12 +20,20 @@ class CovenantTestResult(models.Model):
     current, so every result that was ever shown can still be explained.
     """
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="test_results")
+    # Indexed by (agreement, is_current) below: an index of its own would be one more to write
+    # for each of the 240,000 results a first evaluation of the portfolio stores.
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="test_results", db_index=False)
     covenant = models.ForeignKey(Covenant, on_delete=models.CASCADE, related_name="test_results")
     terms = models.ForeignKey(CovenantTerms, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     test_date = models.DateField()
     borrower = models.ForeignKey(
-        Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="Each-Borrower tests only."
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Each-Borrower tests only.",
+        db_index=False,  # indexed where set (Meta.indexes): most results are combined tests
     )
     status = models.CharField(max_length=20, choices=ResultStatus.choices)
     value = models.DecimalField(max_digits=28, decimal_places=6, null=True, blank=True)
@@ -72,6 +80,9 @@ class CovenantTestResult(models.Model):
         indexes = [
             models.Index(fields=["agreement", "is_current"]),
             models.Index(fields=["status", "is_current"]),
+            # Only the rows that have one: a Borrower's results are found by it (and a Party's
+            # deletion checks for them), never the rows without.
+            models.Index(fields=["borrower"], condition=Q(borrower__isnull=False), name="result_borrower_set_idx"),
         ]
 
     def __str__(self) -> str:
@@ -81,12 +92,15 @@ class CovenantTestResult(models.Model):
 class ComplianceEvent(models.Model):
     """A change of a test's status (first result included), with the results before and after."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="compliance_events")
+    # Indexed by (agreement, created_at) below.
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="compliance_events", db_index=False)
     covenant = models.ForeignKey(Covenant, on_delete=models.CASCADE, related_name="compliance_events")
     test_date = models.DateField()
-    borrower = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    borrower = models.ForeignKey(
+        Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     previous_result = models.ForeignKey(
-        CovenantTestResult, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CovenantTestResult, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     result = models.ForeignKey(CovenantTestResult, on_delete=models.PROTECT, related_name="events")
     from_status = models.CharField(max_length=20, choices=ResultStatus.choices, blank=True)
@@ -95,7 +109,16 @@ class ComplianceEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["agreement", "created_at"])]
+        indexes = [
+            models.Index(fields=["agreement", "created_at"]),
+            # Indexed where set: a first result has no previous one, most tests are combined.
+            models.Index(fields=["borrower"], condition=Q(borrower__isnull=False), name="event_borrower_set_idx"),
+            models.Index(
+                fields=["previous_result"],
+                condition=Q(previous_result__isnull=False),
+                name="event_previous_result_set_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         before = self.get_from_status_display() or "no result"
