@@ -192,6 +192,8 @@ def recreate_database(log: Callable[[str], None] | None = None) -> None:
             _clone(conn, template, name)
             return
         say(f"  no template for these migrations ({fingerprint}): migrating, then keeping it as {template}")
+        # From template0: never connected to, so the copy cannot fail because someone is (a
+        # session on template1 makes CREATE DATABASE from it fail).
         _clone(conn, "template0", name)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "--skip-checks", "--verbosity", "0"],
