@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from compliance import services
@@ -23,7 +24,7 @@ from portal.pages import selectors as page_selectors
 from statements import services as statement_services
 from tests.covenants.helpers import csv_bytes
 
-from .test_dashboard_and_agreement_pages import more_agreements_for
+from .test_dashboard_and_agreement_pages import DASHBOARD_QUERIES, more_agreements_for
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,17 @@ def test_a_new_day_is_counted_live_until_the_daily_refresh(lender, small_pages):
     extra.reporting_deadline_days += 30
     extra.save()
     assert_stored_equals_live(lender, later, counted_live={extra.pk})
+
+
+def test_agreements_counted_live_cost_three_queries_more_however_many(client, lender, django_assert_num_queries):
+    """The table's counts and the late rule's two queries, for every such agreement at once."""
+    client.force_login(lender)
+    client.get(reverse("home"))  # the session's renewal after signing in, not counted
+    AgreementStanding.objects.all().delete()
+    with django_assert_num_queries(DASHBOARD_QUERIES + 3):
+        one = client.get(reverse("home")).context["board"]
+    more_agreements_for(lender, 3)
+    AgreementStanding.objects.all().delete()
+    with django_assert_num_queries(DASHBOARD_QUERIES + 3):
+        four = client.get(reverse("home")).context["board"]
+    assert len(one.summaries) == 1 and len(four.summaries) == 4
