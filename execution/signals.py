@@ -13,6 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from compliance.models import AgreementStanding
 from compliance.standings import standings_write
 from covenants.models import ConditionPrecedent
 from execution.certificate_deadlines import DELIVERED
@@ -30,13 +31,20 @@ def condition_read(sender: type, instance: ConditionPrecedent, raw: bool = False
 
 
 @receiver(post_save, sender=ComplianceCertificate, dispatch_uid="execution.certificate_standing")
-@receiver(post_delete, sender=ComplianceCertificate, dispatch_uid="execution.certificate_standing_deleted")
 def certificate_standing(
     sender: type, instance: ComplianceCertificate, raw: bool = False, created: bool = False, **kwargs: Any
 ) -> None:
-    """A certificate signed, accepted, returned, superseded or removed changes which periods'
+    """A certificate signed, accepted, returned or superseded changes which periods'
     certificates are late: the agreement's stored standing (compliance.standings) is written
     again in the same transaction. One newly prepared changes nothing late."""
     if raw or (created and instance.status not in DELIVERED):
         return
     standings_write(agreement_ids=[instance.agreement_id], as_of=timezone.localdate())
+
+
+@receiver(post_delete, sender=ComplianceCertificate, dispatch_uid="execution.certificate_standing_deleted")
+def certificate_removed(sender: type, instance: ComplianceCertificate, **kwargs: Any) -> None:
+    """A certificate removed (its agreement's deletion among the ways): the agreement's stored
+    standing goes with it, and the dashboard counts the agreement live until it is written
+    again. Never written here: the agreement itself may be on its way out."""
+    AgreementStanding.objects.filter(agreement_id=instance.agreement_id).delete()

@@ -1,0 +1,42 @@
+"""
+A compliance certificate signed, returned or removed changes which periods' certificates are
+late: the agreement's stored standing (compliance.standings) follows in the same transaction,
+and the dashboard reads from it what it would count live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from compliance.models import AgreementStanding
+from compliance.standings import standings_refresh
+from execution.certificates import certificate_prepare, certificate_review
+from tests.execution.test_certificates import QUARTER, sign
+from tests.portal.test_standings import assert_stored_equals_live
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_certificate_signed_returned_or_removed_moves_the_standing(deal, officer, monkeypatch):
+    day_after = QUARTER + dt.timedelta(days=deal.agreement.reporting_deadline_days + 1)
+    # The day the certificate's changes happen on, as the daily refresh's day.
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args, **kwargs: day_after)
+    lender = deal.signer_of(deal.block_of("CANADIAN IMPERIAL BANK OF COMMERCE"))
+    standings_refresh(as_of=day_after)
+    before = assert_stored_equals_live(lender, day_after)
+    assert before["late certificates"] > 0
+
+    signed = sign(certificate_prepare(user=officer, agreement=deal.agreement, period_end=QUARTER), officer)
+    after_signing = assert_stored_equals_live(lender, day_after)
+    assert after_signing["late certificates"] == before["late certificates"] - 1
+
+    certificate_review(user=deal.agent, certificate=signed, accept=False, comments="Attach Schedule 1.")
+    assert assert_stored_equals_live(lender, day_after)["late certificates"] == before["late certificates"]
+
+    second = sign(certificate_prepare(user=officer, agreement=deal.agreement, period_end=QUARTER), officer)
+    assert assert_stored_equals_live(lender, day_after) == after_signing
+    second.delete()  # removed: the agreement is counted live until its standing is written again
+    assert not AgreementStanding.objects.filter(agreement=deal.agreement).exists()
+    assert assert_stored_equals_live(lender, day_after, counted_live={deal.agreement.pk}) == before
