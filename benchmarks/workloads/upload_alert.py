@@ -6,9 +6,11 @@ integration does: ``POST /api/v1/financial-statements/`` (multipart: the agreeme
 file), with a knox token, to the portal served by gunicorn on a loopback port. The upload is
 stored and its evaluation queued (on commit) on the portal's default queue, where real Celery
 worker processes take it; the evaluation raises the alerts in its own transaction. Each upload
-restates two fiscal quarters so that one of them turns to a breach (and the other is cured):
-the time measured runs from the request's start to the breach alert's row being committed,
-seen by polling the database, beside the upload request alone (its response).
+restates the covenant's latest quarter, alternately under the minimum (a breach) and over it
+(the breach cured): the time measured runs from the request's start to that alert's row being
+committed, seen by polling the database, beside the upload request alone (its response). Only
+the latest quarter is turned: a restatement of a quarter long past is history, recorded and not
+alerted (alerts.history, docs/alerts.md), and the portfolio's quarters end in 2024.
 
 The web server and the workers use a Redis database of their own (the portal's default queue
 on it is theirs alone), so no other worker on the machine's Redis takes the task.
@@ -40,8 +42,10 @@ DELIVERY_TASK = "covenants.tasks.deliver_alert"
 USERNAME = "bench.borrower"
 POLL_SECONDS = 0.005  # how often the database is asked whether the alert is there
 ALERT_TIMEOUT = 60.0  # a single upload's alert must come within this
-# The two restated quarters: the last two of the portfolio's eight, each with a minimum-revenues test.
+# The two quarters each package holds: the last two of the portfolio's eight, each with a
+# minimum-revenues test. Only the latest is turned (see the module's docstring).
 QUARTERS = ("2024-09-30", "2024-12-31")
+TURNED = QUARTERS[-1]
 REVENUES_COVENANT = "7.01(b)"
 
 SUMMARY = """
@@ -53,12 +57,14 @@ worker, `DEBUG` off) on a loopback port. The upload stores the restated statemen
 the agreement's evaluation on commit; **two real Celery worker processes**
 (`celery -A portal worker --concurrency=1`) on a Redis database of their own take it from the
 portal's default queue, and the evaluation stores its alerts in its own transaction. Each upload
-restates both quarters' revenues, alternately far under and well over the minimum (EBITDA and
-total debt as on file), so each one turns one quarter's minimum-revenues test to a breach and
-cures the other: every upload raises one breach alert (and a cure), delivered as by default to
+restates both quarters (EBITDA and total debt as on file); the latest quarter's revenues are
+alternately far under the minimum and twice it, so each upload turns its minimum-revenues test to
+a breach or cures it: every upload raises one alert, a breach or a cure, delivered as by default to
 the Borrowers' user's inbox and by e-mail (Django's dummy backend), which the workers send
-meanwhile. **Upload to alert** runs from the request's start until this process, polling the
-database every 5 ms, sees the breach alert's row committed; **upload alone** is the same request
+meanwhile. (Only the latest quarter is turned: the portfolio's quarters end in 2024, and a
+restatement of a quarter long past is history, recorded and not alerted; see docs/alerts.md.)
+**Upload to alert** runs from the request's start until this process, polling the
+database every 5 ms, sees that alert's row committed; **upload alone** is the same request
 until its response has been read. Both are taken from the same 50 uploads, one after the other
 (the next starts once the alert is seen); p95 is the nearest-rank 95th percentile. The CPU
 column is n/a: the work is done in the server's and the workers' processes.
@@ -80,14 +86,14 @@ for this workload; nothing in either step stood out to fix.
 
 @dataclass
 class Upload:
-    """One upload's figures: its request's time, from its start to its breach alert, and when
+    """One upload's figures: its request's time, from its start to its alert (breach or cure), and when
     (wall clock, to place the workers' task events) it started and the alert was seen."""
 
     request: float
     to_alert: float
     started_at: float
     seen_at: float
-    breach_quarter: str
+    quarter: str  # the quarter turned
     alert_quarter: str
 
 
@@ -226,7 +232,7 @@ def run(ctx: Context) -> Section:
         # Alerts are stored and their deliveries recorded; no e-mail leaves the machine.
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
-    alerts = Alert.objects.filter(agreement_id=agreement_id, kind=AlertKind.BREACH)
+    alerts = Alert.objects.filter(agreement_id=agreement_id, kind__in=(AlertKind.BREACH, AlertKind.CURE))
     pending = Agreement.objects.filter(pk=agreement_id, evaluation_requested_at__isnull=False)
     uploads: list[Upload] = []
     began = time.perf_counter()
@@ -269,20 +275,21 @@ def run(ctx: Context) -> Section:
 
         for number in range(UPLOADS):
             last = alerts.order_by("-pk").values_list("pk", flat=True).first() or 0
-            breach_quarter = QUARTERS[(number + 1) % 2]
+            breach_quarter = TURNED if number % 2 == 0 else None
+            expected = AlertKind.BREACH if breach_quarter else AlertKind.CURE
             started_at = time.time()
             started, request = upload(breach_quarter)
             deadline = started + ALERT_TIMEOUT
-            while not (seen := list(alerts.filter(pk__gt=last).values_list("test_date", flat=True))):
+            while not (seen := list(alerts.filter(pk__gt=last).values_list("test_date", "kind"))):
                 if time.perf_counter() > deadline:
                     raise RuntimeError(
-                        f"Upload {number + 1}: no breach alert within {ALERT_TIMEOUT:.0f} s:\n{workers.log_tail()}"
+                        f"Upload {number + 1}: no {expected.label.lower()} alert within {ALERT_TIMEOUT:.0f} s:\n"
+                        f"{workers.log_tail()}"
                     )
                 time.sleep(POLL_SECONDS)
             to_alert = time.perf_counter() - started
-            uploads.append(
-                Upload(request, to_alert, started_at, started_at + to_alert, breach_quarter, seen[0].isoformat())
-            )
+            alerted = seen[0][0].isoformat() if seen[0][1] == expected else f"{seen[0][0].isoformat()} ({seen[0][1]})"
+            uploads.append(Upload(request, to_alert, started_at, started_at + to_alert, TURNED, alerted))
             settle(deadline)  # the evaluation's transaction is the alert's: already done
             if (number + 1) % 10 == 0:
                 ctx.log(f"  {number + 1} uploads: last {request:.3f} s request, {to_alert:.3f} s to alert")
@@ -294,21 +301,21 @@ def run(ctx: Context) -> Section:
         stopping = time.perf_counter()
     ctx.log(f"workers and server stopped in {time.perf_counter() - stopping:.1f} s")
 
-    to_alert = Figure("upload to breach alert committed", [Sample(u.to_alert) for u in uploads])
+    to_alert = Figure("upload to breach or cure alert committed", [Sample(u.to_alert) for u in uploads])
     alone = Figure("upload request alone (until its response is read)", [Sample(u.request) for u in uploads])
     section.figures += [to_alert, alone]
     section.values += [
-        Value("upload to breach alert, 95th percentile", nearest_rank([u.to_alert for u in uploads], 95), "s"),
+        Value("upload to breach or cure alert, 95th percentile", nearest_rank([u.to_alert for u in uploads], 95), "s"),
         Value("upload request alone, 95th percentile", nearest_rank([u.request for u in uploads], 95), "s"),
     ]
     section.values += stages(uploads, tasks)
     section.ratios.append(Ratio("upload to alert / upload request alone", to_alert, alone))
-    right = sum(1 for u in uploads if u.alert_quarter == u.breach_quarter)
+    right = sum(1 for u in uploads if u.alert_quarter == u.quarter)
     section.checks.append(
         Check(
-            "every upload raised its breach alert, for the quarter it restated under the minimum",
+            "every upload raised its alert (a breach, then a cure, in turn) for the quarter it turned",
             len(uploads) == UPLOADS and right == UPLOADS,
-            f"{len(uploads)} of {UPLOADS} uploads answered 201 with a breach alert, {right} for the right quarter",
+            f"{len(uploads)} of {UPLOADS} uploads answered 201 with an alert, {right} of the right kind and quarter",
         )
     )
     section.notes.append(NOTES)
