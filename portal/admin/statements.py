@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 
-from compliance.models import ComplianceEvent, CovenantTestResult, EvaluatedInputs
+from compliance.models import AgreementStanding, ComplianceEvent, CovenantTestResult, EvaluatedInputs
 from covenants.access import may
 from portal.admin.base import ScopedInlineMixin, ScopedModelAdmin
 from portal.admin.parties import ReadOnlyMixin, admin_link
@@ -234,5 +234,15 @@ class EvaluatedInputsAdmin(RecordOfFactAdmin):
     """The digest of what each agreement's last evaluation read: an evaluation finding it unchanged skips it."""
 
     list_display = ("agreement", "as_of", "evaluated_at", "digest")
+    search_fields = ("agreement__name",)
+    list_select_related = ("agreement",)
+
+
+@admin.register(AgreementStanding)
+class AgreementStandingAdmin(RecordOfFactAdmin):
+    """Each agreement's counts as the dashboard reads them, written by its evaluations and the
+    daily refresh: shown to check a dashboard figure against, never edited."""
+
+    list_display = ("agreement", "as_of", "breach", "near_breach", "incomplete", "late_financials", "written_at")
     search_fields = ("agreement__name",)
     list_select_related = ("agreement",)
