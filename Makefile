@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# Test processes (pytest-xdist): one per core by default.
-PYTEST_WORKERS ?= auto
+# Test processes (pytest-xdist): one more than the cores by default. Many tests spend their time
+# waiting on processes of their own (Celery workers, Chromium, a PostgreSQL being restarted), and
+# the extra process keeps the cores busy meanwhile.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(len(os.sched_getaffinity(0)) + 1)")
 export DJANGO_SETTINGS_MODULE ?= portal.settings.base
 
 # requirements.txt (the runtime set: a production install) and requirements-dev.txt (that and
@@ -54,7 +56,7 @@ setup: install
 	$(BIN)/python manage.py load_demo_commitments
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 
-## The whole suite, on every core: PostgreSQL and Redis where DATABASE_URL / REDIS_URL point,
+## The whole suite, on every core (PYTEST_WORKERS processes): PostgreSQL and Redis where DATABASE_URL / REDIS_URL point,
 ## SQLite otherwise. Tests sharing a service run on one process (tests/conftest.py).
 test: install
 	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
