@@ -235,3 +235,13 @@ def save_portfolio(agreements: int) -> str:
     connections.close_all()
     with psycopg.connect(server_url(url), autocommit=True) as conn:
         return _save_template(conn, database_name(url), f"p{agreements}", portfolio_fingerprint())
+
+
+def commit() -> str:
+    """The commit the benchmark's tree is at, for its report."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"

@@ -79,17 +79,6 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
-def _commit() -> str:
-    import subprocess
-
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=database.ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 METHOD = """
 ## How these figures are made
 
@@ -136,7 +125,7 @@ def render(
         "are kept in `benchmarks/notes/` and put in on every run.",
         "",
         f"- **Date**: {started:%Y-%m-%d %H:%M} UTC; the run took {seconds / 60:.1f} minutes.",
-        f"- **Commit**: {_commit()} (with the working tree as it was).",
+        f"- **Commit**: {database.commit()} (with the working tree as it was).",
         f"- **Runs**: {ctx.runs} per side-by-side measure, {ctx.first_runs} per first evaluation, "
         f"{ctx.worker_runs} over Celery workers.",
         f"- **Load average** (1, 5, 15 min) at the start: {load_before}; at the end: {load} "

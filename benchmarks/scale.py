@@ -205,7 +205,7 @@ def _render(args, started: dt.datetime, generated, first: Pass, again: Pass, tab
         f"- **Date**: {started:%Y-%m-%d %H:%M} UTC; **agreements**: {args.agreements:,}; **workers**: "
         f"{args.workers} (`celery worker --concurrency=1` each) on {os.cpu_count()} cores shared with "
         f"PostgreSQL and Redis; load average at the end: {load}.",
-        f"- **Commit**: {_commit()} (with the working tree as it was).",
+        f"- **Commit**: {database.commit()} (with the working tree as it was).",
         f"- **Portfolio written** (COPY): {generated.summary()}.",
         "",
         "| measured | value |",
@@ -219,17 +219,6 @@ def _render(args, started: dt.datetime, generated, first: Pass, again: Pass, tab
         *_extrapolation(args.agreements, generated.seconds, first.wall, again.wall, sum(t[2] for t in tables)),
     ]
     return "\n".join(lines) + "\n"
-
-
-def _commit() -> str:
-    import subprocess
-
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=database.ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
 
 
 def _extrapolation(agreements: int, generation: float, first: float, again: float, size: int) -> list[str]:
