@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from alerts.models import Alert, AlertDelivery, NotificationPreference, WebhookAttempt, WebhookSubscription
@@ -91,6 +92,8 @@ class WebhookSubscriptionAdmin(ScopedModelAdmin, admin.ModelAdmin):
     autocomplete_fields = ("party",)
     list_select_related = ("party", "created_by")
     readonly_fields = ("consecutive_failures", "created_by", "created_at", "updated_at")
+    # A URL typed without its scheme is read as https, as the alerts page's form reads it.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = (
         "party",
         "url",
