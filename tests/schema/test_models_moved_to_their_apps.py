@@ -34,10 +34,16 @@ BEFORE_THE_MOVE = [
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def rows(table: str) -> list[tuple]:
+def rows(table: str) -> list[dict[str, object]]:
+    """Every row by column name: a migration that rebuilds a table on SQLite (to change an index
+    or a foreign key) may put its columns in another order, which changes no row."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY id")  # noqa: S608 (our names)
-        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cursor.fetchall()]
+        names = [column[0] for column in cursor.description]
+        return [
+            {name: bytes(v) if isinstance(v, memoryview) else v for name, v in zip(names, row, strict=True)}
+            for row in cursor.fetchall()
+        ]
 
 
 def tables() -> set[str]:
