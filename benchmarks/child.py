@@ -46,15 +46,19 @@ def path_available(path: str) -> bool:
     return True
 
 
-def nightly(evaluate: Callable[..., object], agreement_ids: Sequence[int], as_of) -> tuple[int, int, int, int]:
+def nightly(
+    evaluate: Callable[..., object], agreement_ids: Sequence[int], as_of, *, every: bool = False
+) -> tuple[int, int, int, int]:
     """What covenants.tasks.reevaluate_all_agreements queues, run here in-process, chunk by chunk.
+    ``every``: no agreement skipped as unchanged (each is read, computed and compared).
 
     Returns results computed, results written, events raised and agreements skipped as unchanged."""
     from compliance.tasks import CHUNK_SIZE
 
+    options = {"skip_unchanged": False} if every else {}
     results = changed = events = skipped = 0
     for start in range(0, len(agreement_ids), CHUNK_SIZE):
-        summary = evaluate(agreement_ids=list(agreement_ids[start : start + CHUNK_SIZE]), as_of=as_of)
+        summary = evaluate(agreement_ids=list(agreement_ids[start : start + CHUNK_SIZE]), as_of=as_of, **options)
         results += summary.results
         changed += summary.changed
         events += len(summary.events)
@@ -76,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Evaluate the first N agreements of the portfolio, measured.")
     parser.add_argument("--path", choices=sorted(PATHS), default="portal")
     parser.add_argument("--agreements", type=int, required=True)
+    parser.add_argument("--every", action="store_true", help="skip no agreement as unchanged")
     args = parser.parse_args()
 
     from benchmarks import database
@@ -89,7 +94,7 @@ def main() -> None:
     baseline = _memory_kib("VmHWM")
     rows_before = table_row_changes()
     with stopwatch() as taken:
-        results, changed, events, skipped = nightly(evaluate, ids, AS_OF)
+        results, changed, events, skipped = nightly(evaluate, ids, AS_OF, every=args.every)
     peak = _memory_kib("VmHWM")
     # Every table's rows inserted, updated or deleted by the evaluation (not only results and
     # events): a re-evaluation where nothing changed must write none.
@@ -130,13 +135,23 @@ class ChildRun:
     rows_changed: dict  # {table: [inserted, updated, deleted]} of every table the evaluation wrote to
 
 
-def run_child(path: str, agreements: int, *, timeout: float = 900) -> ChildRun:
-    """Run one measured evaluation in a fresh process and return what it reported."""
+def run_child(path: str, agreements: int, *, timeout: float = 900, every: bool = False) -> ChildRun:
+    """Run one measured evaluation in a fresh process and return what it reported (``every``:
+    skipping no agreement as unchanged)."""
     from benchmarks.database import ROOT, child_environment
 
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.child", "--path", path, "--agreements", str(agreements)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.child",
+            "--path",
+            path,
+            "--agreements",
+            str(agreements),
+            *(["--every"] if every else []),
+        ],
         cwd=ROOT,
         env=child_environment(),
         capture_output=True,

@@ -222,6 +222,9 @@ def run(ctx: Context) -> Section:
         vacuum_analyze()
         snapshots[path] = portal_results(ids)
 
+    # --- The first evaluation's two halves, each alone: computing, and storing. -----------
+    halves = first_evaluation_halves(ctx, paths) if paths else {}
+
     # --- Re-evaluation where nothing changed, interleaved with the floor. -----------------
     ctx.log("re-evaluation where nothing changed, side by side with the floor")
     floor_figure, re_runs = reevaluation_runs(ctx, ids, paths, floor=floor, previous_floor=previous_floor)
@@ -248,6 +251,10 @@ def run(ctx: Context) -> Section:
                 note="writes every result, its event and alerts; the floor writes nothing",
             )
         )
+        for half, note in zip(halves.get(path, []), HALF_NOTES, strict=False):
+            if half not in section.figures:
+                section.figures.append(half)
+            section.ratios.append(Ratio(f"{half.label.split(':')[0]} / floor, {path}", half, floor_figure, note=note))
         peaks = first_peaks.get(path, [])
         if peaks:
             # VmHWM of the fresh process (benchmarks/child.py says why not ru_maxrss).
@@ -306,6 +313,43 @@ def run(ctx: Context) -> Section:
     over_workers(ctx, ids, section, in_process=in_process)
     section.notes += [FLOORS, FINDINGS]
     return section
+
+
+HALF_NOTES = (
+    "reads, computes every result with its explanation and inputs, compares; stores nothing",
+    "stores the first evaluation's rows, computes nothing: the least any first evaluation costs the database",
+)
+
+
+def first_evaluation_halves(ctx: Context, paths: list[str]) -> dict[str, list[Figure]]:
+    """What a first evaluation costs in its two halves, each measured alone, on the results it
+    has just written: **computing** (every agreement read, evaluated and compared with the
+    current results, skipping none; the same results, so none is stored and no alert raised)
+    and **storing** (benchmarks/storing_floor.py: the same rows, already made, copied into
+    tables of the same shape and committed). Neither is a target: they say how much of the first
+    evaluation's ratio is storing rows the floor never stores, and how much is computing them."""
+    from benchmarks.storing_floor import rows_copied_out, store_once
+
+    halves: dict[str, list[Figure]] = {}
+    for path in paths:
+        computing = Figure(f"computing alone: {PATH_LABELS[path]}, every agreement evaluated, nothing stored")
+        for _ in range(ctx.first_runs):
+            ctx.log(f"computing alone (no agreement skipped, the same results), {path}")
+            done = run_child(path, AGREEMENTS, every=True)
+            computing.samples.append(_child_sample(done))
+            ctx.log(f"  {done.wall:.1f} s, {done.results:,} results computed, {done.changed:,} written")
+        halves[path] = [computing]
+    storing = Figure(
+        "storing floor: the first evaluation's results and events, already made, copied in (binary COPY) and committed"
+    )
+    with rows_copied_out() as files:
+        for _ in range(ctx.first_runs):
+            ctx.log("storing floor")
+            storing.samples.append(store_once(files))
+            ctx.log(f"  {storing.samples[-1].value:.1f} s")
+    for path in paths:
+        halves[path].append(storing)
+    return halves
 
 
 def reevaluation_runs(
