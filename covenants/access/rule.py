@@ -118,6 +118,19 @@ def may_administer(user: User, agreement: Agreement) -> bool:
     return is_administrator(user) or acts_as_agent(user, agreement)
 
 
+def may_administer_given_roles(user: User, agreement: Agreement, roles: Iterable[AgreementRole]) -> bool:
+    """:func:`may_administer` from every role of the agreement when the caller has them loaded
+    (the agreement page): no query beyond the user's memberships. Remembered as
+    :func:`acts_as_agent` remembers its answer."""
+    if not user.is_authenticated:
+        return False
+    known: dict[int, bool] = user.__dict__.setdefault("_portal_acts_as_agent", {})
+    if agreement.pk not in known:
+        mine = {party_id for party_id, _ in memberships_of(user)}
+        known[agreement.pk] = any(role.role in AGENT_ROLES and role.party_id in mine for role in roles)
+    return is_administrator(user) or known[agreement.pk]
+
+
 def holds_agent_powers(user: User) -> bool:
     """Whether the user holds an Agent's powers anywhere: an administrator, or a user of a party
     (any membership role) that is Agent or Collateral Agent in some agreement. The powers held,

@@ -60,7 +60,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     documents = document_selectors.agreement_documents(request.user, page.agreement)
     sources = document_selectors.agreement_sources(request.user, page.agreement)
     context = {"page": page, "agreement": page.agreement, "documents": documents, "sources": sources}
-    context["may_review"] = document_selectors.may_review(request.user, page.agreement)
+    context["may_review"] = document_selectors.may_review(request.user, page.agreement, roles=page.all_roles)
     context["signature_pages"] = execution_selectors.signature_pages_of(request.user, page.agreement)
     return render(request, "covenants/agreement_detail.html", context)
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import html
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django import template
+from django.conf import settings
+from django.template.base import render_value_in_context
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone, is_aware
 
 from compliance import formatting
+from portal.templatetags.document_links import source_link
 
 if TYPE_CHECKING:
+    from covenants.models import CovenantTerms
     from portal.pages.selectors import FigureUsed, PageOf, ResultView
 
 register = template.Library()
@@ -74,10 +79,17 @@ _PROVISIONAL = mark_safe(
 @register.simple_tag
 def status_badge(status: str, label: str, provisional: bool = False) -> SafeString:
     """A status as colour (the class) and word together, never colour alone, and whether it is provisional."""
+    return _badge(str(status), str(label), bool(provisional))
+
+
+@lru_cache(maxsize=64)
+def _badge(status: str, label: str, provisional: bool) -> SafeString:
+    # A handful of statuses and labels, written once each: a long agreement's page has hundreds of
+    # badges, and format_html escapes through Django's lazy-string wrappers.
     badge = format_html(
         '<span class="status status-{}"><span class="status-mark" aria-hidden="true">{}</span> {}</span>',
         status,
-        _STATUS_MARKS.get(str(status), "–"),
+        _STATUS_MARKS.get(status, "–"),
         label,
     )
     return badge + _PROVISIONAL if provisional else badge
@@ -99,6 +111,10 @@ def explanation(context: template.Context, view: ResultView) -> SafeString:
     escape = html.escape
     rows: dict[int, tuple[FigureUsed, str]] = context.render_context.setdefault("explanation_rows", {})
     sources: dict[tuple, str] = context.render_context.setdefault("explanation_sources", {})
+    if "explanation_zone" not in context.render_context:
+        # Looked up once per render, not once per statement.
+        context.render_context["explanation_zone"] = get_current_timezone()
+    zone = context.render_context["explanation_zone"]
     parts = ['<div class="explanation">\n  <p>', escape(view.result.explanation), "</p>\n"]
     if view.window:
         parts += ["  <p><strong>Quarters:</strong> ", _quarters(view.window)]
@@ -117,7 +133,7 @@ def explanation(context: template.Context, view: ResultView) -> SafeString:
             # Keyed by the figure object, kept alive beside its row so that its id is not reused.
             held = rows.get(id(f))
             if held is None or held[0] is not f:
-                held = rows[id(f)] = (f, _figure_row(f, sources))
+                held = rows[id(f)] = (f, _figure_row(f, sources, zone))
             parts.append(held[1])
         parts.append("\n    </tbody>\n  </table>\n")
     if view.missing:
@@ -163,9 +179,10 @@ def result_row(context: template.Context, view: ResultView, each_borrower: bool 
     return mark_safe(row)  # noqa: S308
 
 
-def _figure_row(f: FigureUsed, sources: dict[tuple, str]) -> str:
+def _figure_row(f: FigureUsed, sources: dict[tuple, str], zone: dt.tzinfo) -> str:
     """A figure's row in an explanation's table, its values escaped. ``sources`` keeps each
-    statement's file and day, written once per page (a statement carries several figures)."""
+    statement's file and day, written once per page (a statement carries several figures);
+    ``zone`` is the site's time zone, where the day is read."""
     escape = html.escape
     key = (f.statement_id, f.filename, f.submitted_at)
     source = sources.get(key)
@@ -173,7 +190,7 @@ def _figure_row(f: FigureUsed, sources: dict[tuple, str]) -> str:
         source = ""
         if f.filename:
             # The day as the date filter shows it: in the site's time zone.
-            day = f", {template_localtime(f.submitted_at).date().isoformat()}" if f.submitted_at else ""
+            day = f", {_local_day(f.submitted_at, zone).isoformat()}" if f.submitted_at else ""
             source = f"<br><small>{escape(str(f.filename))}{day}</small>"
         sources[key] = source
     return (
@@ -181,6 +198,54 @@ def _figure_row(f: FigureUsed, sources: dict[tuple, str]) -> str:
         f'</td><td class="num">{escape(formatting.money(f.amount))}</td><td>#{f.statement_id} version {f.version}'
         f"{' (restated)' if f.version > 1 else ''}{source}</td></tr>"
     )
+
+
+def _local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The day of ``moment`` in ``zone``, as the date filter finds it (``template_localtime``)."""
+    return moment.astimezone(zone).date() if settings.USE_TZ and is_aware(moment) else moment.date()
+
+
+# --- A covenant's schedule ------------------------------------------------------------------------
+
+_THEREAFTER = {"month": " and each fiscal month thereafter", "year": " and each fiscal year thereafter"}
+
+
+@register.simple_tag(takes_context=True)
+def schedule_rows(
+    context: template.Context, terms: CovenantTerms, is_ratio: bool, sources: dict | None, agreement_pk: int
+) -> SafeString:
+    """The rows of a covenant's schedule on the agreement page: test date (with each fiscal period
+    thereafter, and the date as printed when it was read), the threshold as printed with its
+    source, and the comparison. A tag for the same reason as :func:`result_row`: a schedule of
+    forty quarters was forty rows of a dozen template variables, on every agreement page."""
+    escape = html.escape
+    thereafter = _THEREAFTER.get(terms.frequency, " and each fiscal quarter thereafter")
+    direction = escape(str(terms.get_direction_display()))
+    rows = []
+    for step in terms.schedule.all():
+        day = isodate(step.test_date)
+        if step.applies_thereafter:
+            day += thereafter
+        if step.date_reading:
+            day += (
+                f'<br><small class="date-read">date as printed: {escape(str(step.date_as_printed))} '
+                f"({escape(str(step.date_reading))})</small>"
+            )
+        if step.threshold_state != "set":
+            printed = escape(str(step.get_threshold_state_display()))
+        elif step.amount_as_printed:
+            printed = escape(str(step.amount_as_printed))
+        else:  # the threshold as the template would write a bare value
+            printed = render_value_in_context(step.threshold, context)
+        comparison = direction
+        if step.threshold is not None:
+            comparison += f" {escape(figure(step.threshold, is_ratio))}"
+        rows.append(
+            f'<tr><td>{day}</td><td class="num">{printed} {source_link(sources, step, agreement_pk)}</td>'
+            f"<td>{comparison}</td></tr>"
+        )
+    # Every value above was escaped (the source links by format_html); the rest is markup.
+    return mark_safe("".join(rows))  # noqa: S308
 
 
 # --- Pages of long tables ------------------------------------------------------------------------

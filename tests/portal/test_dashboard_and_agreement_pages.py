@@ -295,14 +295,14 @@ def test_demo_figures_are_refused_where_demo_accounts_are():
 #   dashboard (8): memberships, agreements, the covenants table (its counts and one page, one
 #              statement), the covenants' terms with their schedule dates, the Borrowers missing a
 #              statement, the page's covenants and results, unread alerts.
-#   agreement (18): memberships, agreement, roles (which also decide the right to submit), amendments
-#              + conditions, covenants + terms + schedules, results, the statements' files, the
-#              Borrowers missing a statement, the defined terms, the stored documents, the spans
-#              values were read from, whether the user reviews imported texts, whether the agreement
-#              has signature blocks of its own and the reaffirmations signed on their own pages,
-#              unread alerts.
+#   agreement (17): memberships, agreement, roles (which also decide the right to submit and to
+#              review imported texts), amendments + conditions, covenants + terms + schedules,
+#              results, the statements' files, the Borrowers missing a statement, the defined terms,
+#              the stored documents, the spans values were read from, whether the agreement has
+#              signature blocks of its own and the reaffirmations signed on their own pages, unread
+#              alerts.
 DASHBOARD_QUERIES = 13
-AGREEMENT_QUERIES = 23
+AGREEMENT_QUERIES = 22
 
 
 def more_agreements_for(lender, count: int) -> None:

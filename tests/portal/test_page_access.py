@@ -512,6 +512,36 @@ def test_the_agreement_page_decides_who_may_submit_as_the_upload_does(world):
     assert decided[("gamma.agent", GAMMA)] and not decided[("gamma.agent", SEED)]
 
 
+def test_the_agreement_page_decides_who_reviews_as_the_access_rule_does(world):
+    """The page decides who administers the agreement (reviews its texts) from the roles it has
+    loaded (covenants.access.may_administer_given_roles); everywhere else asks
+    ``may(user, "administer", agreement)``. Both must agree for every kind of user, including an
+    agent's user whose membership is a Lender's and an administrator by membership."""
+    from django.contrib.auth import get_user_model
+
+    from covenants import access
+
+    first_union = Party.objects.get(legal_name="First Union National Bank")
+    users = [
+        *world.users.values(),
+        member("seed.agent.lender", MembershipRole.LENDER, first_union),
+        member("member.admin", MembershipRole.ADMINISTRATOR, first_union),  # not a superuser
+    ]
+    decided = {}
+    for user in users:
+        for name, agreement in world.agreements.items():
+            by_roles = access.may_administer_given_roles(
+                get_user_model().objects.get(pk=user.pk), agreement, list(agreement.roles.all())
+            )
+            by_rule = access.may(get_user_model().objects.get(pk=user.pk), "administer", agreement)
+            assert by_roles == by_rule, (user.username, name)
+            decided[(user.username, name)] = by_roles
+    assert decided[("seed.agent", SEED)] and decided[("seed.agent.lender", SEED)]
+    assert not decided[("seed.lender", SEED)] and not decided[("seed.borrower", SEED)]
+    assert decided[("member.admin", HARBOR)] and decided[("portal.admin", HARBOR)]
+    assert decided[("seed.agent", DELTA)] and not decided[("gamma.agent", SEED)]
+
+
 # --- The admin ------------------------------------------------------------------------------------------
 
 # Where each admin model's rows lead to their agreement, tried in turn (the first that fits).

@@ -37,6 +37,23 @@ from statements.models import FinancialStatement
 
 # --- The agreement page ------------------------------------------------------------------
 
+#: The fields of a result the page shows (its row, explanation and chart).
+RESULT_FIELDS = (
+    "id",
+    "covenant_id",
+    "borrower_id",
+    "test_date",
+    "status",
+    "near_breach",
+    "provisional",
+    "value",
+    "threshold",
+    "headroom",
+    "headroom_percent",
+    "explanation",
+    "inputs",
+)
+
 
 @dataclass
 class TimelineEntry:
@@ -119,6 +136,11 @@ class AgreementPage:
     @property
     def has_pending_amendment(self) -> bool:
         return any(entry.status == AmendmentStatus.PENDING for entry in self.timeline)
+
+    @property
+    def all_roles(self) -> list[AgreementRole]:
+        """Every role of the agreement (the page's parties), for access questions decided from them."""
+        return [role for _, roles in self.roles for role in roles]
 
 
 _ROLE_ORDER = [
@@ -207,13 +229,17 @@ def _timeline(agreement: Agreement) -> list[TimelineEntry]:
     return timeline
 
 
-def _statement_sources(agreement: Agreement, results: list[CovenantTestResult]) -> dict[int, tuple[str, dt.datetime]]:
-    """The file and submission time of each statement the results' figures come from (one query)."""
-    statement_ids = {f["statement_id"] for r in results for f in (r.inputs or {}).get("figures", [])}
+def _statement_sources(agreement: Agreement) -> dict[int, tuple[str, dt.datetime]]:
+    """The file and submission time of each statement of the agreement, the statements its
+    results' figures come from among them (one query). Read through the agreement's uploads
+    (a statement comes in an upload of its own agreement): from a few uploads to their
+    statements, where naming the hundreds of statements cited costs more to send than to read."""
     return {
         pk: (filename, submitted_at)
         # Unordered: the models' ordering would join the agreement and the Borrowers only to sort.
-        for pk, filename, submitted_at in FinancialStatement.objects.filter(agreement=agreement, pk__in=statement_ids)
+        for pk, filename, submitted_at in FinancialStatement.objects.filter(
+            agreement=agreement, upload__agreement=agreement
+        )
         .order_by()
         .values_list("pk", "upload__filename", "submitted_at")
     }
@@ -226,9 +252,12 @@ def _covenant_panels(
     results = list(
         CovenantTestResult.objects.filter(agreement=agreement, is_current=True)
         .select_related("borrower")
+        # What the page shows of a result and its Borrower: a hundred results of a long agreement
+        # are a hundred models made, each with its Borrower's.
+        .only(*RESULT_FIELDS, "borrower__legal_name")
         .order_by("covenant_id", "test_date", "borrower__legal_name")
     )
-    sources = _statement_sources(agreement, results)
+    sources = _statement_sources(agreement) if results else {}
     # The line items the results use are those of the covenants' terms (every version), loaded with them.
     names = {
         item.code: item.name

@@ -7,12 +7,13 @@ filed as HTML is stored as the text it was converted to, and its markup is never
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.http import Http404
 
 from covenants import access
-from covenants.models import Agreement
+from covenants.models import Agreement, AgreementRole
 from documents.models import Document, SourceSpan
 from portal.pages.selectors.common import User, agreement_visible_to
 
@@ -51,8 +52,11 @@ def agreement_documents(user: User, agreement: Agreement) -> list[Document]:
     )
 
 
-def may_review(user: User, agreement: Agreement) -> bool:
-    """Whether the user reviews the agreement's imported texts: its Agents and administrators."""
+def may_review(user: User, agreement: Agreement, *, roles: Iterable[AgreementRole] | None = None) -> bool:
+    """Whether the user reviews the agreement's imported texts: its Agents and administrators;
+    decided from ``roles``, every role of the agreement, when the caller has them loaded."""
+    if roles is not None:
+        return access.may_administer_given_roles(user, agreement, roles)
     return access.may(user, "administer", agreement)
 
 
