@@ -37,7 +37,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from .models import user_has_device
+from .models import HAS_DEVICE, user_has_device, with_device_check
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,11 @@ class ThrottledModelBackend(ModelBackend):
     def get_user(self, user_id: Any):
         UserModel = get_user_model()
         try:
-            user = UserModel._default_manager.select_related("portal_security").get(pk=user_id)
+            user = (
+                UserModel._default_manager.select_related("portal_security")
+                .annotate(**{HAS_DEVICE: with_device_check()})
+                .get(pk=user_id)
+            )
         except UserModel.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

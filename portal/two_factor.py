@@ -38,7 +38,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from covenants.access import holds_agent_powers, memberships_of
 from parties.choices import MembershipRole
 from portal import login_throttle
-from portal.models import TokenSecondFactor, lock_account, restamp_session, user_has_device
+from portal.models import HAS_DEVICE, TokenSecondFactor, lock_account, restamp_session, user_has_device
 
 RECOVERY_CODE_COUNT = 10
 SETUP_DEVICE_NAME = "Authenticator app"
@@ -133,6 +133,8 @@ def _confirm(user, device: TOTPDevice) -> list[str]:
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    if hasattr(user, HAS_DEVICE):  # read with the user, before it had one
+        delattr(user, HAS_DEVICE)
     static, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": "Recovery codes"})
     static.token_set.all().delete()
     codes = [f"{secrets.token_hex(4)}{secrets.token_hex(2)}" for _ in range(RECOVERY_CODE_COUNT)]

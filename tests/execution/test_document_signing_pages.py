@@ -33,12 +33,12 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
 NEWCOURT = "NEWCOURT COMMERCIAL FINANCE CORPORATION (f/k/a AT&T COMMERCIAL FINANCE CORPORATION), an affiliate of The CIT Group, Inc."  # noqa: E501
 
-# The reaffirmation's page, read by its signatory: five queries wrap every page (the session and
-# the user, the two-factor device check, the savepoint pair of ATOMIC_REQUESTS); then the user's
+# The reaffirmation's page, read by its signatory: four queries wrap every page (the session, the
+# user with its two-factor device check, the savepoint pair of ATOMIC_REQUESTS); then the user's
 # memberships, the reaffirmation with its guaranty and amendment, the stored version, the blocks,
 # their lines, their executions, the blocks the user signs, those they may upload for, the
 # executions they may revoke, and the count of unread alerts in the page's header.
-REAFFIRMATION_PAGE_QUERIES = 15
+REAFFIRMATION_PAGE_QUERIES = 14
 
 
 def _sha_shown(page: str) -> str:

@@ -35,7 +35,7 @@ AMENDMENT_NO_4 = ROOT / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
 FIXTURES = ROOT / "tests" / "documents" / "fixtures"
 #: The agreement page of an agreement with no results yet (its queries are counted in
 #: tests/portal/test_dashboard_and_agreement_pages.py), with its stored texts and their spans.
-HARBORLINE_PAGE_QUERIES = 21
+HARBORLINE_PAGE_QUERIES = 17
 
 pytestmark = pytest.mark.django_db
 

@@ -33,6 +33,7 @@ from portal.pages.selectors.common import (
     _result_view,
     agreement_visible_to,
 )
+from portal.pages.selectors.execution import with_signature_blocks
 from statements.models import FinancialStatement
 
 # --- The agreement page ------------------------------------------------------------------
@@ -124,6 +125,8 @@ class AgreementPage:
     test_dates: list[dt.date]
     today: dt.date
     defined_metrics: list[DefinedMetric] = field(default_factory=list)
+    #: Whether the agreement carries signature blocks of its own (read with it).
+    has_signature_blocks: bool = False
 
     @property
     def late_by_quarter(self) -> list[LateQuarter]:
@@ -157,7 +160,7 @@ _ROLE_ORDER = [
 
 def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
     """The agreement page for a user who may see the agreement (404 otherwise)."""
-    agreement = agreement_visible_to(user, pk)
+    agreement = agreement_visible_to(user, pk, has_signature_blocks=with_signature_blocks(Agreement))
     all_roles = list(agreement.roles.select_related("party").order_by("party__legal_name"))
     timeline = _timeline(agreement)
     covenants = list(selectors.covenants_with_terms().filter(agreement=agreement))
@@ -174,6 +177,7 @@ def agreement_page(user: User, pk: int, *, today: dt.date) -> AgreementPage:
         test_dates=sorted(test_dates, reverse=True),
         today=today,
         defined_metrics=list(DefinedMetric.objects.filter(agreement=agreement).order_by("label")),
+        has_signature_blocks=agreement.has_signature_blocks,
     )
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Expression, QuerySet
 from django.http import Http404
 
 from compliance.formatting import cites_a_ratio
@@ -141,11 +141,11 @@ def _line_item_names() -> dict[str, str]:
 # --- Agreements the user may see and submit to -----------------------------------------
 
 
-def agreement_visible_to(user: User, pk: int, action: str = "view") -> Agreement:
+def agreement_visible_to(user: User, pk: int, action: str = "view", **annotations: Expression) -> Agreement:
     """The agreement, if the user may see it (or do ``action`` on it: ``download`` for the
     exports); 404 otherwise (its existence is not disclosed). Loaded through the access rule's
-    scope, so the check is the query."""
-    agreement = access.visible(user, Agreement, action).filter(pk=pk).first()
+    scope, so the check is the query; ``annotations`` are read with it."""
+    agreement = access.visible(user, Agreement, action).filter(pk=pk).annotate(**annotations).first()
     if agreement is None:
         raise Http404("No agreement of yours has this number.")
     return agreement

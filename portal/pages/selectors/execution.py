@@ -165,14 +165,23 @@ def document_page(user: Any, document: Agreement | Reaffirmation) -> DocumentPag
     )
 
 
-def signature_pages_of(user: Any, agreement: Agreement) -> list[SignaturePageLink]:
+def with_signature_blocks(model: type) -> Exists:
+    """Whether a row of ``model`` (a document) carries signature blocks, as an expression to read
+    with it (the agreement page reads its agreement's with the agreement)."""
+    return _with_blocks(model)
+
+
+def signature_pages_of(user: Any, agreement: Agreement, *, has_blocks: bool | None = None) -> list[SignaturePageLink]:
     """The agreement's documents other than its amendments that carry signature blocks, for the
     agreement page: the agreement itself, and the reaffirmations the user may see of it as a
-    guaranty or given for one of its amendments (two queries)."""
+    guaranty or given for one of its amendments (two queries; one when ``has_blocks`` says
+    whether the agreement has blocks of its own, read with it by :func:`with_signature_blocks`)."""
     links = []
-    if SignatureBlock.objects.filter(
-        document_type=ContentType.objects.get_for_model(Agreement), document_id=agreement.pk
-    ).exists():
+    if has_blocks is None:
+        has_blocks = SignatureBlock.objects.filter(
+            document_type=ContentType.objects.get_for_model(Agreement), document_id=agreement.pk
+        ).exists()
+    if has_blocks:
         links.append(SignaturePageLink(agreement.title or agreement.name, signature_page_url(agreement)))
     reaffirmations = (
         visible(user, Reaffirmation)
