@@ -161,5 +161,5 @@ def user_has_device(user: models.Model) -> bool:
     Read with the user when it was loaded with :func:`with_device_check` (the request's user)."""
     known = getattr(user, HAS_DEVICE, None)  # through the request's lazy user too
     if known is not None:
-        return known
+        return bool(known)
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -27,6 +27,7 @@ from portal.templatetags.document_links import source_link
 if TYPE_CHECKING:
     from covenants.models import CovenantTerms
     from portal.pages.selectors import FigureUsed, PageOf, ResultView
+    from portal.pages.selectors.documents import Source
 
 register = template.Library()
 
@@ -212,7 +213,11 @@ _THEREAFTER = {"month": " and each fiscal month thereafter", "year": " and each 
 
 @register.simple_tag(takes_context=True)
 def schedule_rows(
-    context: template.Context, terms: CovenantTerms, is_ratio: bool, sources: dict | None, agreement_pk: int
+    context: template.Context,
+    terms: CovenantTerms,
+    is_ratio: bool,
+    sources: dict[tuple[str, int], list[Source]] | None,
+    agreement_pk: int,
 ) -> SafeString:
     """The rows of a covenant's schedule on the agreement page: test date (with each fiscal period
     thereafter, and the date as printed when it was read), the threshold as printed with its
