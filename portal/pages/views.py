@@ -17,7 +17,6 @@ import hashlib
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -53,17 +52,13 @@ def _today() -> dt.date:
 # --- The agreement page ----------------------------------------------------------------------------
 
 
-# Only reads: the request's transaction (ATOMIC_REQUESTS) would protect no write, and under READ
-# COMMITTED each statement reads its own snapshot inside one as well; its BEGIN and COMMIT were two
-# round trips of every view of the page.
-@transaction.non_atomic_requests
 @login_required
 @require_GET
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Parties in their roles, the amendment chain, each covenant's terms, results and charts."""
     page = page_selectors.agreement_page(request.user, pk, today=_today())
     documents = document_selectors.agreement_documents(request.user, page.agreement)
-    sources = document_selectors.agreement_sources(request.user, page.agreement)
+    sources = document_selectors.agreement_sources(request.user, page.agreement, documents=documents)
     context = {"page": page, "agreement": page.agreement, "documents": documents, "sources": sources}
     context["may_review"] = document_selectors.may_review(request.user, page.agreement, roles=page.all_roles)
     context["signature_pages"] = execution_selectors.signature_pages_of(

@@ -290,8 +290,7 @@ def test_demo_figures_are_refused_where_demo_accounts_are():
 
 # What each request costs. Four queries wrap every page: the session, the user with its two-factor
 # device check, and the savepoint pair of ATOMIC_REQUESTS (and, at most once a minute, three more
-# to renew the session: the first request after signing in is not counted); the agreement page
-# only reads and opts out of the request's transaction, so two wrap it. Then the page's own,
+# to renew the session: the first request after signing in is not counted). Then the page's own,
 # beginning with the user's memberships (read once, for every access decision):
 #   dashboard (8): memberships, agreements, the covenants table (its counts and one page, one
 #              statement), the covenants' terms with their schedule dates, the Borrowers missing a
@@ -300,10 +299,10 @@ def test_demo_figures_are_refused_where_demo_accounts_are():
 #              roles (which also decide the right to submit and to review imported texts),
 #              amendments + conditions, covenants + terms + schedules, results, the statements'
 #              files, the Borrowers missing a statement, the defined terms, the stored documents,
-#              the spans values were read from, the reaffirmations signed on their own pages,
-#              unread alerts.
+#              the spans values were read from (none asked without stored texts), the
+#              reaffirmations signed on their own pages, unread alerts.
 DASHBOARD_QUERIES = 12
-AGREEMENT_QUERIES = 18
+AGREEMENT_QUERIES = 20
 
 
 def more_agreements_for(lender, count: int) -> None:

@@ -35,7 +35,7 @@ AMENDMENT_NO_4 = ROOT / "documents" / "seed_texts" / "002_092983384245b2ee.txt"
 FIXTURES = ROOT / "tests" / "documents" / "fixtures"
 #: The agreement page of an agreement with no results yet (its queries are counted in
 #: tests/portal/test_dashboard_and_agreement_pages.py), with its stored texts and their spans.
-HARBORLINE_PAGE_QUERIES = 17
+HARBORLINE_PAGE_QUERIES = 19
 
 pytestmark = pytest.mark.django_db
 
@@ -378,6 +378,19 @@ def test_only_the_agreements_agents_and_administrators_reach_the_queue(client, h
     assert not review.items.exclude(decision="pending").exists()
     client.force_login(administrator())
     assert client.get(reverse("covenants:review_detail", args=[agreement.pk, review.pk])).status_code == 200
+
+
+def test_an_agreement_without_stored_texts_reads_no_passages(client, harborline):
+    """No stored text, no passage a value was read from: the page does not look for any."""
+    agreement, users = harborline
+    client.force_login(users["agent"])
+    url = reverse("covenants:agreement_detail", args=[agreement.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert "No texts of this agreement are stored yet." in page
+    assert any("documents_document" in q["sql"] for q in queries.captured_queries)
+    assert not any("documents_sourcespan" in q["sql"] for q in queries.captured_queries)
 
 
 def test_applied_values_link_to_their_passages_on_the_agreement_page(client, harborline, django_assert_num_queries):

@@ -105,9 +105,15 @@ class Source:
     field: str
 
 
-def agreement_sources(user: User, agreement: Agreement) -> dict[tuple[str, int], list[Source]]:
+def agreement_sources(
+    user: User, agreement: Agreement, *, documents: list[Document] | None = None
+) -> dict[tuple[str, int], list[Source]]:
     """Every passage the agreement's values were read from, by (``app_label.model``, row id), in
-    one query (the spans of the agreement's documents; none of the texts)."""
+    one query (the spans of the agreement's documents; none of the texts). None, and no query,
+    when ``documents``, the agreement's as :func:`agreement_documents` lists them, are none: a
+    passage is one of a stored text's, seen by whoever sees the text."""
+    if documents is not None and not documents:
+        return {}
     rows = (
         access.visible(user, SourceSpan)
         .filter(document__agreement=agreement)
