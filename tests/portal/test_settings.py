@@ -65,6 +65,9 @@ def test_alert_tasks_are_scheduled_once_and_retries_wait_less_than_the_visibilit
 
     from portal.celery import app
 
+    # The tasks a worker registers as it starts (autodiscovery), whichever modules this test
+    # process happened to import before.
+    app.loader.import_default_modules()
     for task in (
         "covenants.tasks.raise_late_financials",
         "covenants.tasks.raise_overdue_amendments",
