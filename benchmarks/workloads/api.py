@@ -133,6 +133,7 @@ def run(ctx: Context) -> Section:
     from benchmarks.api_setup import api_token, ensure_results
     from benchmarks.generate import AS_OF
     from covenants.access import agreements_visible_to
+    from portal.startup import freeze_what_startup_loaded
 
     section = Section(4, "API: covenant-tests pages against .values() and a JSON encoder", summary=SUMMARY)
     ctx.portfolio(AGREEMENTS)
@@ -172,6 +173,7 @@ def run(ctx: Context) -> Section:
             )
         )
         ctx.log(f"page of {size}: API {len(api_queries)} queries, floor {len(floor_queries)}")
+        freeze_what_startup_loaded()  # as a served process is once started (portal/wsgi.py)
         figures = ctx.side_by_side(
             {
                 f"floor, page of {size}": lambda size=size: floor_page(size),
