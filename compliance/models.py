@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from compliance.choices import ResultStatus
+from compliance.inputs_json import InputsDecoder
 from covenants.models.agreements import Agreement
 from covenants.models.terms import Covenant, CovenantTerms
 from parties.models import Party
@@ -48,7 +49,7 @@ class CovenantTestResult(models.Model):
         "(engine.is_near_breach). Pages, exports, alerts and the API read this; none decides it again.",
     )
     explanation = models.TextField(blank=True)
-    inputs = models.JSONField(default=dict, blank=True)
+    inputs = models.JSONField(default=dict, blank=True, decoder=InputsDecoder)
     is_current = models.BooleanField(default=True)
     evaluated_at = models.DateTimeField()
     superseded_at = models.DateTimeField(null=True, blank=True)
