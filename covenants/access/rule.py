@@ -102,33 +102,27 @@ def agreements_administered_by(user: User) -> QuerySet[Agreement]:
     )
 
 
-def acts_as_agent(user: User, agreement: Agreement) -> bool:
+def acts_as_agent(user: User, agreement: Agreement, *, roles: Iterable[AgreementRole] | None = None) -> bool:
     """The user belongs to the agreement's Agent or Collateral Agent (read once per user
-    object and agreement, as :func:`is_administrator` is)."""
+    object and agreement, as :func:`is_administrator` is). ``roles``: every role of the
+    agreement, when the caller has them loaded (the agreement page), decided from them and the
+    user's memberships without a query of its own."""
     if not user.is_authenticated:
         return False
     known: dict[int, bool] = user.__dict__.setdefault("_portal_acts_as_agent", {})
     if agreement.pk not in known:
-        known[agreement.pk] = agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
+        if roles is None:
+            known[agreement.pk] = agreement.roles.filter(role__in=AGENT_ROLES, party__memberships__user=user).exists()
+        else:
+            mine = {party_id for party_id, _ in memberships_of(user)}
+            known[agreement.pk] = any(role.role in AGENT_ROLES and role.party_id in mine for role in roles)
     return known[agreement.pk]
 
 
-def may_administer(user: User, agreement: Agreement) -> bool:
-    """Change covenant terms, amendments and roles, and record waivers: Agents and administrators."""
-    return is_administrator(user) or acts_as_agent(user, agreement)
-
-
-def may_administer_given_roles(user: User, agreement: Agreement, roles: Iterable[AgreementRole]) -> bool:
-    """:func:`may_administer` from every role of the agreement when the caller has them loaded
-    (the agreement page): no query beyond the user's memberships. Remembered as
-    :func:`acts_as_agent` remembers its answer."""
-    if not user.is_authenticated:
-        return False
-    known: dict[int, bool] = user.__dict__.setdefault("_portal_acts_as_agent", {})
-    if agreement.pk not in known:
-        mine = {party_id for party_id, _ in memberships_of(user)}
-        known[agreement.pk] = any(role.role in AGENT_ROLES and role.party_id in mine for role in roles)
-    return is_administrator(user) or known[agreement.pk]
+def may_administer(user: User, agreement: Agreement, *, roles: Iterable[AgreementRole] | None = None) -> bool:
+    """Change covenant terms, amendments and roles, and record waivers: Agents and administrators
+    (``roles``: as :func:`acts_as_agent` takes them)."""
+    return is_administrator(user) or acts_as_agent(user, agreement, roles=roles)
 
 
 def holds_agent_powers(user: User) -> bool:

@@ -514,7 +514,7 @@ def test_the_agreement_page_decides_who_may_submit_as_the_upload_does(world):
 
 def test_the_agreement_page_decides_who_reviews_as_the_access_rule_does(world):
     """The page decides who administers the agreement (reviews its texts) from the roles it has
-    loaded (covenants.access.may_administer_given_roles); everywhere else asks
+    loaded (covenants.access.may_administer with ``roles``); everywhere else asks
     ``may(user, "administer", agreement)``. Both must agree for every kind of user, including an
     agent's user whose membership is a Lender's and an administrator by membership."""
     from django.contrib.auth import get_user_model
@@ -530,8 +530,8 @@ def test_the_agreement_page_decides_who_reviews_as_the_access_rule_does(world):
     decided = {}
     for user in users:
         for name, agreement in world.agreements.items():
-            by_roles = access.may_administer_given_roles(
-                get_user_model().objects.get(pk=user.pk), agreement, list(agreement.roles.all())
+            by_roles = access.may_administer(
+                get_user_model().objects.get(pk=user.pk), agreement, roles=list(agreement.roles.all())
             )
             by_rule = access.may(get_user_model().objects.get(pk=user.pk), "administer", agreement)
             assert by_roles == by_rule, (user.username, name)

@@ -56,7 +56,7 @@ def may_review(user: User, agreement: Agreement, *, roles: Iterable[AgreementRol
     """Whether the user reviews the agreement's imported texts: its Agents and administrators;
     decided from ``roles``, every role of the agreement, when the caller has them loaded."""
     if roles is not None:
-        return access.may_administer_given_roles(user, agreement, roles)
+        return access.may_administer(user, agreement, roles=roles)
     return access.may(user, "administer", agreement)
 
 

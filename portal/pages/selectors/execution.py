@@ -138,7 +138,9 @@ def block_rows(user: Any, document: SignedDocument) -> list[BlockRow]:
     return [BlockRow(b, list(b.executions.all()), b.pk in executable, b.pk in uploadable, revocable) for b in blocks]
 
 
-def _with_blocks(model: type) -> Exists:
+def with_signature_blocks(model: type) -> Exists:
+    """Whether a row of ``model`` (a document) carries signature blocks, as an expression to read
+    with it or filter by (the agreement page reads its agreement's with the agreement)."""
     kind = ContentType.objects.get_for_model(model)
     return Exists(SignatureBlock.objects.filter(document_type=kind, document_id=OuterRef("pk")))
 
@@ -146,7 +148,9 @@ def _with_blocks(model: type) -> Exists:
 def execution_page(user: Any, amendment: Amendment) -> ExecutionPage:
     """The amendment's page: its blocks, its conditions, and the reaffirmations given for it that
     the user may see (each signed on its own page)."""
-    reaffirmations = visible(user, Reaffirmation).filter(amendment=amendment).filter(_with_blocks(Reaffirmation))
+    reaffirmations = (
+        visible(user, Reaffirmation).filter(amendment=amendment).filter(with_signature_blocks(Reaffirmation))
+    )
     return ExecutionPage(
         amendment=amendment,
         version=signed_version(amendment),
@@ -165,12 +169,6 @@ def document_page(user: Any, document: Agreement | Reaffirmation) -> DocumentPag
     )
 
 
-def with_signature_blocks(model: type) -> Exists:
-    """Whether a row of ``model`` (a document) carries signature blocks, as an expression to read
-    with it (the agreement page reads its agreement's with the agreement)."""
-    return _with_blocks(model)
-
-
 def signature_pages_of(user: Any, agreement: Agreement, *, has_blocks: bool | None = None) -> list[SignaturePageLink]:
     """The agreement's documents other than its amendments that carry signature blocks, for the
     agreement page: the agreement itself, and the reaffirmations the user may see of it as a
@@ -186,7 +184,7 @@ def signature_pages_of(user: Any, agreement: Agreement, *, has_blocks: bool | No
     reaffirmations = (
         visible(user, Reaffirmation)
         .filter(Q(guaranty=agreement) | Q(amendment__agreement=agreement))
-        .filter(_with_blocks(Reaffirmation))
+        .filter(with_signature_blocks(Reaffirmation))
         .select_related("amendment")
         .order_by("dated_as_of", "pk")
     )
