@@ -56,21 +56,26 @@ def rows_copied_out() -> Iterator[dict[str, Path]]:
 def store_once(files: dict[str, Path]) -> Sample:
     """Store the rows into fresh scratch tables shaped like the real ones, committed; timed from
     the first row sent to the commit (foreign keys checked), CPU of this process and its backend."""
-    from django.db import connection, transaction
-
     _scratch_drop()
     _scratch_create()
     try:
-        # The stopwatch stops after the commit (the contexts close in reverse order).
-        with stopwatch() as taken, transaction.atomic(), connection.cursor() as cursor:
-            for kind in ("results", "events"):
-                sql = f'COPY "{_SCRATCH[kind]}" FROM STDIN (FORMAT binary)'
-                with open(files[kind], "rb") as source, cursor.copy(sql) as copy:
-                    while block := source.read(_BLOCK):
-                        copy.write(block)
-        return taken[0]
+        return _store(files)
     finally:
         _scratch_drop()
+
+
+def _store(files: dict[str, Path]) -> Sample:
+    """The timed part: the rows copied into the scratch tables and committed."""
+    from django.db import connection, transaction
+
+    # The stopwatch stops after the commit (the contexts close in reverse order).
+    with stopwatch() as taken, transaction.atomic(), connection.cursor() as cursor:
+        for kind in ("results", "events"):
+            sql = f'COPY "{_SCRATCH[kind]}" FROM STDIN (FORMAT binary)'
+            with open(files[kind], "rb") as source, cursor.copy(sql) as copy:
+                while block := source.read(_BLOCK):
+                    copy.write(block)
+    return taken[0]
 
 
 def _scratch_create() -> None:
